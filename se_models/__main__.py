@@ -1,0 +1,249 @@
+"""The command line: python -m se_models models | predict | gradcam | stats | train | reference."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def _progress(desc: str):
+    """A tqdm bar driven by excitation_stats' (done, total) callback; made on the first call."""
+    bars: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bars or done < bars[-1].n:  # a new pass (the control) starts a new bar
+            bars.append(tqdm(total=total, desc=desc, unit="img", file=sys.stderr))
+        bars[-1].update(done - bars[-1].n)
+
+    class Closer:
+        @staticmethod
+        def close() -> None:
+            for bar in bars:
+                bar.close()
+    return update, Closer
+
+
+def _class_index(loaded, target: str | None) -> int | None:
+    if target is None:
+        return None
+    if target in loaded.labels:
+        return loaded.labels.index(target)
+    if target.isdigit() and int(target) < len(loaded.labels):
+        return int(target)
+    raise ValueError(f"unknown class {target!r}; classes: {', '.join(loaded.labels)}")
+
+
+def cmd_models(args) -> int:
+    from .registry import DEFAULT_MODEL, list_models, load_card
+
+    for name in list_models():
+        card = load_card(name)
+        mark = " (default)" if name == DEFAULT_MODEL else ""
+        print(f"{name}{mark}: {card['architecture']} on {card['dataset']}, "
+              f"test accuracy {card['test_accuracy']:.2%}, {card['params']:,} parameters")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import torch
+
+    from .images import ImageError, load_image
+    from .registry import load_model
+
+    loaded = load_model(args.model, args.weights)
+    results, failed = [], 0
+    for path in args.images:
+        try:
+            x = loaded.preprocess(load_image(path))[None]
+        except ImageError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        with torch.inference_mode():
+            probs = loaded.model(x)[0].softmax(0)
+        top = probs.topk(min(args.top, len(probs)))
+        preds = [{"class": loaded.labels[i], "index": int(i), "probability": round(float(p), 4)}
+                 for p, i in zip(top.values, top.indices)]
+        results.append({"image": path, "top": preds})
+        if not args.json:
+            print(f"{path}: " + ", ".join(f"{p['class']} {p['probability']:.1%}" for p in preds))
+    if args.json:
+        print(json.dumps({"model": loaded.name, "weights": loaded.weights, "predictions": results}, indent=2))
+    return 1 if failed else 0
+
+
+def cmd_gradcam(args) -> int:
+    from .analysis import analyze_image
+    from .cam import overlay
+    from .images import load_image
+    from .registry import load_model
+
+    loaded = load_model(args.model, args.weights)
+    image = load_image(args.image)
+    a = analyze_image(loaded, image, target=_class_index(loaded, args.target), cam_layer=args.layer)
+    overlay(image, a.cam, args.alpha, args.size).save(args.out)
+    print(f"{args.image}: predicted {loaded.labels[a.predicted]} ({a.probs.max():.1%}); Grad-CAM for "
+          f"{loaded.labels[a.target]} at {a.cam_layer} -> {args.out}")
+    return 0
+
+
+def _write_html(stats, path: str) -> None:
+    from .figures import class_curves, specificity_vs_depth
+
+    figs = [class_curves(stats), specificity_vs_depth(stats)]
+    if stats.control:
+        figs.insert(1, class_curves(stats, control=True))
+    html = "".join(f.to_html(full_html=False, include_plotlyjs="cdn" if i == 0 else False)
+                   for i, f in enumerate(figs))
+    Path(path).write_text(f"<html><head><meta charset='utf-8'><title>{stats.model}</title></head>"
+                          f"<body>{html}</body></html>")
+
+
+def stats_json(stats) -> dict:
+    """The stats command's JSON: {model, classes, per_class, blocks: [...], control: [...]}."""
+    keep = ("name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy", "chance",
+            "mean", "std", "channel_spread", "saturated_high", "saturated_low", "class_means")
+    pick = lambda blocks: [{k: getattr(b, k) for k in keep} for b in blocks]  # noqa: E731
+    out = {"model": stats.model, "weights": stats.weights, "data": stats.data, "classes": stats.classes,
+           "per_class": stats.per_class, "counts": stats.counts, "blocks": pick(stats.blocks)}
+    if stats.control:
+        out["control"] = pick(stats.control)
+    if stats.skipped:
+        out["skipped"] = stats.skipped
+    return out
+
+
+def cmd_stats(args) -> int:
+    from .registry import load_model
+    from .registry import reference_path
+    from .stats import ExcitationStats, excitation_stats
+
+    if args.data == "reference":
+        path = reference_path(args.model)
+        if not path.exists():
+            raise ValueError(f"{args.model or 'the default model'} has no reference statistics ({path}); "
+                             "run: python -m se_models reference --model NAME")
+        stats = ExcitationStats.load(path)
+        if args.classes:
+            stats = stats.subset(args.classes)
+    else:
+        loaded = load_model(args.model, args.weights)
+        update, bar = _progress("excitation statistics")
+        stats = excitation_stats(loaded, args.data, classes=args.classes, per_class=args.per_class,
+                                 progress=update, control=args.control)
+        bar.close()
+        for msg in stats.skipped:
+            print(f"skipped: {msg}", file=sys.stderr)
+    Path(args.json).write_text(json.dumps(stats_json(stats), indent=1) + "\n")
+    if args.html:
+        _write_html(stats, args.html)
+    print(f"{stats.model}: {sum(stats.counts.values())} images, {len(stats.blocks)} SE blocks -> {args.json}",
+          file=sys.stderr)
+    for b in stats.blocks:
+        print(f"  {b.name:8s} divergence {b.divergence:.4f}  eta2 {b.eta_squared:.3f}  "
+              f"probe {b.probe_accuracy if b.probe_accuracy is None else round(b.probe_accuracy, 3)}  "
+              f"mean {b.mean:.3f}  spread {b.channel_spread:.3f}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(dataset=args.dataset, name=args.name or "", epochs=args.epochs, batch_size=args.batch_size,
+                      lr=args.lr, weight_decay=args.weight_decay, pad=args.pad, bf16=not args.fp32, seed=args.seed,
+                      out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
+    train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def cmd_reference(args) -> int:
+    from .data import training_data
+    from .registry import load_model
+    from .registry import reference_path
+    from .stats import excitation_stats
+
+    loaded = load_model(args.model)
+    data = args.data or "test"
+    dataset = training_data(loaded.card["dataset"], train=False)[0] if data == "test" else data
+    update, bar = _progress("reference statistics (trained + control)")
+    stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
+    bar.close()
+    stats.data = f"{loaded.card['dataset']} test split" if data == "test" else str(data)
+    out = reference_path(loaded.name)
+    stats.save(out)
+    print(f"wrote {out}: {sum(stats.counts.values())} images", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m se_models", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("models", help="list the bundled models").set_defaults(fn=cmd_models)
+
+    def model_args(sp):
+        sp.add_argument("--model", default=None, help="model name (default: the default model)")
+        sp.add_argument("--weights", default=None, help="a local checkpoint, or 'random' for the untrained control")
+
+    sp = sub.add_parser("predict", help="classify images")
+    model_args(sp)
+    sp.add_argument("images", nargs="+")
+    sp.add_argument("--top", type=int, default=3)
+    sp.add_argument("--json", action="store_true", help="print JSON")
+    sp.set_defaults(fn=cmd_predict)
+
+    sp = sub.add_parser("gradcam", help="write a Grad-CAM overlay PNG")
+    model_args(sp)
+    sp.add_argument("image")
+    sp.add_argument("--target", help="class name or index (default: the predicted class)")
+    sp.add_argument("--layer", help="module path or SE block name, e.g. SE_3_3 (default: the last residual block)")
+    sp.add_argument("--alpha", type=float, default=0.5)
+    sp.add_argument("--size", type=int, default=256)
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(fn=cmd_gradcam)
+
+    sp = sub.add_parser("stats", help="class-wise excitation statistics (paper Fig. 6) and class-specificity")
+    model_args(sp)
+    sp.add_argument("--data", default="reference", help="bundled | reference | DIR (DIR/<class>/<image>)")
+    sp.add_argument("--classes", nargs="+")
+    sp.add_argument("--per-class", type=int, default=50)
+    sp.add_argument("--control", action="store_true", help="also the untrained control")
+    sp.add_argument("--json", required=True)
+    sp.add_argument("--html")
+    sp.set_defaults(fn=cmd_stats)
+
+    sp = sub.add_parser("train", help="train a small SE-ResNet (resumable)")
+    sp.add_argument("--dataset", required=True, help="fashion-mnist | cifar10[:DIR] | imagefolder:DIR")
+    sp.add_argument("--name")
+    sp.add_argument("--epochs", type=int, default=15)
+    sp.add_argument("--batch-size", type=int, default=128)
+    sp.add_argument("--lr", type=float, default=0.15)
+    sp.add_argument("--weight-decay", type=float, default=5e-4)
+    sp.add_argument("--pad", type=int, default=4)
+    sp.add_argument("--fp32", action="store_true", help="no bf16 autocast")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "models"))
+    sp.add_argument("--resume", action="store_true")
+    sp.set_defaults(fn=cmd_train)
+
+    sp = sub.add_parser("reference", help="rewrite a model's reference statistics (trained + control)")
+    sp.add_argument("--model", default=None)
+    sp.add_argument("--data", help="DIR, or 'test' for the dataset's test split (default)")
+    sp.set_defaults(fn=cmd_reference)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ValueError, RuntimeError, OSError) as err:  # ImageError, CheckpointError, DatasetError included
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""analyze_image: one image through one forward/backward pass -> prediction, excitations, Grad-CAM, U and s*U."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+
+from .cam import run_grad_cam
+from .recorder import SERecorder
+
+
+@dataclass
+class ImageAnalysis:
+    """Everything the app shows about one image."""
+    image: Image.Image                   # the RGB input as given
+    input: torch.Tensor                  # (C, H, W) the preprocessed tensor the model saw
+    probs: torch.Tensor                  # (num_classes,)
+    target: int                          # the class Grad-CAM explains
+    cam: torch.Tensor                    # (H, W) in [0, 1], at input resolution
+    cam_layer: str                       # module path of the Grad-CAM layer
+    excitation: dict[str, torch.Tensor]  # block -> s (C,)
+    squeeze: dict[str, torch.Tensor]     # block -> z (C,)
+    block: str                           # the block whose feature maps are kept
+    before: torch.Tensor                 # (C, h, w) U
+    after: torch.Tensor                  # (C, h, w) s * U
+
+    @property
+    def predicted(self) -> int:
+        return int(self.probs.argmax())
+
+
+def analyze_image(loaded, image: Image.Image, target: int | None = None, block: str | None = None,
+                  cam_layer: str | None = None) -> ImageAnalysis:
+    """Analyse one image; safe to call from several threads on one shared LoadedModel (it takes the model's lock)."""
+    block = block or list(loaded.se_blocks)[-1]
+    x = loaded.preprocess(image)[None]  # (1, C, H, W)
+    layer_path = loaded.block_module(cam_layer or list(loaded.se_blocks)[-1])
+    out: dict = {}
+    with loaded.lock, SERecorder(loaded, feature_maps=[block]) as rec:
+        # captum's forward pass is the only one: the recorder's hooks fire inside it
+        cam = run_grad_cam(loaded.model, dict(loaded.model.named_modules())[layer_path], x, target, out)
+    probs = out["logits"][0].float().softmax(0)
+    return ImageAnalysis(
+        image=image, input=x[0], probs=probs,
+        target=int(probs.argmax()) if target is None else int(target),
+        cam=cam[0], cam_layer=layer_path,
+        excitation={k: v[0] for k, v in rec.excitation.items()},
+        squeeze={k: v[0] for k, v in rec.squeeze.items()},
+        block=block, before=rec.before[block][0], after=rec.after[block][0])

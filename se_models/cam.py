@@ -1,0 +1,58 @@
+"""Grad-CAM through captum's LayerGradCam, and heatmap overlays."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from captum.attr import LayerAttribution, LayerGradCam
+from matplotlib import colormaps
+from PIL import Image
+
+
+def _targets(target, batch: int) -> list[int] | None:
+    if target is None:
+        return None
+    return [int(target)] * batch if isinstance(target, int) else [int(t) for t in target]
+
+
+def _normalize(cam: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) -> (B, H, W), each map scaled so its maximum is 1 (all-zero maps stay 0)."""
+    cam = cam[:, 0]
+    top = cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
+    return (cam / top).clamp(0, 1)
+
+
+def run_grad_cam(model: torch.nn.Module, layer: torch.nn.Module, images: torch.Tensor, target=None,
+                 keep_logits: dict | None = None) -> torch.Tensor:
+    """Grad-CAM maps (B, H, W) in [0, 1]; target None = each image's predicted class.
+
+    One forward and one backward pass; the logits of that pass go into keep_logits["logits"]."""
+    def forward(x):
+        logits = model(x)
+        if keep_logits is not None:
+            keep_logits["logits"] = logits.detach()
+        # With no target, the max logit is the predicted class's logit: same gradient, one pass.
+        return logits.max(1).values if target is None else logits
+
+    with torch.enable_grad():
+        attr = LayerGradCam(forward, layer).attribute(images, target=_targets(target, len(images)),
+                                                      relu_attributions=True)
+    attr = LayerAttribution.interpolate(attr.detach().float(), tuple(images.shape[-2:]),
+                                        interpolate_mode="bilinear")
+    return _normalize(attr)
+
+
+def grad_cam(loaded, images: torch.Tensor, target=None, layer: str | None = None) -> torch.Tensor:
+    """Grad-CAM (B, H, W) in [0, 1] at `layer` (module path or paper block name; default the last residual block)."""
+    path = loaded.block_module(layer or list(loaded.se_blocks)[-1])
+    with loaded.lock:
+        return run_grad_cam(loaded.model, dict(loaded.model.named_modules())[path], images, target)
+
+
+def overlay(image: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.5, size: int = 256,
+            cmap: str = "jet") -> Image.Image:
+    """Blend a [0, 1] heatmap over the image, both enlarged smoothly to `size` px (square)."""
+    base = image.convert("RGB").resize((size, size), Image.BICUBIC)
+    heat = np.asarray(cam, dtype=np.float32)
+    heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
+    colored = (colormaps[cmap](np.asarray(heat) / 255.0)[..., :3] * 255).astype(np.uint8)
+    return Image.blend(base, Image.fromarray(colored), alpha)

@@ -1,0 +1,216 @@
+"""Plotly figure builders (pure functions: data in, go.Figure out)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from .blocks import last_of_each_stage, stage_index
+
+PALETTE = qualitative.D3 + qualitative.Set2  # 18 distinct colours; classes keep theirs across panels
+ALL_STYLE = dict(color="black", width=2.5, dash="dash")
+FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14)
+
+
+def _color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def default_blocks(names: list[str]) -> list[str]:
+    """The paper's Fig. 6 choice: the last SE block of every stage plus every block of the deepest stage."""
+    stages = [stage_index(n) for n in names]
+    if not all(stages):
+        return names
+    deepest = max(s[0] for s in stages)
+    return list(dict.fromkeys(last_of_each_stage(names) + [n for n, s in zip(names, stages) if s[0] == deepest]))
+
+
+def _grid(n: int, cols: int = 3) -> tuple[int, int]:
+    cols = min(cols, n)
+    return math.ceil(n / cols), cols
+
+
+def channel_order(block, mode: str = "sampled") -> list[int]:
+    """Channels to plot: the paper's uniform sample, all, or the 50 whose class means vary most."""
+    if mode == "all":
+        return list(range(block.channels))
+    if mode == "variable":
+        mu = np.array(list(block.class_means.values()))  # (K, C)
+        return sorted(np.argsort(-mu.var(0))[: len(block.sampled_channels)].tolist())
+    return block.sampled_channels
+
+
+def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | None = None,
+                 channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3) -> go.Figure:
+    """Paper Fig. 6: per SE block, the mean excitation of each class over the plotted channels, plus "all".
+
+    spread=True draws mean +/- std within each class as a band (paper Fig. 7)."""
+    source = stats.control if control else stats.blocks
+    by_name = {b.name: b for b in source}
+    blocks = blocks or default_blocks(list(by_name))
+    classes = classes or stats.classes
+    rows, ncols = _grid(len(blocks), cols)
+    titles = [f"{n}  ·  divergence {by_name[n].divergence:.3f}" for n in blocks]
+    fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True,
+                        horizontal_spacing=0.04, vertical_spacing=0.12)
+    for p, name in enumerate(blocks):
+        b = by_name[name]
+        row, col = p // ncols + 1, p % ncols + 1
+        ch = channel_order(b, channels)
+        x = list(range(len(ch)))
+        for ci, cls in enumerate(classes):
+            if cls not in b.class_means:
+                continue
+            mu = np.asarray(b.class_means[cls])[ch]
+            color = _color(stats.classes.index(cls))
+            if spread:
+                sd = np.asarray(b.class_stds[cls])[ch]
+                fig.add_trace(go.Scatter(x=x + x[::-1], y=np.r_[mu + sd, (mu - sd)[::-1]], fill="toself",
+                                         fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
+                                         legendgroup=cls, showlegend=False), row, col)
+            fig.add_trace(go.Scatter(
+                x=x, y=mu, mode="lines", name=cls, legendgroup=cls, showlegend=p == 0,
+                line=dict(color=color, width=1.6), customdata=ch,
+                hovertemplate=f"<b>{cls}</b><br>{name} channel %{{customdata}}<br>mean s = %{{y:.3f}}<extra></extra>"),
+                row, col)
+        fig.add_trace(go.Scatter(
+            x=x, y=np.asarray(b.all_mean)[ch], mode="lines", name="all", legendgroup="all", showlegend=p == 0,
+            line=ALL_STYLE, customdata=ch,
+            hovertemplate=f"<b>all classes</b><br>{name} channel %{{customdata}}<br>mean s = %{{y:.3f}}<extra></extra>"),
+            row, col)
+    fig.update_yaxes(range=[0, 1], title_text="", showgrid=True)
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text="activation", row=r, col=1)
+    fig.update_xaxes(title_text="channel index" if channels != "all" else "channel", showgrid=False)
+    what = "untrained control" if control else stats.model
+    fig.update_layout(title=f"Excitation per channel and class — {what}", height=300 * rows + 120, font=FONT,
+                      legend=dict(title="class (click to hide, double-click to isolate)"),
+                      margin=dict(l=60, r=20, t=90, b=50), template="plotly_white")
+    return fig
+
+
+def specificity_vs_depth(stats, others: dict | None = None) -> go.Figure:
+    """Class divergence, probe accuracy and eta^2 per SE block: trained (solid) vs untrained control (dashed).
+
+    others: extra {label: ExcitationStats} drawn on the same axes (to compare models)."""
+    series = {stats.model: stats, **(others or {})}
+    fig = make_subplots(1, 3, subplot_titles=("class divergence (activation units)",
+                                              "linear-probe accuracy", "η² (mean over channels)"),
+                        horizontal_spacing=0.07)
+    for si, (label, st) in enumerate(series.items()):
+        for ctrl in (False, True):
+            blocks = st.control if ctrl else st.blocks
+            if not blocks:
+                continue
+            names = [b.name for b in blocks]
+            style = dict(color=_color(si), dash="dash" if ctrl else "solid", width=2.5)
+            tag = f"{label} — {'untrained control' if ctrl else 'trained'}"
+            for col, key in enumerate(("divergence", "probe_accuracy", "eta_squared"), 1):
+                fig.add_trace(go.Scatter(
+                    x=names, y=[getattr(b, key) for b in blocks], mode="lines+markers", name=tag, legendgroup=tag,
+                    showlegend=col == 1, line=style,
+                    hovertemplate=f"{tag}<br>%{{x}}: {key.replace('_', ' ')} = %{{y:.3f}}<extra></extra>"), 1, col)
+    chance = stats.blocks[0].chance
+    fig.add_hline(y=chance, line=dict(color="grey", dash="dot"), row=1, col=2,
+                  annotation_text=f"chance {chance:.2f}", annotation_position="bottom right")
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=3)
+    fig.update_layout(title="Class-specificity vs depth (shallow → deep)", height=420, font=FONT,
+                      template="plotly_white", legend=dict(orientation="h", y=-0.25),
+                      margin=dict(l=50, r=20, t=80, b=40))
+    return fig
+
+
+def excitation_profile(excitation: dict, stats=None, class_name: str | None = None,
+                       blocks: list[str] | None = None, cols: int = 3) -> go.Figure:
+    """One image's excitation s in each SE block (bars) against its class's average (line) when stats are given."""
+    blocks = blocks or list(excitation)
+    rows, ncols = _grid(len(blocks), cols)
+    fig = make_subplots(rows, ncols, subplot_titles=blocks, shared_yaxes=True,
+                        horizontal_spacing=0.04, vertical_spacing=0.14)
+    for p, name in enumerate(blocks):
+        row, col = p // ncols + 1, p % ncols + 1
+        s = np.asarray(excitation[name], dtype=float)
+        fig.add_trace(go.Bar(x=np.arange(len(s)), y=s, name="this image", marker_color="#1f77b4",
+                             legendgroup="image", showlegend=p == 0,
+                             hovertemplate=f"{name} channel %{{x}}<br>s = %{{y:.3f}}<extra>this image</extra>"), row, col)
+        block = next((b for b in stats.blocks if b.name == name), None) if stats else None
+        if block is not None and class_name in block.class_means:
+            fig.add_trace(go.Scatter(x=np.arange(len(s)), y=block.class_means[class_name], mode="lines",
+                                     name=f"mean of class {class_name}", legendgroup="class", showlegend=p == 0,
+                                     line=dict(color="#d62728", width=2),
+                                     hovertemplate=f"{name} channel %{{x}}<br>class mean = %{{y:.3f}}<extra></extra>"),
+                          row, col)
+    fig.update_yaxes(range=[0, 1])
+    fig.update_layout(title="This image's excitation in every SE block" + (f" vs the class mean ({class_name})"
+                                                                           if class_name else ""),
+                      height=260 * rows + 110, font=FONT, template="plotly_white", bargap=0.1,
+                      legend=dict(orientation="h", y=1.08, x=1, xanchor="right"), margin=dict(l=50, r=20, t=90, b=40))
+    return fig
+
+
+def top_channels(excitation, k: int) -> tuple[list[int], list[int]]:
+    """Indices of the k most amplified (highest s) and k most suppressed (lowest s) channels."""
+    order = np.argsort(-np.asarray(excitation, dtype=float))
+    return order[:k].tolist(), order[::-1][:k].tolist()
+
+
+def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.Figure:
+    """U (top row) and s*U (bottom row) for the k most amplified and k most suppressed channels, one color scale."""
+    before, after, s = np.asarray(before), np.asarray(after), np.asarray(excitation, dtype=float)
+    up, down = top_channels(s, k)
+    chans = up + down
+    shown = np.concatenate([before[chans].ravel(), after[chans].ravel()])
+    lim = float(np.abs(shown).max()) or 1.0
+    titles = [f"{'▲' if i < k else '▼'} ch {c} · s={s[c]:.2f}" for i, c in enumerate(chans)]
+    fig = make_subplots(2, len(chans), subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06,
+                        row_titles=["before: U", "after: s·U"])
+    for j, c in enumerate(chans):
+        for row, maps in ((1, before), (2, after)):
+            fig.add_trace(go.Heatmap(z=maps[c][::-1], coloraxis="coloraxis",
+                                     hovertemplate=f"ch {c} ({'U' if row == 1 else 's·U'})<br>value %{{z:.3f}}"
+                                                   "<extra></extra>"), row, j + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value")),
+                      title=f"{block}: {k} most amplified (▲) and {k} most suppressed (▼) channels, "
+                            "before and after SE scaling (one shared colour scale)",
+                      height=380, font=dict(FONT, size=12), template="plotly_white",
+                      margin=dict(l=60, r=20, t=90, b=10))
+    for ann in fig.layout.annotations:
+        ann.font.size = 11
+    return fig
+
+
+def image_figure(image, title: str = "") -> go.Figure:
+    """A PIL image (e.g. a Grad-CAM overlay) as a plotly figure without axes."""
+    fig = go.Figure(go.Image(z=np.asarray(image.convert("RGB"))))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(title=title, margin=dict(l=0, r=0, t=40 if title else 0, b=0), font=FONT,
+                      height=image.height + (40 if title else 0), width=image.width)
+    return fig
+
+
+def gradcam_overlay(image, cam, alpha: float = 0.5, size: int = 256, title: str = "") -> go.Figure:
+    """The Grad-CAM heatmap blended over the enlarged image."""
+    from .cam import overlay
+
+    return image_figure(overlay(image, cam, alpha, size), title)
+
+
+def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
+    """Top-k class probabilities as horizontal bars."""
+    p = np.asarray(probs, dtype=float)
+    top = np.argsort(-p)[:k][::-1]
+    fig = go.Figure(go.Bar(x=p[top], y=[labels[i] for i in top], orientation="h", marker_color="#1f77b4",
+                           text=[f"{p[i]:.1%}" for i in top], textposition="auto",
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_xaxes(range=[0, 1], title_text="probability")
+    fig.update_layout(height=60 + 36 * len(top), margin=dict(l=10, r=10, t=30, b=40), font=FONT,
+                      template="plotly_white", title=f"Top-{k} prediction")
+    return fig

@@ -1,0 +1,163 @@
+"""Training loop for the small SE-ResNets, resumable, and the model card it writes."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+from tqdm import tqdm
+
+from .architectures import build
+from .data import ArrayDataset, training_data
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "fashion-mnist"   # fashion-mnist | cifar10[:DIR] | imagefolder:DIR
+    name: str = ""                   # model name; default se_resnet20_<dataset>
+    arch: str = "se_resnet20"
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 0.15                 # peak of a linear warm-up (5% of steps) then cosine decay to 0
+    weight_decay: float = 5e-4       # conv and fc weights only: SE and BN stay free (decay pins gates at 0.5)
+    pad: int = 4                     # random-crop padding; 2 for 28 px
+    flip: bool = True
+    bf16: bool = True                # CPU autocast: ~1.6x faster here (avx512_bf16); evaluation runs fp32
+    seed: int = 0
+    out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
+    command: str = field(default="", repr=False)
+
+
+def augment(x: torch.Tensor, pad: int, flip: bool, gen: torch.Generator) -> torch.Tensor:
+    """Per-image random crop and horizontal flip of a uint8 batch (B, C, H, W).
+
+    Written by hand because torchvision's v2 transforms draw one crop per call, not per image,
+    and a per-image Python loop costs more than the convolutions on 2 cores."""
+    b, c, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    oy = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    ox = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    rows = (oy[:, None] + torch.arange(h))[:, None, :, None]  # (B, 1, H, 1)
+    cols = (ox[:, None] + torch.arange(w))[:, None, None, :]  # (B, 1, 1, W)
+    out = padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+    if flip:
+        mirror = torch.rand(b, generator=gen) < 0.5
+        out[mirror] = out[mirror].flip(-1)
+    return out
+
+
+def normalize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, C, H, W) -> normalized float, channels-last for oneDNN's faster convolutions."""
+    x = (x.float() / 255 - mean[:, None, None]) / std[:, None, None]
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, data: ArrayDataset, mean, std, batch: int = 500) -> float:
+    """Top-1 accuracy in fp32."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(data.labels), batch):
+        logits = model(normalize(data.images[i:i + batch], mean, std))
+        correct += (logits.argmax(1) == data.labels[i:i + batch]).sum().item()
+    return correct / len(data.labels)
+
+
+def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    decay, free = [], []
+    for name, p in model.named_parameters():
+        (free if (".se." in name or p.ndim <= 1) else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
+
+
+def _lr_at(step: int, total: int, peak: float) -> float:
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return peak * (step + 1) / warm
+    return 0.5 * peak * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+
+def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
+    """Train, checkpoint every epoch, then write <out>/<name>.safetensors and <name>.json; returns the card."""
+    torch.manual_seed(cfg.seed)
+    train_set, ds_name = training_data(cfg.dataset, train=True)
+    test_set, _ = training_data(cfg.dataset, train=False)
+    name = cfg.name or f"{cfg.arch}_{ds_name.replace('-', '_')}"
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / f"{name}.ckpt.pt"
+    in_chans, size = train_set.images.shape[1], train_set.images.shape[-1]
+    pixels = train_set.images.float().div(255).transpose(0, 1).reshape(in_chans, -1)
+    mean, std = pixels.mean(1), pixels.std(1)
+
+    model = build(cfg.arch, len(train_set.classes), in_chans).to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(_param_groups(model, cfg.weight_decay), lr=cfg.lr, momentum=0.9, nesterov=True)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    start, history = 0, []
+    if resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        gen.set_state(ckpt["gen"])
+        start, history = ckpt["epoch"], ckpt["history"]
+        log(f"resumed {name} at epoch {start}")
+
+    n = len(train_set.labels)
+    steps_per_epoch = n // cfg.batch_size  # drop the ragged last batch: BN dislikes tiny batches
+    total = cfg.epochs * steps_per_epoch
+    for epoch in range(start, cfg.epochs):
+        model.train()
+        t0, seen_loss = time.time(), 0.0
+        order = torch.randperm(n, generator=gen)
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", file=sys.stderr, leave=False)
+        for i in bar:
+            idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            x = normalize(augment(train_set.images[idx], cfg.pad, cfg.flip, gen), mean, std)
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(epoch * steps_per_epoch + i, total, cfg.lr)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                loss = F.cross_entropy(model(x), train_set.labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seen_loss += loss.item()
+            bar.set_postfix(loss=f"{seen_loss / (i + 1):.3f}")
+        acc = evaluate(model, test_set, mean, std)
+        history.append({"epoch": epoch + 1, "loss": round(seen_loss / steps_per_epoch, 4),
+                        "test_accuracy": round(acc, 4), "seconds": round(time.time() - t0, 1)})
+        log(json.dumps(history[-1]))
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
+                    "epoch": epoch + 1, "history": history}, tmp)
+        tmp.replace(ckpt_path)  # atomic: an interrupted save never leaves a broken checkpoint
+
+    model.eval()
+    acc = evaluate(model, test_set, mean, std)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / f"{name}.safetensors"))
+    card = {
+        "name": name,
+        "architecture": cfg.arch,
+        "dataset": ds_name,
+        "labels": train_set.classes,
+        "in_chans": in_chans,
+        "input_size": [in_chans, size, size],
+        "mean": [round(v, 4) for v in mean.tolist()],
+        "std": [round(v, 4) for v in std.tolist()],
+        "test_accuracy": round(acc, 4),
+        "test_images": len(test_set.labels),
+        "epochs": cfg.epochs,
+        "params": sum(p.numel() for p in model.parameters()),
+        "train_command": cfg.command,
+        "config": {k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
+        "history": history,
+    }
+    (out / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")
+    return card
