@@ -1,0 +1,77 @@
+"""The command line: JSON schema, exit codes, and bad input reported without losing the good."""
+import json
+
+import pytest
+from PIL import Image
+
+from se_models.__main__ import main
+from se_models.data import bundled_samples_dir
+from se_models.registry import load_card, reference_path
+
+BLOCK_KEYS = {"name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy",
+              "chance", "mean", "std", "saturated_high", "saturated_low", "class_means"}
+
+
+@pytest.fixture(scope="module")
+def sample_images():
+    root = bundled_samples_dir("fashion-mnist")
+    return [str(next((root / c).iterdir())) for c in ("Bag", "Trouser")]
+
+
+def test_models(capsys):
+    assert main(["models"]) == 0
+    assert "(default)" in capsys.readouterr().out
+
+
+def test_predict_json_and_bad_file(tmp_path, capsys, sample_images):
+    bad = tmp_path / "bad.png"
+    bad.write_text("oops")
+    code = main(["predict", "--model", "se_resnet20_fashion_mnist", *sample_images, str(bad), "--top", "2",
+                 "--json"])
+    out = capsys.readouterr()
+    assert code == 1 and "bad.png: not an image" in out.err
+    res = json.loads(out.out)
+    assert [r["image"] for r in res["predictions"]] == sample_images  # the good files are still analysed
+    assert res["predictions"][0]["top"][0]["class"] == "Bag" and len(res["predictions"][1]["top"]) == 2
+
+
+def test_gradcam_writes_png(tmp_path, sample_images):
+    out = tmp_path / "cam.png"
+    assert main(["gradcam", "--model", "se_resnet20_fashion_mnist", sample_images[0], "--target", "Trouser",
+                 "--layer", "SE_3_3", "--out", str(out), "--size", "128"]) == 0
+    assert Image.open(out).size == (128, 128)
+    assert main(["gradcam", "--model", "se_resnet20_fashion_mnist", sample_images[0], "--target", "Dog",
+                 "--out", str(out)]) == 2
+
+
+def test_stats_schema_bundled(tmp_path, capsys):
+    out, html = tmp_path / "s.json", tmp_path / "s.html"
+    assert main(["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag",
+                 "Trouser", "Sneaker", "--per-class", "10", "--control", "--json", str(out), "--html",
+                 str(html)]) == 0
+    d = json.loads(out.read_text())
+    assert {"model", "classes", "per_class", "blocks", "control"} <= d.keys()
+    assert d["classes"] == ["Bag", "Trouser", "Sneaker"] and d["per_class"] == 10
+    assert len(d["blocks"]) == len(d["control"]) == 9
+    for b in d["blocks"] + d["control"]:
+        assert BLOCK_KEYS <= b.keys() and set(b["class_means"]) == set(d["classes"])
+        assert len(b["class_means"]["Bag"]) == b["channels"]
+    assert html.read_text().count("plotly") > 3
+
+
+@pytest.mark.parametrize("name", ["se_resnet20_fashion_mnist"])
+def test_stats_from_reference(tmp_path, name):
+    if not reference_path(name).exists():
+        pytest.fail(f"{reference_path(name)} is missing: run python -m se_models reference --model {name}")
+    out = tmp_path / "r.json"
+    assert main(["stats", "--model", name, "--data", "reference", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["model"] == name and len(d["control"]) == len(d["blocks"])
+    assert sum(d["counts"].values()) == load_card(name)["test_images"]
+
+
+def test_bad_inputs_exit_nonzero(tmp_path, capsys):
+    assert main(["stats", "--data", str(tmp_path / "none"), "--json", str(tmp_path / "x.json")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["predict", "--model", "nope", "x.png"]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err

@@ -1,0 +1,77 @@
+"""Class-specificity metrics on hand-made data with known answers, and excitation_stats end to end."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from se_models import ExcitationStats, excitation_stats
+from se_models.stats import class_divergence, eta_squared, probe_accuracy
+
+from .conftest import LABELS
+
+
+def test_eta_squared_known_values():
+    y = np.array([0, 0, 1, 1])
+    assert eta_squared(np.array([[0.0], [2.0], [1.0], [3.0]]), y) == pytest.approx(0.2)  # SS_b 1 / SS_t 5
+    assert eta_squared(np.array([[0.1], [0.1], [0.9], [0.9]]), y) == pytest.approx(1.0)  # class explains all
+    assert eta_squared(np.array([[0.2], [0.8], [0.2], [0.8]]), y) == pytest.approx(0.0)  # same mean per class
+    # a constant channel carries no variation and is skipped, not counted as 0 or NaN
+    assert eta_squared(np.array([[0.0, 5], [2, 5], [1, 5], [3, 5]]), y) == pytest.approx(0.2)
+
+
+def test_class_divergence_is_the_spread_of_class_curves():
+    y = np.repeat([0, 1], 10)
+    s = np.where(y[:, None] == 0, 0.2, 0.6) * np.ones((20, 7))
+    assert class_divergence(s, y) == pytest.approx(0.2)  # class means 0.2 and 0.6: std across classes 0.2
+    assert class_divergence(np.full((20, 7), 0.5), y) == 0.0
+
+
+def test_probe_separable_vs_random(rng):
+    y = np.repeat(np.arange(4), 50)
+    separable = rng.normal(0, 0.05, (200, 6)) + np.eye(4, 6)[y]
+    assert probe_accuracy(separable, y) == 1.0
+    noise = rng.normal(0, 1, (200, 6))
+    assert probe_accuracy(noise, y) < 0.45  # chance is 0.25
+    assert probe_accuracy(noise[:5], np.array([0, 1, 2, 3, 3])) is None  # one image of a class: no held-out set
+
+
+def test_excitation_stats_on_a_folder(tiny, image_folder):
+    Image.new("RGB", (4, 4)).save(image_folder / "square" / "ok.png")
+    (image_folder / "circle" / "broken.png").write_bytes(b"not a png")
+    calls = []
+    st = excitation_stats(tiny, image_folder, per_class=5, channels=6, progress=lambda d, t: calls.append((d, t)),
+                          control=False, batch_size=4)
+    assert st.classes == LABELS and sum(st.counts.values()) <= 15
+    assert calls[-1][0] == calls[-1][1]
+    b = st.block("SE_3_2")
+    assert b.channels == 16 and len(b.sampled_channels) == 6 and b.sampled_channels == sorted(b.sampled_channels)
+    assert set(b.class_means) == set(LABELS) and len(b.class_means["stripes"]) == 16
+    assert 0 < b.mean < 1 and 0 <= b.saturated_high <= 1 and b.chance == pytest.approx(1 / 3)
+    # the all-classes line is the mean of the class means
+    np.testing.assert_allclose(b.all_mean, np.mean(list(b.class_means.values()), 0), atol=1e-5)
+    # a broken file selected by the sampler is reported, not fatal
+    assert all("broken.png" in msg for msg in st.skipped)
+
+
+def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path, monkeypatch):
+    import se_models.registry as registry
+    from tests.conftest import make_loaded
+
+    monkeypatch.setattr(registry, "load_model", lambda name, weights=None: make_loaded(seed=1))
+    st = excitation_stats(tiny, image_folder, classes=["circle", "stripes"], per_class=None, control=True)
+    assert st.classes == ["circle", "stripes"] and st.counts == {"circle": 6, "stripes": 6}
+    assert [b.name for b in st.control] == [b.name for b in st.blocks]
+    assert st.control[0].class_means != st.blocks[0].class_means  # other weights, other numbers
+    st.save(tmp_path / "s.json")
+    again = ExcitationStats.load(tmp_path / "s.json")
+    assert again == st and json.loads((tmp_path / "s.json").read_text())["model"] == "tiny"
+    one = st.subset(["stripes", "circle"])
+    b = one.block("SE_2_1")
+    mu = np.array([b.class_means["stripes"], b.class_means["circle"]])
+    assert b.divergence == pytest.approx(float(np.sqrt(mu.var(0).mean())))
+    assert b.eta_squared is None and b.probe_accuracy is None
+    with pytest.raises(ValueError, match="unknown class"):
+        st.subset(["dog"])
+    with pytest.raises(ValueError, match="unknown class"):
+        excitation_stats(tiny, image_folder, classes=["dog"])
