@@ -118,8 +118,7 @@ def stats_json(stats) -> dict:
 
 
 def cmd_stats(args) -> int:
-    from .registry import load_model
-    from .registry import reference_path
+    from .registry import load_model, reference_path
     from .stats import ExcitationStats, excitation_stats
 
     if args.data == "reference":
@@ -133,7 +132,8 @@ def cmd_stats(args) -> int:
     else:
         loaded = load_model(args.model, args.weights)
         update, bar = _progress("excitation statistics")
-        stats = excitation_stats(loaded, args.data, classes=args.classes, per_class=args.per_class,
+        data = test_split(loaded) if args.data == "test" else args.data
+        stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class,
                                  progress=update, control=args.control)
         bar.close()
         for msg in stats.skipped:
@@ -160,15 +160,20 @@ def cmd_train(args) -> int:
     return 0
 
 
-def cmd_reference(args) -> int:
+def test_split(loaded):
+    """The test split of a bundled model's dataset (torchvision; downloads it once when online)."""
     from .data import training_data
-    from .registry import load_model
-    from .registry import reference_path
+
+    return training_data(loaded.card["dataset"], train=False)[0]
+
+
+def cmd_reference(args) -> int:
+    from .registry import load_model, reference_path
     from .stats import excitation_stats
 
     loaded = load_model(args.model)
     data = args.data or "test"
-    dataset = training_data(loaded.card["dataset"], train=False)[0] if data == "test" else data
+    dataset = test_split(loaded) if data == "test" else data
     update, bar = _progress("reference statistics (trained + control)")
     stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
     bar.close()
@@ -207,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("stats", help="class-wise excitation statistics (paper Fig. 6) and class-specificity")
     model_args(sp)
-    sp.add_argument("--data", default="reference", help="bundled | reference | DIR (DIR/<class>/<image>)")
+    sp.add_argument("--data", default="reference",
+                    help="reference (precomputed, offline) | bundled (sample images) | test (the dataset's test "
+                         "split, downloaded) | DIR (DIR/<class>/<image>)")
     sp.add_argument("--classes", nargs="+")
     sp.add_argument("--per-class", type=int, default=50)
     sp.add_argument("--control", action="store_true", help="also the untrained control")

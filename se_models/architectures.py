@@ -34,7 +34,8 @@ class SEBasicBlock(nn.Module):
 class SEResNetSmall(nn.Module):
     """CIFAR-style SE-ResNet (He et al. 2016, section 4.2): 3x3 stem, stages `layer1..layerN`, like timm's naming."""
 
-    def __init__(self, num_classes: int = 10, in_chans: int = 3, widths=(16, 32, 64), depth: int = 3, reduction: int = 4):
+    def __init__(self, num_classes: int = 10, in_chans: int = 3, widths=(16, 32, 64), depth: int = 3,
+                 reduction: int = 4):
         super().__init__()
         self.conv1 = nn.Conv2d(in_chans, widths[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -157,3 +158,20 @@ def export_samples(data: ArrayDataset, dataset: str, per_class: int = 100, out: 
             arr = data.images[i].numpy()
             Image.fromarray(arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)).save(folder / f"{i:05d}.png")
     return root
+
+
+PHOTOS_DIR = ASSETS / "photos"
+
+
+def photos() -> list[dict]:
+    """The credited demo photos (assets/photos/photos.json), each with its absolute `path` added."""
+    entries = json.loads((PHOTOS_DIR / "photos.json").read_text())
+    return [{**e, "path": str(PHOTOS_DIR / e["file"])} for e in entries]
+
+
+def sample_images(dataset: str) -> list[tuple[str, str]]:
+    """(path, folder class name) of every bundled sample image of a dataset, sorted; [] when it has none."""
+    root = bundled_samples_dir(dataset)
+    if not root.is_dir():
+        return []
+    return sorted((str(p), p.parent.name) for p in root.glob("*/*.png"))

@@ -61,7 +61,7 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
         row, col = p // ncols + 1, p % ncols + 1
         ch = channel_order(b, channels)
         x = list(range(len(ch)))
-        for ci, cls in enumerate(classes):
+        for cls in classes:
             if cls not in b.class_means:
                 continue
             mu = np.asarray(b.class_means[cls])[ch]
@@ -74,12 +74,13 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
             fig.add_trace(go.Scatter(
                 x=x, y=mu, mode="lines", name=cls, legendgroup=cls, showlegend=p == 0,
                 line=dict(color=color, width=1.6), customdata=ch,
-                hovertemplate=f"<b>{cls}</b><br>{name} channel %{{customdata}}<br>mean s = %{{y:.3f}}<extra></extra>"),
-                row, col)
+                hovertemplate=f"<b>{cls}</b><br>{name} channel %{{customdata}}<br>"
+                              "mean s = %{y:.3f}<extra></extra>"), row, col)
         fig.add_trace(go.Scatter(
             x=x, y=np.asarray(b.all_mean)[ch], mode="lines", name="all", legendgroup="all", showlegend=p == 0,
             line=ALL_STYLE, customdata=ch,
-            hovertemplate=f"<b>all classes</b><br>{name} channel %{{customdata}}<br>mean s = %{{y:.3f}}<extra></extra>"),
+            hovertemplate=f"<b>all classes</b><br>{name} channel %{{customdata}}<br>"
+                          "mean s = %{y:.3f}<extra></extra>"),
             row, col)
     fig.update_yaxes(range=[0, 1], title_text="", showgrid=True)
     for r in range(1, rows + 1):
@@ -137,7 +138,8 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
         s = np.asarray(excitation[name], dtype=float)
         fig.add_trace(go.Bar(x=np.arange(len(s)), y=s, name="this image", marker_color="#1f77b4",
                              legendgroup="image", showlegend=p == 0,
-                             hovertemplate=f"{name} channel %{{x}}<br>s = %{{y:.3f}}<extra>this image</extra>"), row, col)
+                             hovertemplate=f"{name} channel %{{x}}<br>s = %{{y:.3f}}<extra>this image</extra>"),
+                      row, col)
         block = next((b for b in stats.blocks if b.name == name), None) if stats else None
         if block is not None and class_name in block.class_means:
             fig.add_trace(go.Scatter(x=np.arange(len(s)), y=block.class_means[class_name], mode="lines",
