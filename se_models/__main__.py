@@ -91,12 +91,12 @@ def cmd_gradcam(args) -> int:
     return 0
 
 
-def _write_html(stats, path: str) -> None:
+def _write_html(stats, path: str, blocks: list[str] | None) -> None:
     from .figures import class_curves, specificity_vs_depth
 
-    figs = [class_curves(stats), specificity_vs_depth(stats)]
+    figs = [class_curves(stats, blocks), specificity_vs_depth(stats)]
     if stats.control:
-        figs.insert(1, class_curves(stats, control=True))
+        figs.insert(1, class_curves(stats, blocks, control=True))
     html = "".join(f.to_html(full_html=False, include_plotlyjs="cdn" if i == 0 else False)
                    for i, f in enumerate(figs))
     Path(path).write_text(f"<html><head><meta charset='utf-8'><title>{stats.model}</title></head>"
@@ -115,6 +115,20 @@ def stats_json(stats) -> dict:
     if stats.skipped:
         out["skipped"] = stats.skipped
     return out
+
+
+def markdown_table(stats) -> str:
+    """Per block: the class-specificity metrics, trained vs untrained control, as a Markdown table."""
+    fmt = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
+    rows = ["| block | divergence | η² | probe acc. | mean s | spread over channels | s > 0.95 | s < 0.05 "
+            "| control divergence | control probe |", "|" + "---|" * 10]
+    control = {b.name: b for b in stats.control or []}
+    for b in stats.blocks:
+        c = control.get(b.name)
+        rows.append(f"| {b.name} | {fmt(b.divergence, 4)} | {fmt(b.eta_squared)} | {fmt(b.probe_accuracy)} "
+                    f"| {fmt(b.mean)} | {fmt(b.channel_spread)} | {fmt(b.saturated_high)} | {fmt(b.saturated_low)} "
+                    f"| {fmt(c.divergence, 4) if c else '–'} | {fmt(c.probe_accuracy) if c else '–'} |")
+    return "\n".join(rows)
 
 
 def cmd_stats(args) -> int:
@@ -140,7 +154,14 @@ def cmd_stats(args) -> int:
             print(f"skipped: {msg}", file=sys.stderr)
     Path(args.json).write_text(json.dumps(stats_json(stats), indent=1) + "\n")
     if args.html:
-        _write_html(stats, args.html)
+        _write_html(stats, args.html, args.blocks)
+    if args.png:
+        from .figures import class_curves, specificity_vs_depth
+
+        class_curves(stats, args.blocks).write_image(f"{args.png}_curves.png", width=1300, scale=1.5)
+        specificity_vs_depth(stats).write_image(f"{args.png}_depth.png", width=1300, scale=1.5)
+    if args.markdown:
+        print(markdown_table(stats))
     print(f"{stats.model}: {sum(stats.counts.values())} images, {len(stats.blocks)} SE blocks -> {args.json}",
           file=sys.stderr)
     for b in stats.blocks:
@@ -219,7 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--per-class", type=int, default=50)
     sp.add_argument("--control", action="store_true", help="also the untrained control")
     sp.add_argument("--json", required=True)
-    sp.add_argument("--html")
+    sp.add_argument("--blocks", nargs="+", help="SE blocks in the class-curve figure (default: the paper's Fig. 6 "
+                    "choice, the last block of every stage plus every block of the last stage)")
+    sp.add_argument("--html", help="write the figures as one HTML page")
+    sp.add_argument("--png", metavar="PREFIX", help="write PREFIX_curves.png and PREFIX_depth.png")
+    sp.add_argument("--markdown", action="store_true", help="print the per-block table as Markdown")
     sp.set_defaults(fn=cmd_stats)
 
     sp = sub.add_parser("train", help="train a small SE-ResNet (resumable)")

@@ -16,6 +16,7 @@ from torchvision import transforms
 
 from .architectures import build
 from .blocks import find_se_blocks, residual_block_path
+from .zoo import ZOO, build_timm, is_zoo_name, timm_transform
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
 DEFAULT_MODEL = "se_resnet20_fashion_mnist"
@@ -62,9 +63,10 @@ class LoadedModel:
         raise ValueError(f"unknown layer {block!r}: use a module path or one of {list(self.se_blocks)}")
 
 
-def list_models() -> list[str]:
-    """Names of the bundled models (cards in assets/models)."""
-    return sorted(p.stem for p in MODELS_DIR.glob("*.json") if not p.stem.endswith(".reference"))
+def list_models(imagenet: bool = False) -> list[str]:
+    """Names of the bundled models (cards in assets/models); with imagenet=True, the timm ImageNet zoo too."""
+    bundled = sorted(p.stem for p in MODELS_DIR.glob("*.json") if not p.stem.endswith(".reference"))
+    return bundled + (list(ZOO) if imagenet else [])
 
 
 def reference_path(name: str | None = None) -> Path:
@@ -75,7 +77,8 @@ def reference_path(name: str | None = None) -> Path:
 def load_card(name: str) -> dict:
     path = MODELS_DIR / f"{name}.json"
     if not path.exists():
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models()) or 'none'}")
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models(imagenet=True))}, "
+                         f"or timm:NAME for any timm model with SE blocks")
     return json.loads(path.read_text())
 
 
@@ -129,8 +132,15 @@ def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], what: str
 
 
 def load_model(name: str | None = None, weights: str | Path | None = None) -> LoadedModel:
-    """Load a bundled model: weights None = its shipped weights, a path = a local checkpoint, "random" = untrained."""
+    """Load a model by name: bundled, an ImageNet zoo name, or `timm:NAME`.
+
+    weights: None = its own weights (shipped, or timm's pretrained download), a path = a local checkpoint,
+    "random" = untrained (the control)."""
     name = name or DEFAULT_MODEL
+    if is_zoo_name(name):
+        model, card, label = build_timm(name, weights)
+        model = model.to(memory_format=torch.channels_last).eval()
+        return LoadedModel(name, model, card, label, find_se_blocks(model), timm_transform(model))
     card = load_card(name)
     model = build(card["architecture"], len(card["labels"]), card["in_chans"])
     if weights == "random":

@@ -1,0 +1,258 @@
+"""Pure helpers of the dashboard (no Streamlit): model keys, image items, exports. Unit-testable."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from torchvision import transforms
+
+from se_models import ImageError, load_image
+from se_models.blocks import last_of_each_stage, stage_index
+from se_models.data import safe_dirname
+
+CONTROL = ":control"  # model key suffix: the same architecture with random (untrained) weights
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
+DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
+VIEWS = ["image", "classes", "compare", "about"]
+
+
+# ---- models -------------------------------------------------------------------------------------------------
+def model_options(names: list[str]) -> list[str]:
+    """Every bundled model, each followed by its untrained control."""
+    return [key for n in names for key in (n, n + CONTROL)]
+
+
+def parse_model_key(key: str) -> tuple[str, str | None]:
+    """`name` -> (name, None) = shipped weights; `name:control` -> (name, "random")."""
+    return (key[: -len(CONTROL)], "random") if key.endswith(CONTROL) else (key, None)
+
+
+def is_control(key: str) -> bool:
+    return key.endswith(CONTROL)
+
+
+def dataset_name(card: dict) -> str:
+    return DATASET_NAMES.get(card.get("dataset", ""), card.get("dataset", "?"))
+
+
+def model_label(key: str, card: dict) -> str:
+    """Human name for the picker: architecture, dataset and test accuracy (or 'untrained control')."""
+    arch = card.get("architecture", "").replace("se_resnet", "SE-ResNet-")
+    head = f"{arch} · {dataset_name(card)}"
+    if is_control(key):
+        return f"{head} — untrained control"
+    acc = card.get("test_accuracy")
+    return f"{head} ({acc:.1%} test acc.)" if acc is not None else head
+
+
+# ---- images -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImageItem:
+    """One image the user chose: where it came from and its raw bytes (decoded later, with errors reported)."""
+    id: str                        # stable id, also used in the URL: photo:chelsea.jpg, sample:Bag/00012.png
+    label: str                     # shown under the thumbnail
+    data: bytes
+    source: str                    # photo | sample | upload | camera
+    true_class: str | None = None  # known for samples (and photos of a class the model knows)
+    credit: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return bytes_hash(self.data)
+
+    @property
+    def in_distribution(self) -> bool:
+        """Bundled samples come from the model's own test set; everything else is a stranger to it."""
+        return self.source == "sample"
+
+
+def bytes_hash(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def photo_item(photo: dict, labels: list[str]) -> ImageItem:
+    cls = photo.get("cifar10")
+    return ImageItem(f"photo:{photo['file']}", photo["title"], Path(photo["path"]).read_bytes(), "photo",
+                     cls if cls in labels else None, f"{photo['credit']} ({photo['licence']})")
+
+
+def sample_id(path: str) -> str:
+    """`.../fashion-mnist/Bag/00012.png` -> `Bag/00012.png`: short, and stable across machines."""
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}"
+
+
+def sample_class(folder: str, labels: list[str]) -> str:
+    """A sample folder name back to the model's label (`T-shirt-top` -> `T-shirt/top`)."""
+    return {safe_dirname(lab): lab for lab in labels}.get(folder, folder)
+
+
+def sample_item(sid: str, root: Path, labels: list[str]) -> ImageItem:
+    folder, name = sid.split("/", 1)
+    cls = sample_class(folder, labels)
+    return ImageItem(f"sample:{sid}", f"{cls} #{Path(name).stem}", (root / folder / name).read_bytes(), "sample", cls)
+
+
+def upload_items(files: list[tuple[str, bytes]], source: str = "upload") -> list[ImageItem]:
+    """Uploaded (name, bytes) pairs -> items; the hash keeps two files of the same name apart."""
+    return [ImageItem(f"{source}:{name}#{bytes_hash(data)[:8]}", name, data, source) for name, data in files]
+
+
+def decode_items(items: list[ImageItem], decode=None) -> tuple[list[tuple[ImageItem, Image.Image]], list[str]]:
+    """Decode every item; a bad one becomes an error message naming the file, the others still decode."""
+    decode = decode or (lambda item: load_image(item.data, name=item.label))
+    good, errors = [], []
+    for item in items:
+        try:
+            good.append((item, decode(item)))
+        except ImageError as err:
+            errors.append(str(err))
+    return good, errors
+
+
+def default_image(photos: list[dict], samples: list[tuple[str, str]], labels: list[str]) -> str | None:
+    """First paint: a photo of a class the model knows, else one of its own test samples, else any photo."""
+    for p in photos:
+        if p.get("cifar10") in labels:
+            return f"photo:{p['file']}"
+    if samples:
+        return f"sample:{sample_id(samples[0][0])}"
+    return f"photo:{photos[0]['file']}" if photos else None
+
+
+def model_view(loaded, image: Image.Image) -> Image.Image:
+    """The image as the model sees it: the preprocessing steps before ToTensor (grayscale, resize, centre crop)."""
+    steps = []
+    for t in loaded.transform.transforms:
+        if isinstance(t, transforms.ToTensor):
+            break
+        steps.append(t)
+    return transforms.Compose(steps)(image)
+
+
+def square_crop(image: Image.Image) -> Image.Image:
+    """The centre square, as the model's CenterCrop takes it, so a Grad-CAM overlay lines up with the photo."""
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def pixelated(image: Image.Image, size: int) -> Image.Image:
+    """Enlarge with nearest neighbour so 28 px stay visibly 28 px."""
+    return image.convert("RGB").resize((size, size), Image.NEAREST)
+
+
+# ---- blocks -------------------------------------------------------------------------------------------------
+def stage_blocks(names: list[str]) -> dict[str, str]:
+    """{'stage 2 · SE_2_3': 'SE_2_3', ...}: the last SE block of each stage, the Grad-CAM layer choices."""
+    out = {}
+    for n in last_of_each_stage(names):
+        si = stage_index(n)
+        out[f"stage {si[0]} · {n}" if si else n] = n
+    return out
+
+
+def se_dims(loaded, block: str) -> tuple[int, int]:
+    """(C, C/r) of an SE block, read from its two 1x1 convolutions' weight shapes."""
+    se = dict(loaded.model.named_modules())[loaded.se_blocks[block]]
+    hidden, channels = se.fc1.weight.shape[:2]
+    return int(channels), int(hidden)
+
+
+def top_bottom(values, k: int) -> tuple[list[int], list[int]]:
+    """Indices of the k largest and the k smallest values."""
+    order = sorted(range(len(values)), key=lambda i: -float(values[i]))
+    return order[:k], order[::-1][:k]
+
+
+# ---- statistics ---------------------------------------------------------------------------------------------
+def stats_for(stats, control: bool):
+    """Reference statistics as shown for a model key: the control's blocks become the main ones."""
+    if not control:
+        return stats
+    if not stats.control:
+        return None
+    return replace(stats, model=f"{stats.model} (untrained)", weights="random", blocks=stats.control, control=None)
+
+
+METRICS = ["divergence", "eta_squared", "probe_accuracy", "chance", "mean", "std", "channel_spread",
+           "saturated_high", "saturated_low", "channels"]
+
+
+def metrics_rows(stats) -> list[dict]:
+    """One row per (weights, block): the class-specificity metrics, ready for a table or CSV."""
+    rows = []
+    for tag, blocks in (("trained", stats.blocks), ("untrained control", stats.control or [])):
+        for b in blocks:
+            rows.append({"model": stats.model, "weights": tag, "block": b.name,
+                         **{m: getattr(b, m) for m in METRICS}})
+    return rows
+
+
+def _csv(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def metrics_csv(stats) -> str:
+    return _csv(metrics_rows(stats))
+
+
+def class_means_csv(stats) -> str:
+    """Long format: weights, block, class, channel, mean, std (the numbers behind Fig. 6 and Fig. 7)."""
+    rows = []
+    for tag, blocks in (("trained", stats.blocks), ("untrained control", stats.control or [])):
+        for b in blocks:
+            for cls, mu in b.class_means.items():
+                sd = b.class_stds.get(cls, [None] * len(mu))
+                rows += [{"weights": tag, "block": b.name, "class": cls, "channel": k, "mean": m, "std": s}
+                         for k, (m, s) in enumerate(zip(mu, sd))]
+    return _csv(rows)
+
+
+def stats_json(stats) -> str:
+    return json.dumps(stats.to_dict(), indent=1)
+
+
+# ---- export -------------------------------------------------------------------------------------------------
+def figure_html(fig) -> str:
+    """A self-contained HTML file (plotly.js inlined, so it opens offline)."""
+    return fig.to_html(include_plotlyjs=True, full_html=True)
+
+
+def figure_png(fig, scale: float = 2.0) -> bytes:
+    """PNG through kaleido (needs Chromium); on failure a PNG that says so instead of a traceback."""
+    try:
+        return fig.to_image(format="png", scale=scale)
+    except Exception as err:  # noqa: BLE001 - any kaleido/Chromium failure becomes a readable image
+        return message_png(f"PNG export failed ({type(err).__name__}).\n"
+                           "Use the HTML download, or the camera icon above the chart.")
+
+
+def message_png(text: str) -> bytes:
+    img = Image.new("RGB", (640, 120), "white")
+    ImageDraw.Draw(img).multiline_text((16, 24), text, fill=(170, 0, 0), spacing=8)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def image_png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_").lower()[:60] or "figure"

@@ -1,0 +1,110 @@
+"""ImageNet SE networks through timm: the named zoo, any `timm:NAME`, weights from the hub, a file, or random."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import timm
+import torch
+from timm.data import ImageNetInfo, create_transform, resolve_data_config
+
+ZOO = {
+    # name -> what it is; top-1 as published (paper Table 2 for the original weights, timm's results otherwise)
+    "legacy_seresnet50.in1k": dict(top1=77.65, note="SE-ResNet-50, the paper's original (Caffe) weights"),
+    "seresnet50.a1_in1k": dict(top1=80.01, note="SE-ResNet-50, modern 'ResNet strikes back' A1 recipe"),
+    "seresnext50_32x4d.racm_in1k": dict(top1=81.27, note="SE-ResNeXt-50 32x4d"),
+    "legacy_seresnet101.in1k": dict(top1=78.40, note="SE-ResNet-101, the paper's original weights"),
+    "legacy_seresnet152.in1k": dict(top1=78.66, note="SE-ResNet-152, the paper's original weights"),
+}
+CONNECT_TIMEOUT_S = 5.0
+
+
+class WeightsUnavailable(RuntimeError):
+    """Pretrained weights are neither cached nor downloadable (offline)."""
+
+
+def is_zoo_name(name: str) -> bool:
+    return name in ZOO or name.startswith("timm:")
+
+
+def imagenet_labels() -> list[str]:
+    """The 1000 ImageNet class names shipped inside timm (first synonym; repeated names made unique)."""
+    info = ImageNetInfo()
+    names, seen = [], {}
+    for i in range(info.num_classes()):
+        short = info.index_to_description(i).split(",")[0].strip()
+        seen[short] = seen.get(short, 0) + 1
+        names.append(short if seen[short] == 1 else f"{short} ({seen[short]})")
+    return names
+
+
+def _cached(cfg: dict) -> bool:
+    """Whether timm would find these pretrained weights without the network."""
+    if cfg.get("hf_hub_id"):
+        from huggingface_hub import try_to_load_from_cache
+
+        repo = cfg["hf_hub_id"].split("@")[0]
+        if any(isinstance(try_to_load_from_cache(repo, f), str) for f in ("model.safetensors", "pytorch_model.bin")):
+            return True
+    url = cfg.get("url")
+    return bool(url) and (Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name).exists()
+
+
+def _check_online(name: str, cfg: dict) -> None:
+    """Fail in seconds, with what to do, when uncached weights cannot be downloaded."""
+    host = "huggingface.co" if cfg.get("hf_hub_id") else urlparse(cfg.get("url") or "").hostname
+    if not host:
+        raise WeightsUnavailable(f"{name}: timm knows no download source for these weights; "
+                                 f"pass a local file (weights=PATH / --weights PATH)")
+    try:
+        socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        source = cfg.get("hf_hub_id") or cfg.get("url")
+        raise WeightsUnavailable(
+            f"{name}: pretrained weights are not cached and {host} cannot be reached ({err}). On a machine with "
+            f"internet, run once: python -c \"import timm; timm.create_model('{name}', pretrained=True)\" "
+            f"(source: {source}); or download the file and pass it with weights=PATH (CLI: --weights PATH), "
+            f"or use weights='random' for the untrained architecture.") from err
+
+
+def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
+    """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
+    from .registry import check_state_dict, read_state_dict  # the same checkpoint checks as bundled models
+
+    arch = name.removeprefix("timm:")
+    try:
+        model = timm.create_model(arch, pretrained=False)
+    except RuntimeError as err:  # timm: "Unknown model (...)"
+        raise ValueError(f"{name}: {err}") from err
+    cfg = dict(model.pretrained_cfg)
+    if weights is None:
+        if not _cached(cfg):
+            _check_online(name, cfg)
+        model = timm.create_model(arch, pretrained=True)
+        label = "trained"
+    elif weights == "random":
+        torch.manual_seed(0)
+        model = timm.create_model(arch, pretrained=False)
+        label = "random"
+    else:
+        state = read_state_dict(weights)
+        check_state_dict(model, state, f"{name} ({type(model).__name__}, {model.num_classes} classes)")
+        model.load_state_dict(state)
+        label = str(weights)
+    data_cfg = resolve_data_config({}, model=model)
+    labels = imagenet_labels() if model.num_classes == 1000 else [str(i) for i in range(model.num_classes)]
+    card = {
+        "name": name, "architecture": arch, "dataset": "imagenet", "labels": labels, "in_chans": 3,
+        "input_size": list(data_cfg["input_size"]), "mean": list(data_cfg["mean"]), "std": list(data_cfg["std"]),
+        "interpolation": data_cfg["interpolation"], "crop_pct": data_cfg["crop_pct"],
+        "test_accuracy": ZOO[name]["top1"] / 100 if name in ZOO else None,
+        "note": ZOO.get(name, {}).get("note", "a timm model"),
+        "source": cfg.get("hf_hub_id") or cfg.get("url"),
+    }
+    return model, card, label
+
+
+def timm_transform(model: torch.nn.Module):
+    """The model's own evaluation preprocessing (resize, centre crop, mean/std) from its pretrained config."""
+    return create_transform(**resolve_data_config({}, model=model))
