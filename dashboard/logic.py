@@ -40,14 +40,32 @@ def dataset_name(card: dict) -> str:
     return DATASET_NAMES.get(card.get("dataset", ""), card.get("dataset", "?"))
 
 
-def model_label(key: str, card: dict) -> str:
-    """Human name for the picker: architecture, dataset and test accuracy (or 'untrained control')."""
+def model_label(key: str, card: dict, with_arch: bool = False) -> str:
+    """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
+    arch = f" {card.get('architecture', '').replace('se_resnet', 'SE-ResNet-')}" if with_arch else ""
+    return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
+
+
+def model_labels(cards: dict[str, dict]) -> dict[str, str]:
+    """Labels for every model key; the architecture is added only where two models share a dataset."""
+    datasets = [c.get("dataset") for c in cards.values()]
+    return {key: model_label(key, card, datasets.count(card.get("dataset")) > 1)
+            for name, card in cards.items() for key in (name, name + CONTROL)}
+
+
+def model_caption(card: dict, control: bool = False) -> str:
+    """One line under the picker: architecture, size, training."""
     arch = card.get("architecture", "").replace("se_resnet", "SE-ResNet-")
-    head = f"{arch} · {dataset_name(card)}"
-    if is_control(key):
-        return f"{head} — untrained control"
+    params = card.get("params")
+    size = f", {params / 1e6:.2f} M parameters" if params else ""
+    epochs = card.get("epochs")
+    trained = f", {epochs} epoch{'s' if epochs != 1 else ''}" if epochs else ""
     acc = card.get("test_accuracy")
-    return f"{head} ({acc:.1%} test acc.)" if acc is not None else head
+    score = f"; {acc:.1%} test accuracy" if acc is not None else ""
+    side = "×".join(map(str, card.get("input_size", [])[1:]))
+    if control:
+        return f"{arch} for {dataset_name(card)} {side} px with random weights: the untrained control."
+    return f"{arch} on {dataset_name(card)} {side} px{size}{trained}{score}."
 
 
 # ---- images -------------------------------------------------------------------------------------------------
@@ -195,7 +213,7 @@ def metrics_rows(stats) -> list[dict]:
     return rows
 
 
-def _csv(rows: list[dict]) -> str:
+def to_csv(rows: list[dict]) -> str:
     if not rows:
         return ""
     buf = io.StringIO()
@@ -206,7 +224,7 @@ def _csv(rows: list[dict]) -> str:
 
 
 def metrics_csv(stats) -> str:
-    return _csv(metrics_rows(stats))
+    return to_csv(metrics_rows(stats))
 
 
 def class_means_csv(stats) -> str:
@@ -218,7 +236,7 @@ def class_means_csv(stats) -> str:
                 sd = b.class_stds.get(cls, [None] * len(mu))
                 rows += [{"weights": tag, "block": b.name, "class": cls, "channel": k, "mean": m, "std": s}
                          for k, (m, s) in enumerate(zip(mu, sd))]
-    return _csv(rows)
+    return to_csv(rows)
 
 
 def stats_json(stats) -> str:

@@ -45,6 +45,12 @@ def cmd_models(args) -> int:
         mark = " (default)" if name == DEFAULT_MODEL else ""
         print(f"{name}{mark}: {card['architecture']} on {card['dataset']}, "
               f"test accuracy {card['test_accuracy']:.2%}, {card['params']:,} parameters")
+    from .zoo import ZOO
+
+    for name, info in ZOO.items():
+        print(f"{name}: {info['note']}, ImageNet top-1 {info['top1']:.2f}% ({info['source']}); "
+              "weights downloaded on first use")
+    print("timm:NAME: any timm model with squeeze-and-excitation blocks")
     return 0
 
 

@@ -25,7 +25,8 @@ def default_blocks(names: list[str]) -> list[str]:
     if not all(stages):
         return names
     deepest = max(s[0] for s in stages)
-    return list(dict.fromkeys(last_of_each_stage(names) + [n for n, s in zip(names, stages) if s[0] == deepest]))
+    chosen = set(last_of_each_stage(names)) | {n for n, s in zip(names, stages) if s[0] == deepest}
+    return [n for n in names if n in chosen]  # shallow to deep
 
 
 def _grid(n: int, cols: int = 3) -> tuple[int, int]:

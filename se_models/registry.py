@@ -142,12 +142,11 @@ def load_model(name: str | None = None, weights: str | Path | None = None) -> Lo
         model = model.to(memory_format=torch.channels_last).eval()
         return LoadedModel(name, model, card, label, find_se_blocks(model), timm_transform(model))
     card = load_card(name)
-    model = build(card["architecture"], len(card["labels"]), card["in_chans"])
-    if weights == "random":
-        torch.manual_seed(0)  # the control is reproducible: same random weights every time
+    with torch.random.fork_rng():  # the control is reproducible, and the caller's RNG stays untouched
+        torch.manual_seed(0)
         model = build(card["architecture"], len(card["labels"]), card["in_chans"])
-        label = "random"
-    else:
+    label = "random"
+    if weights != "random":
         path = Path(weights) if weights is not None else MODELS_DIR / f"{name}.safetensors"
         state = read_state_dict(path)
         check_state_dict(model, state, f"{name} ({card['architecture']}, {len(card['labels'])} classes)")

@@ -106,3 +106,10 @@ def test_offline_uncached_fails_fast_with_instructions(tmp_path, monkeypatch):
         with pytest.raises(WeightsUnavailable, match=f"{name}: pretrained weights are not cached.*--weights PATH"):
             load_model(name)
     assert time.time() - t < 30
+
+
+def test_paper_figure_preset_is_the_default_choice_for_se_resnet50():
+    from se_models.figures import default_blocks
+
+    blocks = list(load_model("legacy_seresnet50.in1k", weights="random").se_blocks)
+    assert default_blocks(blocks) == ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_1", "SE_5_2", "SE_5_3"]

@@ -1,0 +1,46 @@
+"""Entry point: `streamlit run dashboard/app.py` — shared sidebar, then st.navigation over the four views."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # streamlit puts dashboard/ on the path, the packages live one level up
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import sidebar, ui  # noqa: E402
+from dashboard.views import about, classes, compare, image  # noqa: E402
+
+VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
+    "image": (image, "Image", ":material/image_search:"),
+    "classes": (classes, "Classes", ":material/stacked_line_chart:"),
+    "compare": (compare, "Compare", ":material/compare_arrows:"),
+    "about": (about, "About", ":material/menu_book:"),
+}
+
+# Streamlit's default top padding leaves a blank band under the navigation bar: wasted on a projector
+CSS = "<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>"
+
+
+def main() -> None:
+    st.set_page_config(page_title="SE-Net Excitation Explorer", page_icon=":material/tune:", layout="wide")
+    st.html(CSS)
+    wanted = st.query_params.get("view", "image")
+    wanted = wanted if wanted in VIEWS else "image"
+    pages = {name: st.Page(ui.guarded(mod.render), title=title, icon=icon, url_path=name, default=name == wanted)
+             for name, (mod, title, icon) in VIEWS.items()}
+    current = st.navigation(list(pages.values()), position="top")
+    view = next(name for name, page in pages.items() if page is current or page.title == current.title)
+    st.query_params["view"] = view  # so a bookmark of the page reopens this view
+    try:
+        st.session_state["_selection"] = sidebar.render()
+    except Exception as err:  # noqa: BLE001 - a broken model file must not take the whole app down
+        ui.log.exception("sidebar failed")
+        st.error(f"Could not load the model or images ({type(err).__name__}: {str(err)[:200]}).")
+        st.stop()
+    current.run()
+
+
+main()

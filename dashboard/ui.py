@@ -1,0 +1,53 @@
+"""Shared Streamlit pieces: a chart with its downloads, the error guard around every view."""
+from __future__ import annotations
+
+import functools
+import logging
+
+import streamlit as st
+
+from . import logic
+
+log = logging.getLogger("dashboard")
+
+
+def plotly_config(name: str) -> dict:
+    # the modebar's camera icon saves a PNG in the browser, no server round trip
+    return {"displaylogo": False,
+            "toImageButtonOptions": {"format": "png", "filename": logic.slug(name), "scale": 2}}
+
+
+def chart(fig, key: str, name: str, downloads: bool = True) -> None:
+    """Draw a plotly figure at full width, with HTML and PNG downloads built only when clicked."""
+    st.plotly_chart(fig, key=key, theme=None, config=plotly_config(name))
+    if downloads:
+        download_row(fig, key, name)
+
+
+def download_row(fig, key: str, name: str) -> None:
+    stem = logic.slug(name)
+    with st.container(horizontal=True, gap="small"):
+        # callables run only on click, so a rerun never pays for plotly.js inlining or a Chromium launch
+        st.download_button("HTML", lambda: logic.figure_html(fig), f"{stem}.html", "text/html",
+                           key=f"{key}_html", icon=":material/download:", type="tertiary", on_click="ignore")
+        st.download_button("PNG", lambda: logic.figure_png(fig), f"{stem}.png", "image/png",
+                           key=f"{key}_png", icon=":material/download:", type="tertiary", on_click="ignore")
+
+
+def guarded(render):
+    """Run a view; an unexpected error becomes one short st.error instead of a traceback (logged for us)."""
+    @functools.wraps(render)
+    def run() -> None:
+        try:
+            render()
+        except Exception as err:  # noqa: BLE001 - the last line of defence for the user
+            log.exception("view %s failed", render.__module__)
+            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: "
+                     f"{str(err).splitlines()[0][:200] if str(err) else 'no details'}). "
+                     "Try another model or image; the other views still work.")
+    return run
+
+
+def selection():
+    """The sidebar's choices (a Selection), set by app.py before the view runs."""
+    return st.session_state["_selection"]

@@ -1,0 +1,107 @@
+"""About view: the SE block in text and formulas, the paper's numbers, and how to read every plot."""
+from __future__ import annotations
+
+import streamlit as st
+
+import se_models
+from se_models.blocks import last_of_each_stage
+
+from .. import cache, logic
+
+PAPER = ("J. Hu, L. Shen, S. Albanie, G. Sun, E. Wu, *Squeeze-and-Excitation Networks*, TPAMI 2019 "
+         "([arXiv:1709.01507](https://arxiv.org/abs/1709.01507) v4).")
+
+ERRORS = """
+| ImageNet top-1 / top-5 error (%, single crop) | plain | with SE | GFLOPs plain → SE |
+|---|---|---|---|
+| ResNet-50 | 24.80 / 7.48 | **23.29 / 6.62** | 3.86 → 3.87 |
+| ResNet-101 | 23.17 / 6.52 | **22.38 / 6.07** | 7.58 → 7.60 |
+| ResNet-152 | 22.42 / 6.34 | **21.57 / 5.73** | 11.30 → 11.32 |
+| ResNeXt-50 | 22.11 / 5.90 | **21.10 / 5.49** | 4.24 → 4.25 |
+"""
+
+ABLATIONS = """
+| reduction ratio r (SE-ResNet-50) | 2 | 4 | 8 | **16** | 32 | plain ResNet-50 |
+|---|---|---|---|---|---|---|
+| top-1 error (%) | 22.29 | 22.25 | 22.26 | **22.28** | 22.72 | 23.30 |
+| parameters | 45.7M | 35.7M | 30.7M | **28.1M** | 26.9M | 25.6M |
+
+| gate | **sigmoid** | tanh | ReLU |   | squeeze | **average** | max | none (1×1 convs) |
+|---|---|---|---|---|---|---|---|---|
+| top-1 error (%) | **22.28** | 23.00 | 23.47 |   | top-1 error (%) | **22.28** | 22.57 | 22.93 |
+"""
+
+READING = """
+- **Top-k prediction**: the model's class probabilities for the chosen image (softmax of the logits).
+- **Grad-CAM**: where the evidence for one class lies, at the end of one stage: the gradient of that class's
+  score, averaged per channel, weights the stage's feature maps; red is strong evidence. Deep stages are coarse
+  (7–8 px grids) but class-specific; shallow ones are sharp but generic.
+- **Excitation profile**: bars are this image's gates s, one per channel, in every SE block; the line is the
+  average over the test images of a class. Bars that follow the line: the image behaves like its class.
+- **Feature maps before / after**: U (top) and s·U (bottom) for the channels the gate amplifies most (▲) and
+  suppresses most (▼); one colour scale for all panels, so suppression shows as fading.
+- **Class curves (Fig. 6)**: per SE block, the mean gate per channel for each class (one line each) and over all
+  classes (dashed). Curves on top of each other = the block treats every class alike; curves apart = class-specific.
+  With *mean ± std* (Fig. 7) the band shows how much single images of one class differ.
+- **Class-specificity vs depth**: one number per block. *Class divergence* = √(mean over channels of the variance
+  of the class means): how far apart the curves of Fig. 6 sit, in gate units. *Linear probe* = held-out accuracy of
+  a logistic regression predicting the class from s (the dotted line is chance). *η²* = share of each channel's
+  variance that the class explains. Solid lines: the trained model; dashed: the same network with random weights
+  (the control), so what rises above the dashed line comes from training.
+"""
+
+
+def _measured() -> None:
+    """Class divergence of the bundled models' reference statistics, as in science.md's table."""
+    rows = []
+    for name in se_models.list_models():
+        ref = cache.reference(name)
+        if ref is None:
+            continue
+        card = cache.card(name)
+        acc = card.get("test_accuracy")
+        row = {"model": cache.model_labels()[name], "test accuracy": f"{acc:.1%}" if acc is not None else "?"}
+        for block in last_of_each_stage([b.name for b in ref.blocks]):
+            row[block] = round(ref.block(block).divergence, 4)
+        if ref.control:
+            divs = [b.divergence for b in ref.control]
+            row["untrained, any block"] = f"{min(divs):.4f}–{max(divs):.4f}"
+        rows.append(row)
+    if rows:
+        st.markdown("**Class divergence of the bundled models** (reference statistics, whole test split; "
+                    "last SE block of each stage):")
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def render() -> None:
+    st.markdown("## About squeeze-and-excitation")
+    st.markdown(f"Source: {PAPER}")
+    left, right = st.columns([1.1, 1], gap="large")
+    with left:
+        st.markdown("### The SE block")
+        st.markdown("A convolutional block produces U with C channels of H×W values. The SE block learns how much "
+                    "each channel matters *for this input* and rescales it. Three steps:")
+        st.markdown("**1. Squeeze** — global average pooling: one number per channel.")
+        st.latex(r"z_c = \frac{1}{H\,W}\sum_{i=1}^{H}\sum_{j=1}^{W} u_c(i,j), \qquad z \in \mathbb{R}^{C}")
+        st.markdown("**2. Excitation** — a bottleneck of two fully connected layers, reduction ratio r "
+                    "(16 in the paper, 4 in the small models here), ReLU δ and sigmoid σ:")
+        st.latex(r"s = \sigma\!\left(W_2\,\delta(W_1 z)\right), \quad W_1 \in \mathbb{R}^{\frac{C}{r}\times C},"
+                 r"\; W_2 \in \mathbb{R}^{C\times\frac{C}{r}}, \quad s \in (0,1)^{C}")
+        st.markdown("**3. Scale** — each channel is multiplied by its gate, then the residual shortcut is added:")
+        st.latex(r"\tilde{x}_c = s_c \cdot u_c, \qquad \text{output} = \mathrm{ReLU}(\tilde{x} + x)")
+        st.markdown("The cost is small: 2C²/r weights per block. Blocks are named as in the paper, "
+                    "SE_*stage*_*block*, with the stem as stage 1, so the first residual stage is stage 2.")
+        st.markdown("### What the paper found (section 7.2)")
+        st.markdown("In SE-ResNet-50 on ImageNet the class curves of the early blocks (SE_2_3) nearly coincide — "
+                    "early features are shared — and become clearly class-specific in the deep ones (SE_4_6, "
+                    "SE_5_1). SE_5_2 is saturated (gates near 1, almost an identity) and SE_5_3 differs mainly by "
+                    "scale; removing SE from the last stage costs < 0.1 % top-5 error.")
+        _measured()
+    with right:
+        st.markdown("### The paper's numbers")
+        st.markdown(ERRORS)
+        st.markdown(ABLATIONS)
+        st.markdown("### How to read each plot")
+        st.markdown(READING)
+    st.markdown("### Photo credits")
+    st.markdown("\n".join(f"- **{p['title']}** — {p['credit']}, {p['licence']}" for p in cache.photos()))

@@ -1,0 +1,120 @@
+"""Classes view: the paper's Fig. 6 (and Fig. 7) from reference or live statistics, and specificity vs depth."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from se_models import ImageError, figures
+from se_models.data import DatasetError
+
+from .. import cache, logic, reading, ui
+
+SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Local folder",
+           "test": "Downloaded test set"}
+CHANNELS = {"sampled": "50 uniformly sampled (paper)", "variable": "50 most class-dependent", "all": "all"}
+
+
+def stats_downloads(stats, key: str) -> None:
+    """CSV (block metrics, class means) and JSON of one ExcitationStats."""
+    stem = logic.slug(f"{stats.model}_{stats.data}")
+    with st.container(horizontal=True):
+        st.download_button("Metrics per block (CSV)", lambda: logic.metrics_csv(stats), f"{stem}_metrics.csv",
+                           "text/csv", key=f"{key}_metrics", icon=":material/download:", on_click="ignore")
+        st.download_button("Class means per channel (CSV)", lambda: logic.class_means_csv(stats),
+                           f"{stem}_class_means.csv", "text/csv", key=f"{key}_means", icon=":material/download:",
+                           on_click="ignore")
+        st.download_button("All statistics (JSON)", lambda: logic.stats_json(stats), f"{stem}.json",
+                           "application/json", key=f"{key}_json", icon=":material/download:", on_click="ignore")
+
+
+def _live(sel, source: str, folder: str, classes: list[str], per_class: int, control: bool):
+    """Compute (or fetch from the cache) statistics with a progress bar; None and an st.error on failure."""
+    if source == "folder" and not folder.strip():
+        st.info("Type the path of a folder laid out as DIR/<class>/<image> (class names as folder names).")
+        return None
+    bar = st.progress(0.0, text="Computing excitation statistics…")
+    passes = {"n": 1, "last": 0}
+
+    def progress(done: int, total: int) -> None:
+        if done < passes["last"]:  # the untrained control's pass starts over
+            passes["n"] += 1
+        passes["last"] = done
+        what = "untrained control" if passes["n"] > 1 else "trained model"
+        bar.progress(done / max(total, 1), text=f"{what}: {done} / {total} images")
+
+    try:
+        stats = cache.live_stats(sel.model_key, source, folder.strip(), tuple(classes), per_class, control,
+                                 _progress=progress)
+    except (DatasetError, ImageError, ValueError, FileNotFoundError) as err:
+        hint = " Leave Classes empty to use every class of the folder." if source == "folder" else ""
+        st.error(f"Could not compute statistics: {err}.{hint}")
+        return None
+    finally:
+        bar.empty()
+    if stats.skipped:
+        st.warning(f"{len(stats.skipped)} unreadable image(s) skipped, e.g. {stats.skipped[0]}")
+    return replace(stats, model=f"{stats.model} (untrained)") if sel.is_control else stats
+
+
+def _controls(sel, names: list[str]) -> dict:
+    loaded = sel.loaded
+    c1, c2, c3 = st.columns([1.2, 2.4, 0.9])
+    source = c1.selectbox("Data", list(SOURCES), format_func=SOURCES.get, key="source", bind="query-params",
+                          help="Reference statistics: the whole test split, computed when the model was trained. "
+                               "The others are computed now, on this machine.")
+    classes = c2.multiselect("Classes", loaded.labels, key="classes", bind="query-params", placeholder="all classes",
+                             help="The paper used 4 diverse ImageNet classes. Empty = every class.")
+    per_class = c3.number_input("Images per class", 2, 5000, 50, 10, key="per_class", disabled=source == "reference",
+                                help="The paper averaged 50 validation images per class.")
+    folder = st.text_input("Folder", key="folder", placeholder="/path/to/DIR") if source == "folder" else ""
+    d1, d2, d3 = st.columns([1.4, 1.1, 2.0], vertical_alignment="bottom")
+    channels = d1.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
+                                    key="channels", required=True)
+    spread = d2.toggle("Mean ± std within a class (Fig. 7)", key="spread")
+    blocks = d3.multiselect("SE blocks", names, default=figures.default_blocks(names), key="blocks",
+                            help="Default, as in the paper: the last block of every stage and every block of the "
+                                 "deepest stage.")
+    control = source != "reference" and not sel.is_control and st.toggle(
+        "Also compute the untrained control (twice the time)", value=True, key="live_control")
+    return dict(source=source, classes=classes, per_class=int(per_class), folder=folder,
+                channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
+
+
+def render() -> None:
+    sel = ui.selection()
+    names = list(sel.loaded.se_blocks)
+    st.markdown("## Excitations across classes (paper Fig. 6)")
+    st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images of "
+               "one class; the dashed black line is the mean over all classes. Shallow → deep reads left to right, "
+               "top to bottom. Hover a line for class, channel and value; click a legend entry to hide a class, "
+               "double-click to isolate it.")
+    opts = _controls(sel, names)
+    if opts["source"] == "reference":
+        full = cache.reference(sel.name)
+        if full is None:
+            st.warning("This model ships no reference statistics: choose another data source above.")
+            return
+        shown = logic.stats_for(full, sel.is_control)
+        curves = shown.subset(opts["classes"]) if opts["classes"] else shown
+    else:
+        full = _live(sel, opts["source"], opts["folder"], opts["classes"], opts["per_class"], opts["control"])
+        if full is None:
+            return
+        shown = curves = full
+    counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
+    st.caption(f"Data: {curves.data} — images per class: {counts}.")
+    ui.chart(figures.class_curves(curves, blocks=opts["blocks"] or None, channels=opts["channels"],
+                                  spread=opts["spread"]), "cls_curves", f"class curves {sel.model_key}")
+
+    st.markdown("### Is it class-specific? Class-specificity against depth")
+    left, right = st.columns([2.3, 1], gap="medium")
+    with left:
+        ui.chart(figures.specificity_vs_depth(full), "cls_depth", f"specificity vs depth {sel.model_key}")
+    with right:
+        st.info(reading.specificity_sentence(full), icon=":material/insights:")
+        st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class "
+                   "curves sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the "
+                   "class from s. **η²**: share of each channel's variance explained by the class. Solid: trained; "
+                   "dashed: the same network with random weights.")
+    stats_downloads(full, "cls_dl")

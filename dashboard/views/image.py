@@ -1,0 +1,155 @@
+"""Image view: prediction, Grad-CAM, excitation profile, feature maps before/after SE scaling, teaching panel."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from se_models import figures
+from se_models.cam import overlay
+
+from .. import cache, layout, logic, ui
+from . import teach
+
+STRIP_MAX = 8      # thumbnails in the strip of chosen images
+OVERLAY_PX = 260
+
+
+def _strip(sel, good, deepest: str) -> str:
+    """Every chosen image with its prediction; returns the id of the one to analyse in detail."""
+    ids = [item.id for item, _ in good]
+    cols = st.columns(min(len(good), STRIP_MAX))
+    for col, (item, img) in zip(cols, good[:STRIP_MAX]):
+        a = cache.analysis(sel.model_key, item.digest, img, None, deepest, deepest)
+        truth = f" (true: {item.true_class})" if item.true_class else ""
+        col.image(logic.square_crop(img).resize((96, 96)), width=96,
+                  caption=f"{item.label}{truth} → {sel.loaded.labels[a.predicted]} {float(a.probs.max()):.0%}")
+    if len(good) > STRIP_MAX:
+        st.caption(f"… and {len(good) - STRIP_MAX} more (pick them below).")
+    labels = {item.id: item.label for item, _ in good}
+    picked = st.pills("Analyse", ids, key="image", bind="query-params", default=ids[0], required=True,
+                      format_func=lambda i: labels[i])
+    return picked if picked in ids else ids[0]
+
+
+def _input_column(loaded, item, img) -> None:
+    st.image(logic.square_crop(img).resize((220, 220)), caption=item.label + (f" — {item.credit}" if item.credit
+                                                                               else ""))
+    side = loaded.input_size[-1]
+    grey = loaded.input_size[0] == 1
+    c1, c2 = st.columns([1, 2], vertical_alignment="center")
+    c1.image(logic.pixelated(logic.model_view(loaded, img), 84), width=84)
+    c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
+    if not item.in_distribution:
+        st.caption(f":orange[This image is shrunk to {side}×{side} px and is unlike the "
+                   f"{logic.dataset_name(loaded.card)} training images, so the prediction means little. "
+                   "The squeeze → excitation → scale mechanics below are still real.]")
+
+
+def _gradcam_column(sel, item, img, names: list[str], block: str) -> str:
+    stages = logic.stage_blocks(names)
+    layer_label = st.selectbox("Grad-CAM layer (end of stage)", list(stages), index=len(stages) - 1,
+                               key="cam_layer", bind="query-params")
+    alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha")
+    layer = stages[layer_label]
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
+    picture = overlay(logic.square_crop(img), a.cam, alpha, OVERLAY_PX)
+    st.image(picture, width=OVERLAY_PX,
+             caption=f"Evidence for “{sel.loaded.labels[a.target]}” at {layer}")
+    st.download_button("Grad-CAM PNG", logic.image_png(picture), f"gradcam_{logic.slug(item.label)}.png",
+                       "image/png", key="dl_gradcam", icon=":material/download:", type="tertiary", on_click="ignore")
+    return layer
+
+
+def _stage_row(sel, item, img, names: list[str], block: str, alpha: float) -> None:
+    stages = logic.stage_blocks(names)
+    st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
+    cols = st.columns(len(stages))
+    for col, (label, layer) in zip(cols, stages.items()):
+        a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
+        col.image(overlay(logic.square_crop(img), a.cam, alpha, 200), width=200, caption=label)
+
+
+def _excitation_csv(a) -> str:
+    rows = [{"block": b, "channel": c, "z": round(float(z), 5), "s": round(float(s), 5)}
+            for b in a.excitation for c, (z, s) in enumerate(zip(a.squeeze[b].tolist(), a.excitation[b].tolist()))]
+    return logic.to_csv(rows)
+
+
+def render() -> None:
+    sel = ui.selection()
+    loaded = sel.loaded
+    names = list(loaded.se_blocks)
+    deepest = names[-1]
+    st.markdown("## One image through the SE blocks")
+    good, errors = logic.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
+    for message in errors:
+        st.error(message, icon=":material/broken_image:")
+    if not good:
+        st.info("No readable image yet: choose photos, test samples, uploads or the camera in the sidebar.")
+        return
+    active = _strip(sel, good, deepest) if len(good) > 1 else good[0][0].id
+    item, img = next(pair for pair in good if pair[0].id == active)
+    if sel.using_default:
+        st.caption(f"Showing a default image ({item.label}). Choose photos, test samples, your own uploads or the "
+                   "camera in the sidebar.")
+    block = st.session_state.get("block") if st.session_state.get("block") in names else deepest
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
+
+    c1, c2, c3 = st.columns([1.0, 1.25, 1.1], gap="medium")
+    with c1:
+        _input_column(loaded, item, img)
+    with c2:
+        predicted = loaded.labels[a.predicted]
+        verdict = ""
+        if item.true_class:
+            verdict = (f"True class: **{item.true_class}** — "
+                       f"{'correct' if predicted == item.true_class else 'misclassified'}.")
+        ui.chart(figures.prediction_bars(a.probs, loaded.labels, 5), "img_pred", f"prediction {item.label}")
+        if verdict:
+            st.markdown(verdict)
+        if sel.is_control:
+            st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
+    with c3:
+        _gradcam_column(sel, item, img, names, block)
+    _stage_row(sel, item, img, names, block, st.session_state.get("alpha", 0.5))
+
+    st.divider()
+    st.markdown("### This image's excitation in every SE block, against its class average")
+    ref = cache.reference(loaded.name)
+    shown = logic.stats_for(ref, sel.is_control) if ref else None
+    default_cls = item.true_class or predicted
+    cls = st.selectbox("Class average to compare with", loaded.labels, index=loaded.labels.index(default_cls),
+                       key=f"profile_class_{item.id}",
+                       help="Defaults to the true class when it is known, else the predicted class.")
+    if shown is None:
+        st.caption("No reference statistics for this model: only this image's excitations are drawn.")
+    ui.chart(layout.profile(figures.excitation_profile(a.excitation, shown, cls, names)), "img_profile",
+             f"excitation profile {item.label}")
+    st.caption("Bars: this image's gate s per channel. Line: the mean of the class over its test images "
+               "(reference statistics). Deep blocks follow the class line more closely than shallow ones when "
+               "the model has learned class-specific gates.")
+
+    st.divider()
+    st.markdown("### Feature maps before and after SE scaling")
+    f1, f2 = st.columns([1, 1])
+    block = f1.selectbox("SE block", names, index=names.index(block), key="block", bind="query-params")
+    k = f2.slider("Channels each way (most amplified / most suppressed)", 1, 8, 4, key="k")
+    if block != a.block:  # the URL can name a block the first pass above did not know yet
+        a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
+    ui.chart(layout.feature_maps(figures.feature_maps(a.before, a.after, a.excitation[block], k, block), block, k),
+             "img_maps",
+             f"feature maps {block} {item.label}")
+    st.caption("Top row: U, the residual branch's output. Bottom row: s·U after the SE gate. One colour scale for "
+               "all panels, so a faded bottom panel is a suppressed channel.")
+    mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
+    teach.render(loaded, a, block, mean_block.class_means.get(cls) if mean_block else None, cls)
+
+    with st.container(horizontal=True):
+        st.download_button("This image's z and s (CSV)", _excitation_csv(a), f"excitation_{logic.slug(item.label)}.csv",
+                           "text/csv", key="dl_exc_csv", icon=":material/download:", on_click="ignore")
+        payload = {"image": item.label, "model": sel.model_key, "probs": a.probs.tolist(),
+                   "excitation": {b: v.tolist() for b, v in a.excitation.items()},
+                   "squeeze": {b: v.tolist() for b, v in a.squeeze.items()}}
+        st.download_button("… as JSON", json.dumps(payload), f"excitation_{logic.slug(item.label)}.json",
+                           "application/json", key="dl_exc_json", icon=":material/download:", on_click="ignore")

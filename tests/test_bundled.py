@@ -1,0 +1,65 @@
+"""The shipped models keep their promises: accuracy as on their cards, and the measured excitation claims."""
+import pytest
+import torch
+
+from se_models import ExcitationStats, list_models, load_model
+from se_models.blocks import last_of_each_stage
+from se_models.data import as_source, sample_images
+from se_models.registry import load_card, reference_path
+
+MODELS = list_models()
+WITH_SAMPLES = [m for m in MODELS if sample_images(load_card(m)["dataset"])]
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def reference(request):
+    return ExcitationStats.load(reference_path(request.param))
+
+
+@pytest.mark.parametrize("name", WITH_SAMPLES)
+def test_accuracy_on_bundled_samples_matches_the_card(name):
+    m = load_model(name)
+    src = as_source("bundled", m)
+    x = torch.stack([src.get(i) for i in range(len(src))])
+    with torch.inference_mode():
+        pred = torch.cat([m.model(x[i:i + 250]).argmax(1) for i in range(0, len(x), 250)])
+    labels = torch.tensor([m.labels.index(src.classes[t]) for t in src.targets])
+    acc = (pred == labels).float().mean().item()
+    assert len(src) == 1000 and acc == pytest.approx(m.card["test_accuracy"], abs=0.02)
+
+
+def test_card_accuracy_floors():
+    floors = {"fashion-mnist": 0.93, "cifar10": 0.90}
+    for name in MODELS:
+        card = load_card(name)
+        assert card["test_accuracy"] >= floors.get(card["dataset"], 0), name
+
+
+def test_reference_covers_the_test_split_with_a_control(reference):
+    card = load_card(reference.model)
+    assert sum(reference.counts.values()) == card["test_images"] and reference.weights == "trained"
+    assert [b.name for b in reference.control] == [b.name for b in reference.blocks]
+
+
+def test_trained_deepest_block_is_class_specific_beyond_control(reference):
+    deepest, control = reference.blocks[-1], reference.control[-1]
+    assert deepest.divergence >= 3 * control.divergence
+    assert deepest.probe_accuracy > deepest.chance + 0.5
+
+
+def test_untrained_control_has_no_rise_with_depth(reference):
+    stage_ends = last_of_each_stage([b.name for b in reference.control])
+    first, deepest = reference.block(stage_ends[0], control=True), reference.block(stage_ends[-1], control=True)
+    assert all(b.divergence < 0.01 for b in reference.control)  # flat: the class curves coincide
+    assert deepest.divergence < 2 * max(first.divergence, 0.001)
+
+
+def test_cifar10_reproduces_the_paper():
+    """Paper Fig. 6 on CIFAR-10: class curves close in the first stage, apart in the deepest block."""
+    if "se_resnet20_cifar10" not in MODELS:
+        pytest.skip("the CIFAR-10 model is not bundled")
+    ref = ExcitationStats.load(reference_path("se_resnet20_cifar10"))
+    first, deepest = ref.block("SE_2_3"), ref.block("SE_4_3")
+    assert deepest.divergence >= 3 * first.divergence and deepest.divergence >= 0.05
+    assert deepest.probe_accuracy >= first.probe_accuracy + 0.20
+    assert deepest.divergence >= 3 * ref.block("SE_4_3", control=True).divergence
