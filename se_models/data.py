@@ -38,8 +38,9 @@ def _download_hint(name: str, err: Exception) -> DatasetError:
                         f"Pass a local folder instead (ImageFolder layout: DIR/<class>/<image>).")
 
 
-def fashion_mnist(train: bool, root: Path = CACHE_DIR) -> ArrayDataset:
+def fashion_mnist(train: bool, root: Path | None = None) -> ArrayDataset:
     """Fashion-MNIST through torchvision, seeded from Debian's package when it is installed."""
+    root = root or CACHE_DIR
     raw = Path(root) / "FashionMNIST" / "raw"
     if DEBIAN_FASHION_MNIST.is_dir() and not (raw / "t10k-labels-idx1-ubyte").exists():
         raw.mkdir(parents=True, exist_ok=True)
@@ -53,8 +54,9 @@ def fashion_mnist(train: bool, root: Path = CACHE_DIR) -> ArrayDataset:
     return ArrayDataset(ds.data[:, None].contiguous(), ds.targets.clone(), list(FASHION_MNIST_CLASSES))
 
 
-def cifar10(train: bool, root: Path = CACHE_DIR) -> ArrayDataset:
+def cifar10(train: bool, root: Path | None = None) -> ArrayDataset:
     """CIFAR-10 through torchvision's downloader (with a progress bar), cached under `root`."""
+    root = root or CACHE_DIR
     try:
         ds = datasets.CIFAR10(str(root), train=train, download=True)
     except Exception as err:  # noqa: BLE001

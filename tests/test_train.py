@@ -1,0 +1,63 @@
+"""Training: augmentation, a resumable run on a tiny ImageFolder, the card it writes, and offline datasets."""
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from torchvision import datasets
+
+from se_models.architectures import build
+from se_models.data import DatasetError, image_folder_arrays, training_data
+from se_models.train import TrainConfig, augment, train
+
+from .conftest import LABELS, pattern
+
+
+def test_augment_is_per_image_crop_and_flip():
+    x = torch.arange(2 * 1 * 4 * 4, dtype=torch.uint8).view(2, 1, 4, 4)
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(augment(x, pad=0, flip=False, gen=g), x)
+    out = augment(x, pad=2, flip=True, gen=g)
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    # every output row is a (possibly shifted / mirrored) piece of the input or zero padding
+    assert set(out.unique().tolist()) <= set(x.unique().tolist()) | {0}
+
+
+@pytest.fixture
+def split_folder(tmp_path):
+    for split, n in (("train", 12), ("test", 4)):
+        for c in LABELS:
+            (tmp_path / split / c).mkdir(parents=True)
+            for i in range(n):
+                pattern(c, size=32, seed=i).save(tmp_path / split / c / f"{i}.png")
+    return tmp_path
+
+
+def test_train_resume_and_card(split_folder, tmp_path):
+    data = image_folder_arrays(split_folder / "train", 32)
+    assert data.images.shape == (36, 3, 32, 32) and data.classes == LABELS
+    out = tmp_path / "models"
+    cfg = TrainConfig(dataset=f"imagefolder:{split_folder}", name="toy", epochs=1, batch_size=8, bf16=False,
+                      out=str(out), command="test")
+    train(cfg, log=lambda m: None)
+    assert (out / "toy.ckpt.pt").exists()
+    logs = []
+    cfg.epochs = 2
+    card = train(cfg, resume=True, log=logs.append)
+    assert logs[0] == "resumed toy at epoch 1" and [h["epoch"] for h in card["history"]] == [1, 2]
+    saved = json.loads((out / "toy.json").read_text())
+    assert saved["labels"] == LABELS and saved["input_size"] == [3, 32, 32] and saved["epochs"] == 2
+    assert 0 <= saved["test_accuracy"] <= 1 and saved["params"] > 0 and len(saved["mean"]) == 3
+    model = build("se_resnet20", 3, 3)
+    model.load_state_dict(load_file(str(out / "toy.safetensors")))
+
+
+def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
+    def offline(self, *a, **k):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+    monkeypatch.setattr(datasets.CIFAR10, "download", offline)
+    monkeypatch.setattr("se_models.data.CACHE_DIR", tmp_path)
+    with pytest.raises(DatasetError, match="could not download CIFAR-10 .*Offline\\? Pass a local folder"):
+        training_data("cifar10", train=False)
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+        training_data("mnist", train=True)
