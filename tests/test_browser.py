@@ -1,6 +1,7 @@
 """Real-browser test: `streamlit run` on a free port, headless Chromium through Playwright, charts actually drawn."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -46,14 +47,16 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The app under `streamlit run`, always terminated afterwards."""
+@contextlib.contextmanager
+def streamlit_server():
+    """The app under `streamlit run` on a free local port; yields its URL, always terminates it."""
     port = _free_port()
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "streamlit_server.log", "wb")  # the server's own output, for when a test fails
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc)
@@ -65,6 +68,13 @@ def server():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +120,7 @@ def full_screenshot(page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
-def test_image_view_draws_charts_and_images(server, browser):
+def test_image_view_draws_charts_and_images(browser, server):
     page = open_view(browser, server, "image", min_charts=3)
     try:
         charts = page.locator(".js-plotly-plot").count()
@@ -124,7 +134,7 @@ def test_image_view_draws_charts_and_images(server, browser):
         page.close()
 
 
-def test_classes_view_draws_paper_figure(server, browser):
+def test_classes_view_draws_paper_figure(browser, server):
     page = open_view(browser, server, "classes", min_charts=2)
     try:
         assert page.locator(".js-plotly-plot").count() >= 2
@@ -135,5 +145,22 @@ def test_classes_view_draws_paper_figure(server, browser):
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.locator('[data-testid="stAlertContentError"]').count() == 0
         full_screenshot(page, ARTIFACTS / "browser_classes.png")
+    finally:
+        page.close()
+
+
+def test_navigation_keeps_the_model_in_the_url(browser, server):
+    import se_models
+
+    control = se_models.DEFAULT_MODEL + ":control"
+    page = open_view(browser, server, f"image&model={control}", min_charts=3)
+    try:
+        page.get_by_text("Classes", exact=True).first.click()
+        page.wait_for_function("Array.from(document.querySelectorAll('.js-plotly-plot .gtitle'))"
+                               ".some(t => t.textContent.includes('per channel and class'))", timeout=60_000)
+        assert "view=classes" in page.url and f"model={control}".replace(":", "%3A") in page.url.replace(":", "%3A")
+        titles = page.locator(".js-plotly-plot .gtitle").evaluate_all("els => els.map(e => e.textContent)")
+        assert any("untrained" in t for t in titles), titles
+        assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         page.close()

@@ -1,0 +1,202 @@
+"""The Streamlit app under AppTest (widgets driven by key), plus its pure helpers in dashboard.logic / reading."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import se_models
+from dashboard import logic, reading
+from se_models.registry import reference_path
+from tests.conftest import pattern, png_bytes
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+DEFAULT = se_models.DEFAULT_MODEL
+
+
+def app(**params) -> AppTest:
+    """A fresh app with the given URL query parameters, run once."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def titles(at: AppTest) -> list[str]:
+    return [(f["layout"].get("title") or {}).get("text", "") for f in figures(at)]
+
+
+def trace_names(fig: dict) -> set[str]:
+    return {t.get("name") for t in fig["data"] if t.get("name")}
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    path = reference_path(DEFAULT)
+    if not path.exists():
+        pytest.skip(f"no reference statistics for {DEFAULT}")
+    return se_models.ExcitationStats.load(path)
+
+
+# ---- the app ----------------------------------------------------------------------------------------------------
+def test_starts_on_default_model_and_analyses_an_image():
+    at = app()
+    assert_clean(at)
+    assert at.selectbox(key="model").value == DEFAULT
+    assert len(at.get("image")) >= 4  # input, model view, Grad-CAM, one per stage
+    assert {"Top-5 prediction"} <= set(titles(at))
+    assert any("excitation in every SE block" in t for t in titles(at))
+    assert any("most amplified" in t for t in titles(at))
+    assert any("What happened here" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("view, expected", [("classes", "Excitation per channel and class"),
+                                            ("compare", "Class-specificity vs depth")])
+def test_views_render_their_charts(view, expected):
+    at = app(view=view)
+    assert_clean(at)
+    assert any(expected in t for t in titles(at)), titles(at)
+
+
+def test_about_view_renders_formulas():
+    at = app(view="about")
+    assert_clean(at)
+    assert len(at.latex) >= 3
+    assert any("ResNet-50" in m.value for m in at.markdown)
+
+
+def test_query_params_restore_view_model_and_classes(reference):
+    classes = reference.classes[:2]
+    at = app(view="classes", model=DEFAULT + logic.CONTROL, classes=classes)
+    assert_clean(at)
+    assert at.selectbox(key="model").value == DEFAULT + logic.CONTROL
+    curves = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
+    assert "untrained" in curves["layout"]["title"]["text"]
+    assert trace_names(curves) == {*classes, "all"}
+
+
+def test_changing_classes_and_model_updates_the_figure(reference):
+    at = app(view="classes")
+    before = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
+    assert trace_names(before) == {*reference.classes, "all"}
+    at.multiselect(key="classes").set_value(reference.classes[-3:]).run()
+    after = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
+    assert trace_names(after) == {*reference.classes[-3:], "all"}
+    at.selectbox(key="model").select(DEFAULT + logic.CONTROL).run()
+    assert_clean(at)
+    assert any("untrained" in t for t in titles(at))
+
+
+def test_changing_block_updates_feature_maps():
+    at = app()
+    first = list(se_models.load_model(DEFAULT).se_blocks)[0]
+    at.selectbox(key="block").select(first).run()
+    assert_clean(at)
+    assert any(t.startswith(f"{first}:") for t in titles(at)), titles(at)
+    assert any(f"block {first}" in m.value for m in at.markdown)
+
+
+def test_live_statistics_from_bundled_samples(reference):
+    if not se_models.data.sample_images(se_models.load_model(DEFAULT).card["dataset"]):
+        pytest.skip("the default model ships no bundled samples")
+    at = app(view="classes", source="bundled", classes=reference.classes[:2])
+    at.number_input(key="per_class").set_value(4).run()
+    assert_clean(at)
+    curves = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
+    assert trace_names(curves) == {*reference.classes[:2], "all"}
+    assert any("4" in c.value and "images per class" in c.value for c in at.caption)
+
+
+def test_corrupt_upload_shows_one_error_and_the_good_image_still_renders():
+    at = app()
+    good = png_bytes(pattern("circle", size=40))
+    at.file_uploader(key="uploads").set_value([("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"),
+                                               ("good.png", good, "image/png")]).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "broken.png" in at.error[0].value
+    assert any("good.png" in (c.value or "") for c in at.caption) or any(
+        "good.png" in str(i.proto) for i in at.get("image"))
+    assert "Top-5 prediction" in titles(at)
+
+
+def test_photo_choice_is_kept_in_the_url():
+    photo = se_models.data.photos()[0]["file"]
+    at = app(photos=[photo])
+    assert_clean(at)
+    assert at.multiselect(key="photos").value == [photo]
+    title = se_models.data.photos()[0]["title"]
+    assert any(title in str(i.proto) for i in at.get("image"))
+    assert at.query_params.get("photos") in (photo, [photo])
+
+
+# ---- pure helpers -----------------------------------------------------------------------------------------------
+def test_model_keys_round_trip():
+    keys = logic.model_options(["a", "b"])
+    assert keys == ["a", "a:control", "b", "b:control"]
+    assert [logic.parse_model_key(k) for k in keys] == [("a", None), ("a", "random"), ("b", None), ("b", "random")]
+
+
+def test_model_labels_add_the_architecture_only_when_datasets_collide():
+    cards = {"m1": {"dataset": "cifar10", "architecture": "se_resnet20"},
+             "m2": {"dataset": "fashion-mnist", "architecture": "se_resnet20"}}
+    labels = logic.model_labels(cards)
+    assert labels["m1"] == "CIFAR-10 · trained" and labels["m2:control"] == "Fashion-MNIST · untrained"
+    cards["m2"]["dataset"] = "cifar10"
+    assert "SE-ResNet-20" in logic.model_labels(cards)["m1"]
+
+
+def test_decode_items_reports_bad_files_and_keeps_the_rest():
+    items = logic.upload_items([("a.png", png_bytes(pattern("square"))), ("empty.jpg", b""),
+                                ("junk.webp", b"not an image")])
+    good, errors = logic.decode_items(items)
+    assert [i.label for i, _ in good] == ["a.png"]
+    assert len(errors) == 2 and "empty.jpg" in errors[0] and "junk.webp" in errors[1]
+    assert len({i.id for i in items}) == 3
+
+
+def test_default_image_prefers_a_photo_the_model_knows():
+    photos = [{"file": "x.jpg", "cifar10": None}, {"file": "cat.jpg", "cifar10": "cat"}]
+    samples = [("/s/Bag/00001.png", "Bag")]
+    assert logic.default_image(photos, samples, ["cat", "dog"]) == "photo:cat.jpg"
+    assert logic.default_image(photos, samples, ["Bag"]) == "sample:Bag/00001.png"
+    assert logic.default_image(photos, [], ["Bag"]) == "photo:x.jpg"
+
+
+def test_model_view_and_crop_follow_the_preprocessing(tiny):
+    img = pattern("stripes", size=40).resize((60, 40))
+    assert logic.model_view(tiny, img).size == (16, 16)
+    assert logic.square_crop(img).size == (40, 40)
+    assert logic.se_dims(tiny, list(tiny.se_blocks)[0]) == (8, 2)
+
+
+def test_stats_exports_and_readings(reference):
+    rows = logic.metrics_rows(reference)
+    assert len(rows) == len(reference.blocks) + len(reference.control or [])
+    assert logic.metrics_csv(reference).splitlines()[0].startswith("model,weights,block,divergence")
+    assert json.loads(logic.stats_json(reference))["model"] == reference.model
+    first, deep = reading.first_and_deepest(reference)
+    text = reading.specificity_sentence(reference)
+    assert f"{reference.block(first).divergence:.3f}" in text and deep in text
+    control = logic.stats_for(reference, True)
+    assert control.blocks == reference.control and control.weights == "random"
+    assert "comes from training" in reading.compare_sentence("A", reference, "B", control, deep)
+
+
+def test_png_export_failure_becomes_an_image(monkeypatch):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    monkeypatch.setattr(go.Figure, "to_image", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no chrome")))
+    assert logic.figure_png(fig).startswith(b"\x89PNG")
+    assert "<html>" in logic.figure_html(fig)[:200].lower()
