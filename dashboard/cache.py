@@ -1,6 +1,7 @@
 """Cached loaders: models shared by all sessions (cache_resource), data and results per input (cache_data)."""
 from __future__ import annotations
 
+import concurrent.futures
 from pathlib import Path
 
 import streamlit as st
@@ -79,6 +80,13 @@ def analysis(model_key: str, digest: str, _image, target: int | None, block: str
     return se_models.analyze_image(model(model_key), _image, target=target, block=block, cam_layer=layer)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def built(kind: str, key: tuple, _build):
+    """A figure built once per (kind, key) and shared read-only: building a many-panel plotly figure costs more
+    (0.1-0.3 s) than everything else in a rerun; `key` must name every input that changes it."""
+    return _build()
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def test_split(dataset: str):
     """The whole test split in memory (downloaded once by torchvision; DatasetError when offline)."""
@@ -94,3 +102,21 @@ def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...
     dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card["dataset"])
     return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
                                       progress=_progress, control=control and not loaded.is_control)
+
+
+def live_stats_with_progress(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,
+                             control: bool, show) -> object:
+    """live_stats in a worker thread while this (script) thread reports its progress through show(done, total).
+
+    Streamlit records element calls made inside a cached function and replays them on a cache hit, which fails for
+    a progress bar created outside it; so the bar is updated here, never from inside the cached function."""
+    seen = {"done": 0, "total": 0}
+
+    def progress(done: int, total: int) -> None:  # runs in the worker: plain Python only
+        seen.update(done=done, total=total)
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="live-stats") as pool:
+        job = pool.submit(live_stats, model_key, source, folder, classes, per_class, control, _progress=progress)
+        while not concurrent.futures.wait([job], timeout=0.15).done:
+            show(seen["done"], seen["total"])
+        return job.result()

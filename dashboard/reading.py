@@ -38,7 +38,8 @@ def specificity_sentence(stats) -> str:
     if bn.divergence > 1.5 * b1.divergence:
         text += "The excitations become more class-specific with depth, as the paper found."
     elif b1.divergence > 1.5 * bn.divergence:
-        text += "Here the first stage is more class-dependent than the deepest block, unlike the paper's ImageNet model."
+        text += ("Here the first stage is more class-dependent than the deepest block, unlike the paper's "
+                 "ImageNet model.")
     else:
         text += "The first and the deepest stage are about equally class-specific here."
     return text
@@ -58,8 +59,8 @@ def compare_sentence(label_a: str, a, label_b: str, b, block: str | None = None)
     a1, an, b1, bn = (a.block(fa).divergence, a.block(da).divergence, b.block(fb).divergence, b.block(db).divergence)
     text = (f"Class divergence at the end of the first stage: **{a1:.3f}** ({label_a}, {fa}) vs **{b1:.3f}** "
             f"({label_b}, {fb}); in the deepest block: **{an:.3f}** ({da}) vs **{bn:.3f}** ({db}). "
-            f"From first stage to deepest block it grows **{an / max(a1, TINY):.1f}×** for {label_a} and "
-            f"**{bn / max(b1, TINY):.1f}×** for {label_b}. ")
+            f"The deepest block's divergence is **{an / max(a1, TINY):.1f}×** the first stage's for {label_a} "
+            f"and **{bn / max(b1, TINY):.1f}×** for {label_b}. ")
     names_a, names_b = {x.name for x in a.blocks}, {x.name for x in b.blocks}
     if block and block in names_a and block in names_b:
         text += (f"At {block}: **{a.block(block).divergence:.3f}** vs **{b.block(block).divergence:.3f}**. ")

@@ -7,7 +7,7 @@ import streamlit as st
 
 import se_models
 
-from . import cache, logic
+from . import cache, logic, urlstate
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
@@ -42,9 +42,8 @@ def _model_picker() -> str:
     def label(key: str) -> str:
         return cache.model_labels()[key]
 
-    return st.selectbox("Model", options, index=options.index(default), format_func=label, key="model",
-                        bind="query-params",
-                        help="The untrained control has the same architecture with random weights: whatever it "
+    return urlstate.selectbox(st, "Model", options, "model", index=options.index(default), format_func=label,
+                              help="The untrained control has the same architecture with random weights: whatever it "
                              "shows comes from the architecture, not from training.")
 
 
@@ -61,9 +60,9 @@ def _gallery(dataset: str, labels: list[str]) -> list[str]:
     """Thumbnails of the bundled test samples, filtered by class; ticking one adds it to the chosen samples."""
     samples = cache.samples(dataset)
     ids = [logic.sample_id(p) for p, _ in samples]
-    chosen = st.multiselect("Chosen samples", ids, key="samples", bind="query-params",
-                            format_func=lambda s: logic.sample_class(s.split("/")[0], labels) + " #" +
-                            s.split("/")[1].split(".")[0], placeholder="tick images below")
+    chosen = urlstate.multiselect(st, "Chosen samples", ids, "samples", placeholder="tick images below",
+                                  format_func=lambda s: logic.sample_class(s.split("/")[0], labels) + " #" +
+                                  s.split("/")[1].split(".")[0])
     folders = list(dict.fromkeys(folder for _, folder in samples))
     folder = st.selectbox("Show class", folders, key="sample_class",
                           format_func=lambda f: logic.sample_class(f, labels))
@@ -89,8 +88,8 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     dataset = loaded.card["dataset"]
     st.subheader("Images")
     photos = cache.photos()
-    picked = st.multiselect("Photos", [p["file"] for p in photos], key="photos", bind="query-params",
-                            format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
+    picked = urlstate.multiselect(st, "Photos", [p["file"] for p in photos], "photos",
+                                  format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
                             help="Credited demo photos (see About). They are shrunk to the model's input size.")
     items = [cache.photo_item(f, labels) for f in picked]
     if cache.samples(dataset):
@@ -121,7 +120,7 @@ def render() -> Selection:
         st.caption(logic.model_caption(loaded.card, logic.is_control(key)))
         items, using_default = _images(loaded)
         st.subheader("Grad-CAM")
-        choice = st.selectbox("Explain which class", [PREDICTED, *loaded.labels], key="target", bind="query-params",
-                              help="Grad-CAM shows where the evidence for this class lies.")
+        choice = urlstate.selectbox(st, "Explain which class", [PREDICTED, *loaded.labels], "target",
+                                    help="Grad-CAM shows where the evidence for this class lies.")
     target = None if choice == PREDICTED else loaded.labels.index(choice)
     return Selection(key, loaded, items, using_default, target)

@@ -56,7 +56,7 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     rows, ncols = _grid(len(blocks), cols)
     titles = [f"{n}  ·  divergence {by_name[n].divergence:.3f}" for n in blocks]
     fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True,
-                        horizontal_spacing=0.04, vertical_spacing=0.12)
+                        horizontal_spacing=0.04, vertical_spacing=0.16)
     for p, name in enumerate(blocks):
         b = by_name[name]
         row, col = p // ncols + 1, p % ncols + 1

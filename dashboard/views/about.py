@@ -6,7 +6,7 @@ import streamlit as st
 import se_models
 from se_models.blocks import last_of_each_stage
 
-from .. import cache, logic
+from .. import cache
 
 PAPER = ("J. Hu, L. Shen, S. Albanie, G. Sun, E. Wu, *Squeeze-and-Excitation Networks*, TPAMI 2019 "
          "([arXiv:1709.01507](https://arxiv.org/abs/1709.01507) v4).")
@@ -20,15 +20,31 @@ ERRORS = """
 | ResNeXt-50 | 22.11 / 5.90 | **21.10 / 5.49** | 4.24 → 4.25 |
 """
 
-ABLATIONS = """
-| reduction ratio r (SE-ResNet-50) | 2 | 4 | 8 | **16** | 32 | plain ResNet-50 |
-|---|---|---|---|---|---|---|
-| top-1 error (%) | 22.29 | 22.25 | 22.26 | **22.28** | 22.72 | 23.30 |
-| parameters | 45.7M | 35.7M | 30.7M | **28.1M** | 26.9M | 25.6M |
+RATIOS = """
+| SE-ResNet-50, reduction ratio r | top-1 error (%) | parameters |
+|---|---|---|
+| r = 2 | 22.29 | 45.7M |
+| r = 4 | 22.25 | 35.7M |
+| r = 8 | 22.26 | 30.7M |
+| **r = 16** (default) | **22.28** | **28.1M** |
+| r = 32 | 22.72 | 26.9M |
+| plain ResNet-50 | 23.30 | 25.6M |
+"""
 
-| gate | **sigmoid** | tanh | ReLU |   | squeeze | **average** | max | none (1×1 convs) |
-|---|---|---|---|---|---|---|---|---|
-| top-1 error (%) | **22.28** | 23.00 | 23.47 |   | top-1 error (%) | **22.28** | 22.57 | 22.93 |
+GATES = """
+| excitation gate | top-1 error (%) |
+|---|---|
+| **sigmoid** | **22.28** |
+| tanh | 23.00 |
+| ReLU | 23.47 |
+"""
+
+SQUEEZES = """
+| squeeze operator | top-1 error (%) |
+|---|---|
+| **global average pooling** | **22.28** |
+| global max pooling | 22.57 |
+| none (1×1 convolutions, 4.27 GFLOPs) | 22.93 |
 """
 
 READING = """
@@ -76,32 +92,36 @@ def _measured() -> None:
 def render() -> None:
     st.markdown("## About squeeze-and-excitation")
     st.markdown(f"Source: {PAPER}")
-    left, right = st.columns([1.1, 1], gap="large")
+    left, right = st.columns([1, 1], gap="large")
     with left:
         st.markdown("### The SE block")
         st.markdown("A convolutional block produces U with C channels of H×W values. The SE block learns how much "
-                    "each channel matters *for this input* and rescales it. Three steps:")
-        st.markdown("**1. Squeeze** — global average pooling: one number per channel.")
+                    "each channel matters *for this input* and rescales it, in three steps.")
+        st.markdown("**1. Squeeze**: global average pooling, one number per channel.")
         st.latex(r"z_c = \frac{1}{H\,W}\sum_{i=1}^{H}\sum_{j=1}^{W} u_c(i,j), \qquad z \in \mathbb{R}^{C}")
-        st.markdown("**2. Excitation** — a bottleneck of two fully connected layers, reduction ratio r "
-                    "(16 in the paper, 4 in the small models here), ReLU δ and sigmoid σ:")
-        st.latex(r"s = \sigma\!\left(W_2\,\delta(W_1 z)\right), \quad W_1 \in \mathbb{R}^{\frac{C}{r}\times C},"
-                 r"\; W_2 \in \mathbb{R}^{C\times\frac{C}{r}}, \quad s \in (0,1)^{C}")
-        st.markdown("**3. Scale** — each channel is multiplied by its gate, then the residual shortcut is added:")
+        st.markdown("**2. Excitation**: a bottleneck of two fully connected layers with reduction ratio r "
+                    "(16 in the paper, 4 in the small models here), ReLU δ and sigmoid σ.")
+        st.latex(r"s = \sigma\!\left(W_2\,\delta(W_1 z)\right) \in (0,1)^{C}")
+        st.latex(r"W_1 \in \mathbb{R}^{\frac{C}{r}\times C}, \qquad W_2 \in \mathbb{R}^{C\times\frac{C}{r}}")
+        st.markdown("**3. Scale**: each channel is multiplied by its gate, then the residual shortcut is added.")
         st.latex(r"\tilde{x}_c = s_c \cdot u_c, \qquad \text{output} = \mathrm{ReLU}(\tilde{x} + x)")
         st.markdown("The cost is small: 2C²/r weights per block. Blocks are named as in the paper, "
                     "SE_*stage*_*block*, with the stem as stage 1, so the first residual stage is stage 2.")
-        st.markdown("### What the paper found (section 7.2)")
-        st.markdown("In SE-ResNet-50 on ImageNet the class curves of the early blocks (SE_2_3) nearly coincide — "
-                    "early features are shared — and become clearly class-specific in the deep ones (SE_4_6, "
-                    "SE_5_1). SE_5_2 is saturated (gates near 1, almost an identity) and SE_5_3 differs mainly by "
-                    "scale; removing SE from the last stage costs < 0.1 % top-5 error.")
-        _measured()
     with right:
-        st.markdown("### The paper's numbers")
-        st.markdown(ERRORS)
-        st.markdown(ABLATIONS)
         st.markdown("### How to read each plot")
         st.markdown(READING)
+    st.markdown("### What the paper found (section 7.2)")
+    st.markdown("In SE-ResNet-50 on ImageNet the class curves of the early blocks (SE_2_3) nearly coincide — early "
+                "features are shared — and become clearly class-specific in the deep ones (SE_4_6, SE_5_1). SE_5_2 "
+                "is saturated (gates near 1, almost an identity) and SE_5_3 differs mainly by scale; removing SE "
+                "from the last stage costs < 0.1 % top-5 error.")
+    _measured()
+    st.markdown("### The paper's numbers")
+    c1, c2 = st.columns([1, 1.2], gap="large")
+    c1.markdown(ERRORS)
+    c2.markdown(RATIOS)
+    c3, c4 = st.columns(2, gap="large")
+    c3.markdown(GATES)
+    c4.markdown(SQUEEZES)
     st.markdown("### Photo credits")
     st.markdown("\n".join(f"- **{p['title']}** — {p['credit']}, {p['licence']}" for p in cache.photos()))

@@ -8,11 +8,11 @@ import streamlit as st
 from se_models import ImageError, figures
 from se_models.data import DatasetError
 
-from .. import cache, logic, reading, ui
+from .. import cache, layout, logic, reading, ui, urlstate
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Local folder",
            "test": "Downloaded test set"}
-CHANNELS = {"sampled": "50 uniformly sampled (paper)", "variable": "50 most class-dependent", "all": "all"}
+CHANNELS = {"sampled": "50 uniform (paper)", "variable": "50 most class-dependent", "all": "all"}
 
 
 def stats_downloads(stats, key: str) -> None:
@@ -37,6 +37,9 @@ def _live(sel, source: str, folder: str, classes: list[str], per_class: int, con
     passes = {"n": 1, "last": 0}
 
     def progress(done: int, total: int) -> None:
+        if not total:
+            bar.progress(0.0, text="Loading the model and the images…")
+            return
         if done < passes["last"]:  # the untrained control's pass starts over
             passes["n"] += 1
         passes["last"] = done
@@ -44,8 +47,8 @@ def _live(sel, source: str, folder: str, classes: list[str], per_class: int, con
         bar.progress(done / max(total, 1), text=f"{what}: {done} / {total} images")
 
     try:
-        stats = cache.live_stats(sel.model_key, source, folder.strip(), tuple(classes), per_class, control,
-                                 _progress=progress)
+        stats = cache.live_stats_with_progress(sel.model_key, source, folder.strip(), tuple(classes), per_class,
+                                               control, progress)
     except (DatasetError, ImageError, ValueError, FileNotFoundError) as err:
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" else ""
         st.error(f"Could not compute statistics: {err}.{hint}")
@@ -60,23 +63,28 @@ def _live(sel, source: str, folder: str, classes: list[str], per_class: int, con
 def _controls(sel, names: list[str]) -> dict:
     loaded = sel.loaded
     c1, c2, c3 = st.columns([1.2, 2.4, 0.9])
-    source = c1.selectbox("Data", list(SOURCES), format_func=SOURCES.get, key="source", bind="query-params",
-                          help="Reference statistics: the whole test split, computed when the model was trained. "
-                               "The others are computed now, on this machine.")
-    classes = c2.multiselect("Classes", loaded.labels, key="classes", bind="query-params", placeholder="all classes",
-                             help="The paper used 4 diverse ImageNet classes. Empty = every class.")
-    per_class = c3.number_input("Images per class", 2, 5000, 50, 10, key="per_class", disabled=source == "reference",
+    source = urlstate.selectbox(c1, "Data", list(SOURCES), "source", format_func=SOURCES.get,
+                                help="Reference statistics: the whole test split, computed when the model was "
+                                     "trained. The others are computed now, on this machine.")
+    classes = urlstate.multiselect(c2, "Classes", loaded.labels, "classes", placeholder="all classes",
+                                   help="The paper used 4 diverse ImageNet classes. Empty = every class.")
+    per_class = c3.number_input("Images per class", 2, 5000, 50, 10, key="per_class", persist_state="session",
+                                disabled=source == "reference",
                                 help="The paper averaged 50 validation images per class.")
-    folder = st.text_input("Folder", key="folder", placeholder="/path/to/DIR") if source == "folder" else ""
-    d1, d2, d3 = st.columns([1.4, 1.1, 2.0], vertical_alignment="bottom")
+    folder = ""
+    if source == "folder":
+        folder = st.text_input("Folder", key="folder", placeholder="/path/to/DIR", persist_state="session")
+    d1, d2, d3 = st.columns([2.1, 1.0, 2.0], vertical_alignment="bottom")
     channels = d1.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
-                                    key="channels", required=True)
-    spread = d2.toggle("Mean ± std within a class (Fig. 7)", key="spread")
-    blocks = d3.multiselect("SE blocks", names, default=figures.default_blocks(names), key="blocks",
-                            help="Default, as in the paper: the last block of every stage and every block of the "
-                                 "deepest stage.")
+                                    key="channels", required=True, persist_state="session")
+    spread = d2.toggle("Mean ± std (Fig. 7)", key="spread", persist_state="session",
+                       help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
+    blocks = urlstate.multiselect(d3, "SE blocks", names, "blocks", default=figures.default_blocks(names),
+                                  help="Default, as in the paper: the last block of every stage and every block "
+                                       "of the deepest stage.")
     control = source != "reference" and not sel.is_control and st.toggle(
-        "Also compute the untrained control (twice the time)", value=True, key="live_control")
+        "Also compute the untrained control (twice the time)", value=True, key="live_control",
+        persist_state="session")
     return dict(source=source, classes=classes, per_class=int(per_class), folder=folder,
                 channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
 
@@ -104,17 +112,25 @@ def render() -> None:
         shown = curves = full
     counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
     st.caption(f"Data: {curves.data} — images per class: {counts}.")
-    ui.chart(figures.class_curves(curves, blocks=opts["blocks"] or None, channels=opts["channels"],
-                                  spread=opts["spread"]), "cls_curves", f"class curves {sel.model_key}")
+    label = cache.model_labels()[sel.model_key]
+    # live statistics are keyed by their own parameters; reference ones by the model alone
+    live = opts["source"] != "reference"
+    data_key = (opts["source"], opts["folder"], opts["per_class"], opts["control"]) if live else ("reference",)
+    fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
+                                 opts["channels"], opts["spread"]),
+                      lambda: layout.class_curves(figures.class_curves(
+                          replace(curves, model=label), blocks=opts["blocks"] or None, channels=opts["channels"],
+                          spread=opts["spread"])))
+    ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
-    left, right = st.columns([2.3, 1], gap="medium")
-    with left:
-        ui.chart(figures.specificity_vs_depth(full), "cls_depth", f"specificity vs depth {sel.model_key}")
-    with right:
-        st.info(reading.specificity_sentence(full), icon=":material/insights:")
-        st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class "
-                   "curves sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the "
-                   "class from s. **η²**: share of each channel's variance explained by the class. Solid: trained; "
-                   "dashed: the same network with random weights.")
+    st.info(reading.specificity_sentence(full), icon=":material/insights:")
+    name = logic.dataset_name(sel.card) + (" (untrained)" if sel.is_control and opts["source"] != "reference" else "")
+    depth = cache.built("depth", (sel.model_key, *data_key, tuple(opts["classes"]) if live else ()),
+                        lambda: layout.depth(figures.specificity_vs_depth(replace(full, model=name))))
+    ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
+    st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class curves "
+               "sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
+               "**η²**: share of each channel's variance explained by the class. Solid: trained; dashed: the same "
+               "network with random weights.")
     stats_downloads(full, "cls_dl")

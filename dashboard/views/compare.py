@@ -8,7 +8,7 @@ import streamlit as st
 import se_models
 from se_models import figures
 
-from .. import cache, logic, reading, ui
+from .. import cache, layout, logic, reading, ui, urlstate
 from .classes import CHANNELS, stats_downloads
 
 
@@ -38,11 +38,10 @@ def render() -> None:
     st.caption("Same axes for both: a model against another (e.g. CIFAR-10 against Fashion-MNIST) or against its "
                "untrained control. Reference statistics over each model's whole test split.")
     c1, c2 = st.columns(2)
-    a_key = c1.selectbox("Model A", options, index=options.index(sel.model_key), format_func=_label, key="cmp_a",
-                         bind="query-params")
+    a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a", index=options.index(sel.model_key),
+                               format_func=_label)
     default_b = _default_b(a_key, options)
-    b_key = c2.selectbox("Model B", options, index=options.index(default_b), format_func=_label, key="cmp_b",
-                         bind="query-params")
+    b_key = urlstate.selectbox(c2, "Model B", options, "cmp_b", index=options.index(default_b), format_func=_label)
     if a_key == b_key:
         st.info("Model A and model B are the same: pick another model B to compare.")
     a, b = _stats(a_key), _stats(b_key)
@@ -52,14 +51,11 @@ def render() -> None:
                    "`python -m se_models reference` and reload.")
         return
 
-    same_model = logic.parse_model_key(a_key)[0] == logic.parse_model_key(b_key)[0]
-    if same_model:
-        # a model and its own control: one series, trained solid and control dashed, is exactly the comparison
-        trained = a if not logic.is_control(a_key) else b
-        control = b if trained is a else a
-        depth = figures.specificity_vs_depth(replace(trained, control=control.blocks))
-    else:
-        depth = figures.specificity_vs_depth(a, others={b.model: b})
+    # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
+    models = list(dict.fromkeys(logic.parse_model_key(k)[0] for k in (a_key, b_key)))
+    refs = [replace(cache.reference(m), model=logic.dataset_name(cache.card(m))) for m in models]
+    depth = cache.built("cmp_depth", tuple(models), lambda: layout.depth(
+        figures.specificity_vs_depth(refs[0], others={r.model: r for r in refs[1:]})))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
     common = [n for n in names_a if n in names_b] or names_a
     st.markdown("### Class-specificity against depth")
@@ -67,16 +63,18 @@ def render() -> None:
 
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
-    block = d1.selectbox("SE block", common, index=len(common) - 1, key="cmp_block", bind="query-params")
+    block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = d2.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
-                                    key="cmp_channels", required=True) or "sampled"
+                                    key="cmp_channels", required=True, persist_state="session") or "sampled"
     st.info(reading.compare_sentence(a.model, a, b.model, b, block), icon=":material/insights:")
     left, right = st.columns(2, gap="medium")
     for col, key, stats, tag in ((left, a_key, a, "a"), (right, b_key, b, "b")):
         with col:
             if block in [x.name for x in stats.blocks]:
-                fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1)
-                fig.update_layout(title=dict(text=f"{block} — {stats.model}", font=dict(size=15)))
+                def build(stats=stats):
+                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1)
+                    return layout.class_curves(fig, legend_below=True).update_layout(title=dict(text=stats.model))
+                fig = cache.built("cmp_curves", (key, block, channels), build)
                 ui.chart(fig, f"cmp_curves_{tag}", f"class curves {block} {key}")
             else:
                 st.caption(f"{stats.model} has no block {block}.")

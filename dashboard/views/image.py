@@ -8,7 +8,7 @@ import streamlit as st
 from se_models import figures
 from se_models.cam import overlay
 
-from .. import cache, layout, logic, ui
+from .. import cache, layout, logic, ui, urlstate
 from . import teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
@@ -27,8 +27,10 @@ def _strip(sel, good, deepest: str) -> str:
     if len(good) > STRIP_MAX:
         st.caption(f"… and {len(good) - STRIP_MAX} more (pick them below).")
     labels = {item.id: item.label for item, _ in good}
-    picked = st.pills("Analyse", ids, key="image", bind="query-params", default=ids[0], required=True,
-                      format_func=lambda i: labels[i])
+    seeded = urlstate.seed("image", ids)
+    picked = st.pills("Analyse", ids, key="image", default=None if seeded else ids[0], required=True,
+                      format_func=lambda i: labels[i], persist_state="session")
+    urlstate.publish("image", picked, ids[0])
     return picked if picked in ids else ids[0]
 
 
@@ -48,10 +50,10 @@ def _input_column(loaded, item, img) -> None:
 
 def _gradcam_column(sel, item, img, names: list[str], block: str) -> str:
     stages = logic.stage_blocks(names)
-    layer_label = st.selectbox("Grad-CAM layer (end of stage)", list(stages), index=len(stages) - 1,
-                               key="cam_layer", bind="query-params")
-    alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha")
-    layer = stages[layer_label]
+    by_block = {block: label for label, block in stages.items()}
+    layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
+                               index=len(stages) - 1, format_func=by_block.get)
+    alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
     a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
     picture = overlay(logic.square_crop(img), a.cam, alpha, OVERLAY_PX)
     st.image(picture, width=OVERLAY_PX,
@@ -93,6 +95,7 @@ def render() -> None:
     if sel.using_default:
         st.caption(f"Showing a default image ({item.label}). Choose photos, test samples, your own uploads or the "
                    "camera in the sidebar.")
+    urlstate.seed("block", names)  # the block is needed before its selectbox is drawn, further down
     block = st.session_state.get("block") if st.session_state.get("block") in names else deepest
     a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
 
@@ -105,7 +108,9 @@ def render() -> None:
         if item.true_class:
             verdict = (f"True class: **{item.true_class}** — "
                        f"{'correct' if predicted == item.true_class else 'misclassified'}.")
-        ui.chart(figures.prediction_bars(a.probs, loaded.labels, 5), "img_pred", f"prediction {item.label}")
+        bars = cache.built("bars", (sel.model_key, item.digest),
+                           lambda: figures.prediction_bars(a.probs, loaded.labels, 5))
+        ui.chart(bars, "img_pred", f"prediction {item.label}")
         if verdict:
             st.markdown(verdict)
         if sel.is_control:
@@ -124,8 +129,9 @@ def render() -> None:
                        help="Defaults to the true class when it is known, else the predicted class.")
     if shown is None:
         st.caption("No reference statistics for this model: only this image's excitations are drawn.")
-    ui.chart(layout.profile(figures.excitation_profile(a.excitation, shown, cls, names)), "img_profile",
-             f"excitation profile {item.label}")
+    profile = cache.built("profile", (sel.model_key, item.digest, cls, shown is not None),
+                          lambda: layout.profile(figures.excitation_profile(a.excitation, shown, cls, names)))
+    ui.chart(profile, "img_profile", f"excitation profile {item.label}")
     st.caption("Bars: this image's gate s per channel. Line: the mean of the class over its test images "
                "(reference statistics). Deep blocks follow the class line more closely than shallow ones when "
                "the model has learned class-specific gates.")
@@ -133,12 +139,13 @@ def render() -> None:
     st.divider()
     st.markdown("### Feature maps before and after SE scaling")
     f1, f2 = st.columns([1, 1])
-    block = f1.selectbox("SE block", names, index=names.index(block), key="block", bind="query-params")
-    k = f2.slider("Channels each way (most amplified / most suppressed)", 1, 8, 4, key="k")
+    block = urlstate.selectbox(f1, "SE block", names, "block", index=len(names) - 1)
+    k = f2.slider("Channels each way (most amplified / most suppressed)", 1, 8, 4, key="k", persist_state="session")
     if block != a.block:  # the URL can name a block the first pass above did not know yet
         a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
-    ui.chart(layout.feature_maps(figures.feature_maps(a.before, a.after, a.excitation[block], k, block), block, k),
-             "img_maps",
+    maps = cache.built("maps", (sel.model_key, item.digest, block, k), lambda: layout.feature_maps(
+        figures.feature_maps(a.before, a.after, a.excitation[block], k, block), block, k))
+    ui.chart(maps, "img_maps",
              f"feature maps {block} {item.label}")
     st.caption("Top row: U, the residual branch's output. Bottom row: s·U after the SE gate. One colour scale for "
                "all panels, so a faded bottom panel is a suppressed channel.")

@@ -49,4 +49,4 @@ def render(loaded, analysis, block: str, class_mean: list[float] | None, class_n
                  "s (excitation)": round(s[c], 3),
                  **({f"class mean s ({class_name})": round(class_mean[c], 3)} if class_mean is not None else {}),
                  "mean of s·u (= s·z)": round(s[c] * z[c], 3)} for c in up + down]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.table(rows)  # a static table: lighter in the browser than the interactive dataframe grid

@@ -1,0 +1,98 @@
+"""Browser-level timings of the dashboard in headless Chromium: first paint, Image view re-renders, Classes view.
+
+Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py
+Each timing runs from the user's action to the moment the changed chart or image is drawn and the script is idle."""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+import se_models  # noqa: E402
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, open_view, streamlit_server  # noqa: E402
+
+IDLE = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+GRADCAM_SRC = ("(Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
+               ".find(e => e.innerText.includes('Evidence for')) || {}).querySelector?.('img')?.src")
+
+
+def timed(page, action, done_js: str, arg=None) -> float:
+    """Seconds from the action's last step (a key press) until done_js holds and the script is idle.
+
+    `action` may return a callable: the preparation (opening a select, typing) is then left out of the timing."""
+    commit = action()
+    t = time.perf_counter()
+    if callable(commit):
+        commit()
+    page.wait_for_function(done_js, arg=arg, timeout=60_000)
+    page.wait_for_function(IDLE, timeout=60_000)
+    return time.perf_counter() - t
+
+
+def choose(page, label: str, option: str):
+    """Open the selectbox labelled `label` and type `option`; returns the key press that commits the choice."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.keyboard.type(option)  # the select filters as one types; Enter takes the first match
+    page.get_by_role("option", name=option, exact=True).wait_for(timeout=10_000)
+    return lambda: page.keyboard.press("Enter")
+
+
+def image_view(browser, url: str) -> dict:
+    t = time.perf_counter()
+    page = open_view(browser, url, "image", min_charts=3)
+    first_paint = time.perf_counter() - t
+    slider = page.locator('[data-testid="stSlider"] [tabindex="0"]').first  # the opacity slider
+    opacity = []
+    for _ in range(5):
+        before = page.evaluate(GRADCAM_SRC)
+        slider.focus()
+        opacity.append(timed(page, lambda: page.keyboard.press("ArrowRight"),
+                             f"s => ({GRADCAM_SRC}) && ({GRADCAM_SRC}) !== s", before))
+    blocks = list(se_models.load_model(se_models.DEFAULT_MODEL).se_blocks)
+    title_is = "b => Array.from(document.querySelectorAll('.js-plotly-plot .gtitle'))" \
+               ".some(t => t.textContent.startsWith(b + ':'))"
+    block_change = [timed(page, lambda name=name: choose(page, "SE block", name), title_is, name)
+                    for name in blocks[:3]]
+    block_again = [timed(page, lambda name=name: choose(page, "SE block", name), title_is, name)
+                   for name in blocks[:3]]
+    page.close()
+    return {"Image view, first paint (cold server)": [first_paint], "Image view, opacity change (warm)": opacity,
+            "Image view, SE block change (first time per block)": block_change,
+            "Image view, SE block change (block seen before)": block_again}
+
+
+def classes_view(browser, url: str) -> dict:
+    labels = se_models.load_model(se_models.DEFAULT_MODEL).labels[:5]
+    query = "classes&source=bundled&" + "&".join(f"classes={c}" for c in labels)
+    caption = "Array.from(document.querySelectorAll('[data-testid=\"stCaptionContainer\"]'))"
+    live = f"{caption}.some(c => c.innerText.includes('Data: ') && !c.innerText.includes('test split'))"
+    reference = f"{caption}.some(c => c.innerText.includes('Data: ') && c.innerText.includes('test split'))"
+    t = time.perf_counter()
+    page = open_view(browser, url, query, min_charts=2)
+    page.wait_for_function(live, timeout=120_000)
+    cold = time.perf_counter() - t
+    to_reference = timed(page, lambda: choose(page, "Data", "Reference statistics (instant)"), reference)
+    cached = timed(page, lambda: choose(page, "Data", "Bundled samples"), live)
+    page.close()
+    what = "Classes view, bundled samples, 5 classes x 50 images + untrained control"
+    return {f"{what}: cold (page load + compute)": [cold], "Classes view, switch to reference statistics":
+            [to_reference], f"{what}: switching back (cached)": [cached]}
+
+
+def main() -> None:
+    with streamlit_server() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        results = {**image_view(browser, url), **classes_view(browser, url)}
+        browser.close()
+    for name, values in results.items():
+        spread = f" (median of {len(values)}, max {max(values):.2f} s)" if len(values) > 1 else ""
+        print(f"{name}: {statistics.median(values):.2f} s{spread}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The URL as shareable state: a widget's value is read from the query string once per session, written back each run.
+
+Streamlit's own `bind="query-params"` writes format_func labels ("Fashion-MNIST · trained") into the URL; these
+wrappers keep stable ids there (model names, photo files, class names) while the widgets show human labels."""
+from __future__ import annotations
+
+import streamlit as st
+
+SEEDED = "_url_seeded"  # keys already taken from the URL in this session
+
+
+def seed(key: str, options: list, multi: bool = False) -> bool:
+    """Before a widget is created: on its first appearance in this session take its value from the URL, if valid.
+
+    Also drops a remembered value that is no longer an option (e.g. a class of the previous model)."""
+    options = list(options)
+    if key in st.session_state:
+        value = st.session_state[key]
+        if multi and isinstance(value, list) and any(v not in options for v in value):
+            st.session_state[key] = [v for v in value if v in options]
+        elif not multi and value is not None and value not in options:
+            del st.session_state[key]
+    done: set = st.session_state.setdefault(SEEDED, set())
+    if key in done:
+        return False
+    done.add(key)
+    if key not in st.query_params:
+        return False
+    if multi:
+        st.session_state[key] = [v for v in dict.fromkeys(st.query_params.get_all(key)) if v in options]
+        return True
+    value = st.query_params.get(key)
+    if value in options:
+        st.session_state[key] = value
+        return True
+    return False
+
+
+def publish(key: str, value, default=None) -> None:
+    """Write a widget's value into the URL; the default is left out, to keep shared links short."""
+    if value is None or value == default or (isinstance(value, (list, tuple)) and not value):
+        if key in st.query_params:
+            del st.query_params[key]
+    elif isinstance(value, (list, tuple)):
+        st.query_params[key] = [str(v) for v in value]
+    else:
+        st.query_params[key] = str(value)
+
+
+def selectbox(where, label: str, options: list, key: str, index: int = 0, **kw):
+    """st.selectbox whose value lives in the URL under `key`."""
+    seeded = seed(key, options)
+    # a default index next to a seeded Session State value makes Streamlit warn, so index 0 then (ignored anyway)
+    value = where.selectbox(label, options, index=0 if seeded or key in st.session_state else index, key=key,
+                            persist_state="session", **kw)
+    publish(key, value, options[index] if options else None)
+    return value
+
+
+def multiselect(where, label: str, options: list, key: str, default: list | None = None, **kw) -> list:
+    """st.multiselect whose value lives in the URL under `key` (repeated: ?classes=a&classes=b)."""
+    seeded = seed(key, options, multi=True)
+    value = where.multiselect(label, options, default=None if seeded or key in st.session_state else default,
+                              key=key, persist_state="session", **kw)
+    publish(key, value, default or [])
+    return value
