@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -9,7 +10,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageDraw
-from torchvision import transforms
 
 from se_models import ImageError, load_image
 from se_models.blocks import last_of_each_stage, stage_index
@@ -79,8 +79,9 @@ class ImageItem:
     true_class: str | None = None  # known for samples (and photos of a class the model knows)
     credit: str | None = None
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
+        """Content hash: the cache key of everything computed from this image (hashed once per item)."""
         return bytes_hash(self.data)
 
     @property
@@ -143,24 +144,6 @@ def default_image(photos: list[dict], samples: list[tuple[str, str]], labels: li
     return f"photo:{photos[0]['file']}" if photos else None
 
 
-def model_view(loaded, image: Image.Image) -> Image.Image:
-    """The image as the model sees it: the preprocessing steps before ToTensor (grayscale, resize, centre crop)."""
-    steps = []
-    for t in loaded.transform.transforms:
-        if isinstance(t, transforms.ToTensor):
-            break
-        steps.append(t)
-    return transforms.Compose(steps)(image)
-
-
-def square_crop(image: Image.Image) -> Image.Image:
-    """The centre square, as the model's CenterCrop takes it, so a Grad-CAM overlay lines up with the photo."""
-    w, h = image.size
-    side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    return image.crop((left, top, left + side, top + side))
-
-
 def pixelated(image: Image.Image, size: int) -> Image.Image:
     """Enlarge with nearest neighbour so 28 px stay visibly 28 px."""
     return image.convert("RGB").resize((size, size), Image.NEAREST)
@@ -176,20 +159,6 @@ def stage_blocks(names: list[str]) -> dict[str, str]:
     return out
 
 
-def se_dims(loaded, block: str) -> tuple[int, int]:
-    """(C, C/r) of an SE block, read from its two 1x1 convolutions' weight shapes."""
-    se = dict(loaded.model.named_modules())[loaded.se_blocks[block]]
-    hidden, channels = se.fc1.weight.shape[:2]
-    return int(channels), int(hidden)
-
-
-def top_bottom(values, k: int) -> tuple[list[int], list[int]]:
-    """Indices of the k largest and the k smallest values."""
-    order = sorted(range(len(values)), key=lambda i: -float(values[i]))
-    return order[:k], order[::-1][:k]
-
-
-# ---- statistics ---------------------------------------------------------------------------------------------
 def stats_for(stats, control: bool):
     """Reference statistics as shown for a model key: the control's blocks become the main ones."""
     if not control:

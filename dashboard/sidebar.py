@@ -90,7 +90,8 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     photos = cache.photos()
     picked = urlstate.multiselect(st, "Photos", [p["file"] for p in photos], "photos",
                                   format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
-                            help="Credited demo photos (see About). They are shrunk to the model's input size.")
+                                  help="Credited demo photos (see About). They are shrunk to the model's input "
+                                       "size.")
     items = [cache.photo_item(f, labels) for f in picked]
     if cache.samples(dataset):
         with st.expander(f"{logic.dataset_name(loaded.card)} test samples", expanded=False):

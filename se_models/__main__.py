@@ -200,11 +200,10 @@ def cmd_reference(args) -> int:
 
     loaded = load_model(args.model)
     data = args.data or "test"
-    dataset = test_split(loaded) if data == "test" else data
+    dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
     update, bar = _progress("reference statistics (trained + control)")
     stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
     bar.close()
-    stats.data = f"{loaded.card['dataset']} test split" if data == "test" else str(data)
     out = reference_path(loaded.name)
     stats.save(out)
     print(f"wrote {out}: {sum(stats.counts.values())} images", file=sys.stderr)

@@ -59,6 +59,13 @@ def gate_of(se: nn.Module) -> nn.Module:
     raise TypeError(f"{type(se).__name__} is not a known squeeze-and-excitation module")
 
 
+def se_dims(se: nn.Module) -> tuple[int, int]:
+    """(C, C/r) of an SE module: the in and out features of its first (reducing) layer."""
+    first = next(m for m in se.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+    return (first.in_channels, first.out_channels) if isinstance(first, nn.Conv2d) else \
+        (first.in_features, first.out_features)
+
+
 def stage_index(name: str) -> tuple[int, int] | None:
     """`SE_4_3` -> (4, 3); None for names outside the paper's scheme."""
     m = re.fullmatch(r"SE_(\d+)_(\d+)", name)

@@ -48,10 +48,18 @@ def grad_cam(loaded, images: torch.Tensor, target=None, layer: str | None = None
         return run_grad_cam(loaded.model, dict(loaded.model.named_modules())[path], images, target)
 
 
+def square_crop(image: Image.Image) -> Image.Image:
+    """The centre square, as the models' CenterCrop takes it (so a heatmap lines up with the photo)."""
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
 def overlay(image: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.5, size: int = 256,
             cmap: str = "jet") -> Image.Image:
-    """Blend a [0, 1] heatmap over the image, both enlarged smoothly to `size` px (square)."""
-    base = image.convert("RGB").resize((size, size), Image.BICUBIC)
+    """Blend a [0, 1] heatmap over the image's centre square, both enlarged smoothly to `size` px."""
+    base = square_crop(image.convert("RGB")).resize((size, size), Image.BICUBIC)
     heat = np.asarray(cam, dtype=np.float32)
     heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
     colored = (colormaps[cmap](np.asarray(heat) / 255.0)[..., :3] * 255).astype(np.uint8)

@@ -31,6 +31,7 @@ class ArrayDataset:
     images: torch.Tensor
     labels: torch.Tensor
     classes: list[str]
+    name: str = "in-memory images"  # e.g. "fashion-mnist test split"
 
 
 def _download_hint(name: str, err: Exception) -> DatasetError:
@@ -51,7 +52,8 @@ def fashion_mnist(train: bool, root: Path | None = None) -> ArrayDataset:
         ds = datasets.FashionMNIST(str(root), train=train, download=True)
     except Exception as err:  # noqa: BLE001 - any network failure becomes one clear message
         raise _download_hint("Fashion-MNIST (or: apt-get install dataset-fashion-mnist)", err) from err
-    return ArrayDataset(ds.data[:, None].contiguous(), ds.targets.clone(), list(FASHION_MNIST_CLASSES))
+    return ArrayDataset(ds.data[:, None].contiguous(), ds.targets.clone(), list(FASHION_MNIST_CLASSES),
+                        f"fashion-mnist {'train' if train else 'test'} split")
 
 
 def cifar10(train: bool, root: Path | None = None) -> ArrayDataset:
@@ -62,7 +64,8 @@ def cifar10(train: bool, root: Path | None = None) -> ArrayDataset:
     except Exception as err:  # noqa: BLE001
         raise _download_hint("CIFAR-10", err) from err
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()  # (N, 32, 32, 3) -> (N, 3, 32, 32)
-    return ArrayDataset(images, torch.tensor(ds.targets), list(ds.classes))
+    split = "train" if train else "test"
+    return ArrayDataset(images, torch.tensor(ds.targets), list(ds.classes), f"cifar10 {split} split")
 
 
 def image_folder_arrays(root: str | Path, size: int, in_chans: int = 3) -> ArrayDataset:
@@ -75,7 +78,7 @@ def image_folder_arrays(root: str | Path, size: int, in_chans: int = 3) -> Array
         img = load_image(path).resize((size, size))
         arr = np.asarray(img.convert("L") if in_chans == 1 else img)
         out[i] = arr[None] if in_chans == 1 else arr.transpose(2, 0, 1)
-    return ArrayDataset(torch.from_numpy(out), torch.tensor(folder.targets), list(folder.classes))
+    return ArrayDataset(torch.from_numpy(out), torch.tensor(folder.targets), list(folder.classes), str(root))
 
 
 def training_data(spec: str, train: bool) -> tuple[ArrayDataset, str]:
@@ -141,7 +144,7 @@ def as_source(dataset, loaded) -> ImageSource:
             arr = dataset.images[i].numpy()
             img = Image.fromarray(arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0))
             return loaded.preprocess(img.convert("RGB"))
-        return ImageSource(dataset.classes, dataset.labels.tolist(), get, "array dataset")
+        return ImageSource(dataset.classes, dataset.labels.tolist(), get, dataset.name)
     if hasattr(dataset, "classes") and hasattr(dataset, "targets"):  # torchvision datasets yielding PIL images
         return ImageSource(list(dataset.classes), list(dataset.targets),
                            lambda i: loaded.preprocess(dataset[i][0].convert("RGB")), type(dataset).__name__)

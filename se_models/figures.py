@@ -45,7 +45,8 @@ def channel_order(block, mode: str = "sampled") -> list[int]:
 
 
 def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | None = None,
-                 channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3) -> go.Figure:
+                 channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3,
+                 legend_below: bool = False) -> go.Figure:
     """Paper Fig. 6: per SE block, the mean excitation of each class over the plotted channels, plus "all".
 
     spread=True draws mean +/- std within each class as a band (paper Fig. 7)."""
@@ -54,7 +55,7 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     blocks = blocks or default_blocks(list(by_name))
     classes = classes or stats.classes
     rows, ncols = _grid(len(blocks), cols)
-    titles = [f"{n}  ·  divergence {by_name[n].divergence:.3f}" for n in blocks]
+    titles = [f"{n}<br>divergence {by_name[n].divergence:.3f}" for n in blocks]
     fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True,
                         horizontal_spacing=0.04, vertical_spacing=0.16)
     for p, name in enumerate(blocks):
@@ -86,11 +87,17 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     fig.update_yaxes(range=[0, 1], title_text="", showgrid=True)
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text="activation", row=r, col=1)
-    fig.update_xaxes(title_text="channel index" if channels != "all" else "channel", showgrid=False)
+    fig.update_xaxes(showgrid=False)
+    for p in range(len(blocks)):  # x titles under the bottom panel of each column only: elsewhere they collide
+        if p + ncols >= len(blocks):  # with the panel titles of the next row
+            fig.update_xaxes(title_text="channel index", row=p // ncols + 1, col=p % ncols + 1)
     what = "untrained control" if control else stats.model
-    fig.update_layout(title=f"Excitation per channel and class — {what}", height=300 * rows + 120, font=FONT,
-                      legend=dict(title="class (click to hide, double-click to isolate)"),
-                      margin=dict(l=60, r=20, t=90, b=50), template="plotly_white")
+    legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>")
+    if legend_below:
+        legend = dict(orientation="h", x=0, y=-0.12 - 0.1 / rows, yanchor="top")
+    fig.update_layout(title=f"Excitation per channel and class — {what}",
+                      height=300 * rows + 130 + (90 if legend_below else 0), font=FONT, legend=legend,
+                      margin=dict(l=60, r=20, t=110, b=50), template="plotly_white")
     return fig
 
 
@@ -109,7 +116,8 @@ def specificity_vs_depth(stats, others: dict | None = None) -> go.Figure:
                 continue
             names = [b.name for b in blocks]
             style = dict(color=_color(si), dash="dash" if ctrl else "solid", width=2.5)
-            tag = f"{label} — {'untrained control' if ctrl else 'trained'}"
+            kind = "untrained control" if ctrl else ("untrained" if st.weights == "random" else "trained")
+            tag = f"{label} — {kind}"
             for col, key in enumerate(("divergence", "probe_accuracy", "eta_squared"), 1):
                 fig.add_trace(go.Scatter(
                     x=names, y=[getattr(b, key) for b in blocks], mode="lines+markers", name=tag, legendgroup=tag,
@@ -121,8 +129,9 @@ def specificity_vs_depth(stats, others: dict | None = None) -> go.Figure:
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], row=1, col=3)
-    fig.update_layout(title="Class-specificity vs depth (shallow → deep)", height=420, font=FONT,
-                      template="plotly_white", legend=dict(orientation="h", y=-0.25),
+    fig.update_xaxes(tickangle=-45, tickfont=dict(size=12))
+    fig.update_layout(title="Class-specificity vs depth (shallow → deep)", height=460, font=FONT,
+                      template="plotly_white", legend=dict(orientation="h", y=-0.3),
                       margin=dict(l=50, r=20, t=80, b=40))
     return fig
 
@@ -151,8 +160,9 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     fig.update_yaxes(range=[0, 1])
     fig.update_layout(title="This image's excitation in every SE block" + (f" vs the class mean ({class_name})"
                                                                            if class_name else ""),
-                      height=260 * rows + 110, font=FONT, template="plotly_white", bargap=0.1,
-                      legend=dict(orientation="h", y=1.08, x=1, xanchor="right"), margin=dict(l=50, r=20, t=90, b=40))
+                      height=260 * rows + 130, font=FONT, template="plotly_white", bargap=0.1,
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.03, yanchor="top"),
+                      margin=dict(l=50, r=20, t=90, b=70))
     return fig
 
 
@@ -169,9 +179,8 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
     chans = up + down
     shown = np.concatenate([before[chans].ravel(), after[chans].ravel()])
     lim = float(np.abs(shown).max()) or 1.0
-    titles = [f"{'▲' if i < k else '▼'} ch {c} · s={s[c]:.2f}" for i, c in enumerate(chans)]
-    fig = make_subplots(2, len(chans), subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06,
-                        row_titles=["before: U", "after: s·U"])
+    titles = [f"{'▲' if i < k else '▼'} ch {c}<br>s={s[c]:.2f}" for i, c in enumerate(chans)]
+    fig = make_subplots(2, len(chans), subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
     for j, c in enumerate(chans):
         for row, maps in ((1, before), (2, after)):
             fig.add_trace(go.Heatmap(z=maps[c][::-1], coloraxis="coloraxis",
@@ -180,12 +189,15 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value")),
-                      title=f"{block}: {k} most amplified (▲) and {k} most suppressed (▼) channels, "
-                            "before and after SE scaling (one shared colour scale)",
-                      height=380, font=dict(FONT, size=12), template="plotly_white",
-                      margin=dict(l=60, r=20, t=90, b=10))
+                      title=f"{block}: the {k} most amplified (▲) and {k} most suppressed (▼) channels",
+                      height=420, font=dict(FONT, size=12), template="plotly_white",
+                      margin=dict(l=90, r=20, t=110, b=10))
     for ann in fig.layout.annotations:
-        ann.font.size = 11
+        ann.font.size = 13
+    for row, text in ((1, "before: U"), (2, "after: s·U")):  # row labels on the left, where reading starts
+        y = fig.get_subplot(row, 1).yaxis.domain
+        fig.add_annotation(text=text, x=-0.01, xanchor="right", y=sum(y) / 2, xref="paper", yref="paper",
+                           textangle=-90, showarrow=False, font=dict(size=14))
     return fig
 
 

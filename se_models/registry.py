@@ -54,6 +54,15 @@ class LoadedModel:
         """PIL image -> normalized Tensor[C, H, W] at the model's input size."""
         return self.transform(image)
 
+    def model_view(self, image: Image.Image) -> Image.Image:
+        """The image as the model sees it: the PIL steps of the preprocessing (grayscale, resize, centre crop)."""
+        out = image
+        for step in self.transform.transforms:
+            if not isinstance(step, (transforms.Grayscale, transforms.Resize, transforms.CenterCrop)):
+                break  # ToTensor / Normalize: the rest works on tensors
+            out = step(out)
+        return out
+
     def block_module(self, block: str) -> str:
         """A paper block name or module path -> the residual block that holds it (a module path)."""
         if block in self.se_blocks:

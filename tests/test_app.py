@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import se_models
 from dashboard import logic, reading
 from se_models.registry import reference_path
-from tests.conftest import pattern, png_bytes
+from tests.conftest import hook_count, pattern, png_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 DEFAULT = se_models.DEFAULT_MODEL
@@ -140,6 +140,26 @@ def test_photo_choice_is_kept_in_the_url():
     assert at.query_params.get("photos") in (photo, [photo])
 
 
+def test_no_hooks_left_on_the_shared_model():
+    app()  # analyses the default image: forward, backward and Grad-CAM hooks on the cached model
+    from dashboard import cache
+
+    assert hook_count(cache.model(DEFAULT).model) == 0
+
+
+def test_an_error_inside_a_view_becomes_one_short_message():
+    def script():
+        from dashboard import ui
+
+        def broken():
+            raise RuntimeError("boom")
+        ui.guarded(broken)()
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "boom" in at.error[0].value and "Traceback" not in at.error[0].value
+
+
 # ---- pure helpers -----------------------------------------------------------------------------------------------
 def test_model_keys_round_trip():
     keys = logic.model_options(["a", "b"])
@@ -171,14 +191,6 @@ def test_default_image_prefers_a_photo_the_model_knows():
     assert logic.default_image(photos, samples, ["cat", "dog"]) == "photo:cat.jpg"
     assert logic.default_image(photos, samples, ["Bag"]) == "sample:Bag/00001.png"
     assert logic.default_image(photos, [], ["Bag"]) == "photo:x.jpg"
-
-
-def test_model_view_and_crop_follow_the_preprocessing(tiny):
-    img = pattern("stripes", size=40).resize((60, 40))
-    assert logic.model_view(tiny, img).size == (16, 16)
-    assert logic.square_crop(img).size == (40, 40)
-    assert logic.se_dims(tiny, list(tiny.se_blocks)[0]) == (8, 2)
-
 
 def test_stats_exports_and_readings(reference):
     rows = logic.metrics_rows(reference)

@@ -3,6 +3,7 @@ import threading
 
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from se_models import SERecorder, analyze_image, grad_cam
@@ -82,3 +83,17 @@ def test_analyze_image_is_thread_safe(tiny):
     for exp, got in zip(expected, results):
         assert torch.allclose(exp.cam, got.cam) and torch.equal(exp.after, got.after)
     assert hook_count(tiny.model) == 0
+
+
+def test_model_view_crop_and_overlay_follow_the_preprocessing(tiny):
+    from se_models.blocks import se_dims
+    from se_models.cam import overlay, square_crop
+
+    img = pattern("stripes", size=40).resize((60, 40))
+    assert tiny.model_view(img).size == (16, 16)
+    assert square_crop(img).size == (40, 40)
+    # the overlay shows the centre square the model saw: a black left third of a wide image disappears
+    wide = Image.new("RGB", (60, 40), "white")
+    wide.paste((0, 0, 0), (0, 0, 10, 40))
+    assert min(overlay(wide, torch.zeros(16, 16), alpha=0.0, size=40).getdata()) == (255, 255, 255)
+    assert se_dims(dict(tiny.model.named_modules())[tiny.se_blocks["SE_2_1"]]) == (8, 2)

@@ -8,7 +8,7 @@ import streamlit as st
 from se_models import ImageError, figures
 from se_models.data import DatasetError
 
-from .. import cache, layout, logic, reading, ui, urlstate
+from .. import cache, logic, reading, ui, urlstate
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Local folder",
            "test": "Downloaded test set"}
@@ -50,7 +50,8 @@ def _live(sel, source: str, folder: str, classes: list[str], per_class: int, con
         stats = cache.live_stats_with_progress(sel.model_key, source, folder.strip(), tuple(classes), per_class,
                                                control, progress)
     except (DatasetError, ImageError, ValueError, FileNotFoundError) as err:
-        hint = " Leave Classes empty to use every class of the folder." if source == "folder" else ""
+        unknown_class = isinstance(err, ValueError) and "unknown class" in str(err)
+        hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
         st.error(f"Could not compute statistics: {err}.{hint}")
         return None
     finally:
@@ -118,16 +119,16 @@ def render() -> None:
     data_key = (opts["source"], opts["folder"], opts["per_class"], opts["control"]) if live else ("reference",)
     fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
                                  opts["channels"], opts["spread"]),
-                      lambda: layout.class_curves(figures.class_curves(
+                      lambda: figures.class_curves(
                           replace(curves, model=label), blocks=opts["blocks"] or None, channels=opts["channels"],
-                          spread=opts["spread"])))
+                          spread=opts["spread"]))
     ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(reading.specificity_sentence(full), icon=":material/insights:")
-    name = logic.dataset_name(sel.card) + (" (untrained)" if sel.is_control and opts["source"] != "reference" else "")
+    name = logic.dataset_name(sel.card)  # the figure marks statistics of random weights as "untrained" itself
     depth = cache.built("depth", (sel.model_key, *data_key, tuple(opts["classes"]) if live else ()),
-                        lambda: layout.depth(figures.specificity_vs_depth(replace(full, model=name))))
+                        lambda: figures.specificity_vs_depth(replace(full, model=name)))
     ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
     st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class curves "
                "sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the class from s. "

@@ -8,7 +8,7 @@ import streamlit as st
 import se_models
 from se_models import figures
 
-from .. import cache, layout, logic, reading, ui, urlstate
+from .. import cache, logic, reading, ui, urlstate
 from .classes import CHANNELS, stats_downloads
 
 
@@ -54,8 +54,8 @@ def render() -> None:
     # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
     models = list(dict.fromkeys(logic.parse_model_key(k)[0] for k in (a_key, b_key)))
     refs = [replace(cache.reference(m), model=logic.dataset_name(cache.card(m))) for m in models]
-    depth = cache.built("cmp_depth", tuple(models), lambda: layout.depth(
-        figures.specificity_vs_depth(refs[0], others={r.model: r for r in refs[1:]})))
+    depth = cache.built("cmp_depth", tuple(models),
+                        lambda: figures.specificity_vs_depth(refs[0], others={r.model: r for r in refs[1:]}))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
     common = [n for n in names_a if n in names_b] or names_a
     st.markdown("### Class-specificity against depth")
@@ -72,8 +72,8 @@ def render() -> None:
         with col:
             if block in [x.name for x in stats.blocks]:
                 def build(stats=stats):
-                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1)
-                    return layout.class_curves(fig, legend_below=True).update_layout(title=dict(text=stats.model))
+                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True)
+                    return fig.update_layout(title=dict(text=stats.model))
                 fig = cache.built("cmp_curves", (key, block, channels), build)
                 ui.chart(fig, f"cmp_curves_{tag}", f"class curves {block} {key}")
             else:

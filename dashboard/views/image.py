@@ -6,9 +6,9 @@ import json
 import streamlit as st
 
 from se_models import figures
-from se_models.cam import overlay
+from se_models.cam import overlay, square_crop
 
-from .. import cache, layout, logic, ui, urlstate
+from .. import cache, logic, ui, urlstate
 from . import teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
@@ -18,12 +18,13 @@ OVERLAY_PX = 260
 def _strip(sel, good, deepest: str) -> str:
     """Every chosen image with its prediction; returns the id of the one to analyse in detail."""
     ids = [item.id for item, _ in good]
-    cols = st.columns(min(len(good), STRIP_MAX))
+    cols = st.columns(STRIP_MAX)  # a fixed grid keeps the thumbnails together at the left
     for col, (item, img) in zip(cols, good[:STRIP_MAX]):
         a = cache.analysis(sel.model_key, item.digest, img, None, deepest, deepest)
-        truth = f" (true: {item.true_class})" if item.true_class else ""
-        col.image(logic.square_crop(img).resize((96, 96)), width=96,
-                  caption=f"{item.label}{truth} → {sel.loaded.labels[a.predicted]} {float(a.probs.max()):.0%}")
+        predicted = sel.loaded.labels[a.predicted]
+        mark = "" if not item.true_class else (" ✓" if predicted == item.true_class else " ✗")
+        col.image(square_crop(img).resize((96, 96)), width=96,
+                  caption=f"{item.label} → {predicted} {float(a.probs.max()):.0%}{mark}")
     if len(good) > STRIP_MAX:
         st.caption(f"… and {len(good) - STRIP_MAX} more (pick them below).")
     labels = {item.id: item.label for item, _ in good}
@@ -35,12 +36,12 @@ def _strip(sel, good, deepest: str) -> str:
 
 
 def _input_column(loaded, item, img) -> None:
-    st.image(logic.square_crop(img).resize((220, 220)), caption=item.label + (f" — {item.credit}" if item.credit
-                                                                               else ""))
+    credit = f" — {item.credit}" if item.credit else ""
+    st.image(square_crop(img).resize((220, 220)), caption=item.label + credit)
     side = loaded.input_size[-1]
     grey = loaded.input_size[0] == 1
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    c1.image(logic.pixelated(logic.model_view(loaded, img), 84), width=84)
+    c1.image(logic.pixelated(loaded.model_view(img), 84), width=84)
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
     if not item.in_distribution:
         st.caption(f":orange[This image is shrunk to {side}×{side} px and is unlike the "
@@ -50,15 +51,15 @@ def _input_column(loaded, item, img) -> None:
 
 def _gradcam_column(sel, item, img, names: list[str], block: str) -> str:
     stages = logic.stage_blocks(names)
-    by_block = {block: label for label, block in stages.items()}
+    by_block = {b: label for label, b in stages.items()}
     layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
                                index=len(stages) - 1, format_func=by_block.get)
     alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
     a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
-    picture = overlay(logic.square_crop(img), a.cam, alpha, OVERLAY_PX)
+    picture = overlay(img, a.cam, alpha, OVERLAY_PX)
     st.image(picture, width=OVERLAY_PX,
              caption=f"Evidence for “{sel.loaded.labels[a.target]}” at {layer}")
-    st.download_button("Grad-CAM PNG", logic.image_png(picture), f"gradcam_{logic.slug(item.label)}.png",
+    st.download_button("Grad-CAM PNG", lambda: logic.image_png(picture), f"gradcam_{logic.slug(item.label)}.png",
                        "image/png", key="dl_gradcam", icon=":material/download:", type="tertiary", on_click="ignore")
     return layer
 
@@ -69,13 +70,19 @@ def _stage_row(sel, item, img, names: list[str], block: str, alpha: float) -> No
     cols = st.columns(len(stages))
     for col, (label, layer) in zip(cols, stages.items()):
         a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
-        col.image(overlay(logic.square_crop(img), a.cam, alpha, 200), width=200, caption=label)
+        col.image(overlay(img, a.cam, alpha, 200), width=200, caption=label)
 
 
 def _excitation_csv(a) -> str:
     rows = [{"block": b, "channel": c, "z": round(float(z), 5), "s": round(float(s), 5)}
             for b in a.excitation for c, (z, s) in enumerate(zip(a.squeeze[b].tolist(), a.excitation[b].tolist()))]
     return logic.to_csv(rows)
+
+
+def _excitation_json(a, label: str, model_key: str) -> str:
+    return json.dumps({"image": label, "model": model_key, "probs": a.probs.tolist(),
+                       "excitation": {b: v.tolist() for b, v in a.excitation.items()},
+                       "squeeze": {b: v.tolist() for b, v in a.squeeze.items()}})
 
 
 def render() -> None:
@@ -130,7 +137,7 @@ def render() -> None:
     if shown is None:
         st.caption("No reference statistics for this model: only this image's excitations are drawn.")
     profile = cache.built("profile", (sel.model_key, item.digest, cls, shown is not None),
-                          lambda: layout.profile(figures.excitation_profile(a.excitation, shown, cls, names)))
+                          lambda: figures.excitation_profile(a.excitation, shown, cls, names))
     ui.chart(profile, "img_profile", f"excitation profile {item.label}")
     st.caption("Bars: this image's gate s per channel. Line: the mean of the class over its test images "
                "(reference statistics). Deep blocks follow the class line more closely than shallow ones when "
@@ -143,20 +150,17 @@ def render() -> None:
     k = f2.slider("Channels each way (most amplified / most suppressed)", 1, 8, 4, key="k", persist_state="session")
     if block != a.block:  # the URL can name a block the first pass above did not know yet
         a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
-    maps = cache.built("maps", (sel.model_key, item.digest, block, k), lambda: layout.feature_maps(
-        figures.feature_maps(a.before, a.after, a.excitation[block], k, block), block, k))
-    ui.chart(maps, "img_maps",
-             f"feature maps {block} {item.label}")
+    maps = cache.built("maps", (sel.model_key, item.digest, block, k),
+                       lambda: figures.feature_maps(a.before, a.after, a.excitation[block], k, block))
+    ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
     st.caption("Top row: U, the residual branch's output. Bottom row: s·U after the SE gate. One colour scale for "
                "all panels, so a faded bottom panel is a suppressed channel.")
     mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
     teach.render(loaded, a, block, mean_block.class_means.get(cls) if mean_block else None, cls)
 
+    stem = f"excitation_{logic.slug(item.label)}"
     with st.container(horizontal=True):
-        st.download_button("This image's z and s (CSV)", _excitation_csv(a), f"excitation_{logic.slug(item.label)}.csv",
+        st.download_button("This image's z and s, every block (CSV)", lambda: _excitation_csv(a), f"{stem}.csv",
                            "text/csv", key="dl_exc_csv", icon=":material/download:", on_click="ignore")
-        payload = {"image": item.label, "model": sel.model_key, "probs": a.probs.tolist(),
-                   "excitation": {b: v.tolist() for b, v in a.excitation.items()},
-                   "squeeze": {b: v.tolist() for b, v in a.squeeze.items()}}
-        st.download_button("… as JSON", json.dumps(payload), f"excitation_{logic.slug(item.label)}.json",
+        st.download_button("… as JSON", lambda: _excitation_json(a, item.label, sel.model_key), f"{stem}.json",
                            "application/json", key="dl_exc_json", icon=":material/download:", on_click="ignore")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import logic
+from se_models.blocks import se_dims
+from se_models.figures import top_channels
 
 
 def _num(x: float) -> str:
@@ -18,9 +19,9 @@ def render(loaded, analysis, block: str, class_mean: list[float] | None, class_n
     """Three steps side by side, each with its formula and this image's numbers, then a per-channel table."""
     z = analysis.squeeze[block].tolist()
     s = analysis.excitation[block].tolist()
-    channels, hidden = logic.se_dims(loaded, block)
+    channels, hidden = se_dims(dict(loaded.model.named_modules())[loaded.se_blocks[block]])
     h, w = analysis.before.shape[-2:]
-    up, down = logic.top_bottom(s, 3)
+    up, down = top_channels(s, 3)
     with st.container(border=True):
         st.markdown(f"#### What happened here — block {block}, this image")
         c1, c2, c3 = st.columns(3, gap="large")
@@ -49,4 +50,5 @@ def render(loaded, analysis, block: str, class_mean: list[float] | None, class_n
                  "s (excitation)": round(s[c], 3),
                  **({f"class mean s ({class_name})": round(class_mean[c], 3)} if class_mean is not None else {}),
                  "mean of s·u (= s·z)": round(s[c] * z[c], 3)} for c in up + down]
-        st.table(rows)  # a static table: lighter in the browser than the interactive dataframe grid
+        # a static table: lighter in the browser than the interactive dataframe grid
+        st.table(rows, hide_index=True, border="horizontal")
