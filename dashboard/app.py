@@ -46,11 +46,18 @@ def main() -> None:
     view = next(name for name, page in pages.items() if page is current or page.title == current.title)
     st.query_params["view"] = view  # so a bookmark of the page reopens this view
     try:
-        st.session_state["_selection"] = sidebar.render()
+        selection = st.session_state["_selection"] = sidebar.render()
     except Exception as err:  # noqa: BLE001 - a broken model file must not take the whole app down
         ui.log.exception("sidebar failed")
         st.error(f"Could not load the model or images ({type(err).__name__}: {str(err)[:200]}).")
         st.stop()
+    if selection.loaded is None:  # the load failed or waits for a weights file: the sidebar stays usable
+        if selection.error:
+            st.error(selection.error, icon=":material/error:")
+        else:
+            st.info(selection.notice, icon=":material/upload_file:")
+        if view != "about":  # the only view that needs no model
+            st.stop()
     current.run()
 
 

@@ -9,20 +9,59 @@ import streamlit as st
 import se_models
 from se_models import data as sm_data
 from se_models.registry import load_card, reference_path
+from se_models.zoo import ZOO, is_zoo_name
 
 from . import logic
+
+LOAD_ERRORS = (RuntimeError, ValueError, OSError)  # WeightsUnavailable, CheckpointError, no SE blocks, unknown name
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
 def model(key: str):
-    """One LoadedModel per key for every browser session; its own lock serialises the hooked passes."""
+    """One LoadedModel per key for every browser session; its own lock serialises the hooked passes.
+    A failed load raises and is not cached: the next call tries again."""
     name, weights = logic.parse_model_key(key)
     return se_models.load_model(name, weights)
 
 
+@st.cache_data(show_spinner=False, ttl=20, max_entries=32)
+def load_error(key: str) -> str | None:
+    """Load the model of a key (into model()'s cache) and return None, or the failure as one Markdown message.
+
+    Only the message is remembered, and for 20 s: reruns meanwhile do not retry a failing download (up to 5 s each
+    offline), yet a model whose weights have been fetched since loads on a later try."""
+    name, weights = logic.parse_model_key(key)
+    try:
+        model(key)
+    except LOAD_ERRORS as err:
+        return logic.load_failure(name, weights, str(err) or type(err).__name__)
+    return None
+
+
 @st.cache_data(show_spinner=False)
 def card(name: str) -> dict:
-    return load_card(name)
+    """A bundled model's card, or what is known of a zoo / timm model without loading it."""
+    return logic.zoo_card(name) if is_zoo_name(name) else load_card(name)
+
+
+def model_label(key: str) -> str:
+    """The human name of any model key (bundled, zoo, timm, any weights)."""
+    return model_labels().get(key) or logic.model_label(key, card(logic.parse_model_key(key)[0]))
+
+
+@st.cache_data(show_spinner=False)
+def zoo_rows() -> list[dict]:
+    """The ImageNet zoo for the About view: what each model is, its top-1 and where that number and the weights
+    come from (timm's pretrained configs, no download)."""
+    import timm
+
+    rows = []
+    for name, z in ZOO.items():
+        cfg = timm.get_pretrained_cfg(name)
+        source = (f"huggingface.co/{cfg.hf_hub_id}" if cfg and cfg.hf_hub_id else (cfg.url if cfg else None))
+        rows.append({"model": name, "what": z["note"], "ImageNet top-1": f"{z['top1']:.2f} %",
+                     "top-1 from": z["source"], "weights from": source or "?"})
+    return rows
 
 
 @st.cache_data(show_spinner=False)
@@ -52,9 +91,9 @@ def samples_root(dataset: str) -> Path:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def photo_item(file: str, labels: tuple[str, ...]) -> logic.ImageItem:
+def photo_item(file: str, labels: tuple[str, ...], imagenet: bool = False) -> logic.ImageItem:
     photo = next(p for p in photos() if p["file"] == file)
-    return logic.photo_item(photo, list(labels))
+    return logic.photo_item(photo, list(labels), imagenet)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -14,8 +14,13 @@ from PIL import Image, ImageDraw
 from se_models import ImageError, load_image
 from se_models.blocks import last_of_each_stage, stage_index
 from se_models.data import safe_dirname
+from se_models.zoo import ZOO, is_zoo_name
 
 CONTROL = ":control"  # model key suffix: the same architecture with random (untrained) weights
+FILE = ":file:"       # model key infix: weights from a local file, `name:file:<stamp>:<path>`
+TIMM = "timm:"        # any timm model by name
+WEIGHTS = {"pretrained": "pretrained (downloads once, then cached)", "file": "local file",
+           "random": "random (untrained control)"}  # the weights choice of a zoo / timm model (in the URL)
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 VIEWS = ["image", "classes", "compare", "about"]
@@ -28,12 +33,57 @@ def model_options(names: list[str]) -> list[str]:
 
 
 def parse_model_key(key: str) -> tuple[str, str | None]:
-    """`name` -> (name, None) = shipped weights; `name:control` -> (name, "random")."""
+    """`name` -> (name, None) = its own weights (shipped, or timm's pretrained download);
+    `name:control` -> (name, "random"); `name:file:<stamp>:<path>` -> (name, path)."""
+    if FILE in key:
+        name, rest = key.split(FILE, 1)
+        return name, rest.split(":", 1)[1]
     return (key[: -len(CONTROL)], "random") if key.endswith(CONTROL) else (key, None)
 
 
+def model_key(name: str, weights: str = "pretrained", path: str = "", stamp: str = "") -> str:
+    """A model and its weights choice -> the key that caches (and names) everything computed with them.
+
+    A local file's key carries its stamp (modification time and size), so a rewritten file is loaded afresh."""
+    if weights == "random":
+        return name + CONTROL
+    if weights == "file":
+        return f"{name}{FILE}{stamp}:{path}"
+    return name
+
+
+def file_stamp(path: str) -> str:
+    """`<mtime_ns>-<size>` of a file, or "missing": part of a local-weights model key."""
+    try:
+        info = Path(path).stat()
+    except OSError:
+        return "missing"
+    return f"{info.st_mtime_ns}-{info.st_size}"
+
+
 def is_control(key: str) -> bool:
-    return key.endswith(CONTROL)
+    return parse_model_key(key)[1] == "random"
+
+
+def timm_option(text: str) -> str:
+    """What the user typed in "Any timm model" -> a model option: a zoo name as it is, else `timm:NAME`; "" if
+    nothing was typed."""
+    name = (text or "").strip().removeprefix(TIMM).strip()
+    if not name:
+        return ""
+    return name if name in ZOO else TIMM + name
+
+
+def zoo_card(name: str) -> dict:
+    """What is known of a zoo or `timm:` model before it is loaded (labels, picker, compare)."""
+    z = ZOO.get(name, {})
+    return {"name": name, "dataset": "imagenet", "architecture": name.removeprefix(TIMM),
+            "note": z.get("note", "a timm model"), "test_accuracy": z["top1"] / 100 if z else None}
+
+
+def has_stages(names: list[str]) -> bool:
+    """Whether every SE block has a paper-style SE_stage_block name (ResNet-like stages): the Fig. 6 preset."""
+    return bool(names) and all(stage_index(n) for n in names)
 
 
 def dataset_name(card: dict) -> str:
@@ -42,8 +92,22 @@ def dataset_name(card: dict) -> str:
 
 def model_label(key: str, card: dict, with_arch: bool = False) -> str:
     """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
+    name, weights = parse_model_key(key)
+    if is_zoo_name(name):
+        tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
+        return f"{name.removeprefix(TIMM)} · {tag}"
     arch = f" {card.get('architecture', '').replace('se_resnet', 'SE-ResNet-')}" if with_arch else ""
     return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
+
+
+def picker_label(option: str, bundled: dict[str, str]) -> str:
+    """The model picker's label of an option: bundled keys by their labels, the ImageNet zoo and typed timm names
+    by their timm names (their weights are chosen below the picker)."""
+    if option in bundled:
+        return bundled[option]
+    if option.startswith(TIMM):
+        return f"timm · {option.removeprefix(TIMM)}"
+    return f"ImageNet · {option}"
 
 
 def model_labels(cards: dict[str, dict]) -> dict[str, str]:
@@ -53,8 +117,20 @@ def model_labels(cards: dict[str, dict]) -> dict[str, str]:
             for name, card in cards.items() for key in (name, name + CONTROL)}
 
 
-def model_caption(card: dict, control: bool = False) -> str:
-    """One line under the picker: architecture, size, training."""
+def model_caption(card: dict, control: bool = False, weights: str | None = None) -> str:
+    """One line under the picker: architecture, size, training (for a zoo model: what it is, its top-1)."""
+    if card.get("note"):  # an ImageNet model from timm
+        name = card.get("name", "")
+        note = card["note"] if name in ZOO else f"timm {card.get('architecture', name)}"
+        side = "×".join(map(str, card.get("input_size", [])[1:]))
+        if control:
+            return f"{note}: the architecture with random weights, the untrained control ({side} px)."
+        if weights not in (None, "trained"):
+            return f"{note}, with the weights of {Path(weights).name} ({side} px)."
+        acc = card.get("test_accuracy")
+        source = ZOO.get(name, {}).get("source")
+        score = f"; {acc:.2%} ImageNet top-1" + (f" ({source})" if source else "") if acc is not None else ""
+        return f"{note}, pretrained weights, {side} px{score}."
     arch = card.get("architecture", "").replace("se_resnet", "SE-ResNet-")
     params = card.get("params")
     size = f", {params / 1e6:.2f} M parameters" if params else ""
@@ -68,6 +144,37 @@ def model_caption(card: dict, control: bool = False) -> str:
     return f"{arch} on {dataset_name(card)} {side} px{size}{trained}{score}."
 
 
+NO_SE = ("no squeeze-and-excitation blocks", "Unknown model")
+SE_EXAMPLES = "timm:seresnet50, timm:regnety_002, timm:efficientnet_b0, timm:mobilenetv3_large_100"
+
+
+def load_failure(name: str, weights: str | None, message: str) -> str:
+    """A failed load as one Markdown message: the library's own words (they say what to download or pass), then
+    what to choose in the sidebar instead."""
+    if any(s in message for s in NO_SE):
+        hint = (f"Pick a model with squeeze-and-excitation blocks: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} "
+                "under *Any timm model*.")
+    elif is_zoo_name(name) and weights != "random":
+        hint = ("In the sidebar, choose Weights → **random (untrained control)** to explore the architecture "
+                "without a download, or **local file** with the path of a downloaded checkpoint.")
+    else:
+        hint = "Choose another model, or its untrained control."
+    return f"**Could not load {name}.** {message.strip()}\n\n{hint}"
+
+
+def stats_command(name: str, weights: str | None) -> str:
+    """The CLI line that computes the paper's Fig. 6 for a model over a folder of images."""
+    extra = {None: " --control", "random": " --weights random"}.get(weights, f" --weights {weights} --control")
+    return f"python -m se_models stats --model {name}{extra} --data DIR --per-class 50 --json fig6.json --png fig6"
+
+
+def data_sources(has_reference: bool, has_samples: bool, dataset: str) -> list[str]:
+    """The Classes view's data sources a model can use, best first: its reference statistics, its bundled samples,
+    a local folder (always), the downloadable test split (the two small datasets torchvision fetches)."""
+    return ((["reference"] if has_reference else []) + (["bundled"] if has_samples else []) + ["folder"]
+            + (["test"] if dataset in ("fashion-mnist", "cifar10") else []))
+
+
 # ---- images -------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ImageItem:
@@ -78,6 +185,7 @@ class ImageItem:
     source: str                    # photo | sample | upload | camera
     true_class: str | None = None  # known for samples (and photos of a class the model knows)
     credit: str | None = None
+    hint: str | None = None        # what an ImageNet model should roughly see in a photo (not an exact label)
 
     @functools.cached_property
     def digest(self) -> str:
@@ -94,10 +202,13 @@ def bytes_hash(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()[:16]
 
 
-def photo_item(photo: dict, labels: list[str]) -> ImageItem:
+def photo_item(photo: dict, labels: list[str], imagenet: bool = False) -> ImageItem:
+    """A demo photo; its CIFAR-10 class is the true class where the model has it. For ImageNet's 1000 classes the
+    photo's hint stays a hint: a tabby is also fairly a tiger cat, so it is no verdict of right or wrong."""
     cls = photo.get("cifar10")
     return ImageItem(f"photo:{photo['file']}", photo["title"], Path(photo["path"]).read_bytes(), "photo",
-                     cls if cls in labels else None, f"{photo['credit']} ({photo['licence']})")
+                     cls if cls in labels else None, f"{photo['credit']} ({photo['licence']})",
+                     photo.get("imagenet_hint") if imagenet else None)
 
 
 def sample_id(path: str) -> str:
@@ -137,7 +248,7 @@ def decode_items(items: list[ImageItem], decode=None) -> tuple[list[tuple[ImageI
 def default_image(photos: list[dict], samples: list[tuple[str, str]], labels: list[str]) -> str | None:
     """First paint: a photo of a class the model knows, else one of its own test samples, else any photo."""
     for p in photos:
-        if p.get("cifar10") in labels:
+        if p.get("cifar10") in labels or p.get("imagenet_hint") in labels:
             return f"photo:{p['file']}"
     if samples:
         return f"sample:{sample_id(samples[0][0])}"
@@ -147,6 +258,11 @@ def default_image(photos: list[dict], samples: list[tuple[str, str]], labels: li
 def pixelated(image: Image.Image, size: int) -> Image.Image:
     """Enlarge with nearest neighbour so 28 px stay visibly 28 px."""
     return image.convert("RGB").resize((size, size), Image.NEAREST)
+
+
+def model_view_thumb(image: Image.Image, side: int) -> Image.Image:
+    """The model's input as a thumbnail: small inputs enlarged pixel by pixel, 224 px ones shrunk smoothly."""
+    return pixelated(image, 84) if side <= 84 else image.convert("RGB").resize((112, 112), Image.LANCZOS)
 
 
 # ---- blocks -------------------------------------------------------------------------------------------------
@@ -212,7 +328,6 @@ def stats_json(stats) -> str:
     return json.dumps(stats.to_dict(), indent=1)
 
 
-# ---- export -------------------------------------------------------------------------------------------------
 def figure_html(fig) -> str:
     """A self-contained HTML file (plotly.js inlined, so it opens offline)."""
     return fig.to_html(include_plotlyjs=True, full_html=True)

@@ -1,4 +1,5 @@
-"""The shared sidebar: model picker, image sources (photos, sample gallery, uploads, camera), Grad-CAM target."""
+"""The shared sidebar: model picker (bundled, ImageNet zoo, any timm model; weights), image sources (photos,
+sample gallery, uploads, camera), Grad-CAM target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 import se_models
+from se_models.zoo import ZOO, is_zoo_name
 
 from . import cache, logic, urlstate
 
@@ -17,10 +19,12 @@ PREDICTED = "predicted class"
 class Selection:
     """Everything the views need from the sidebar."""
     model_key: str
-    loaded: se_models.LoadedModel
+    loaded: se_models.LoadedModel | None  # None: no model yet (see error / notice); only About can be drawn
     items: list[logic.ImageItem]   # the chosen images, or the default one
     using_default: bool            # nothing chosen yet: the views show the default image
     target: int | None             # Grad-CAM class; None = the predicted class
+    error: str | None = None       # why the model could not be loaded (Markdown, with what to do instead)
+    notice: str | None = None      # what is missing before it can be (a weights file's path)
 
     @property
     def card(self) -> dict:
@@ -35,16 +39,57 @@ class Selection:
         return logic.is_control(self.model_key)
 
 
+def _typed_timm() -> list[str]:
+    """The model typed under "Any timm model" (or named by the URL, on the first run) as a picker option."""
+    done: set = st.session_state.setdefault(urlstate.SEEDED, set())
+    if "timm_name" not in done:
+        done.add("timm_name")
+        wanted = st.query_params.get("model", "")
+        if wanted.startswith(logic.TIMM) and wanted not in ZOO:
+            st.session_state["timm_name"] = wanted.removeprefix(logic.TIMM)
+    option = logic.timm_option(st.session_state.get("timm_name", ""))
+    return [option] if option else []
+
+
+def _pick_typed() -> None:
+    """Typing a timm name selects it."""
+    option = logic.timm_option(st.session_state.get("timm_name", ""))
+    if option:
+        st.session_state["model"] = option
+
+
 def _model_picker() -> str:
-    options = logic.model_options(se_models.list_models())
+    bundled = logic.model_options(se_models.list_models())
+    options = list(dict.fromkeys(bundled + list(ZOO) + _typed_timm()))
     default = se_models.DEFAULT_MODEL if se_models.DEFAULT_MODEL in options else options[0]
+    labels = cache.model_labels()
 
-    def label(key: str) -> str:
-        return cache.model_labels()[key]
+    key = urlstate.selectbox(st, "Model", options, "model", index=options.index(default),
+                             format_func=lambda o: logic.picker_label(o, labels),
+                             help="The small bundled models first, each with its untrained control (the same "
+                                  "architecture with random weights: whatever it shows comes from the architecture, "
+                                  "not from training); then SE networks trained on ImageNet, from timm.")
+    with st.expander("Any timm model", expanded=key.startswith(logic.TIMM)):
+        st.text_input("timm model name", key="timm_name", on_change=_pick_typed, persist_state="session",
+                      placeholder="e.g. regnety_002",
+                      help=f"Any timm architecture with squeeze-and-excitation blocks, e.g. {logic.SE_EXAMPLES}; "
+                           "press Enter to select it. Its weights are chosen below.")
+    return key
 
-    return urlstate.selectbox(st, "Model", options, "model", index=options.index(default), format_func=label,
-                              help="The untrained control has the same architecture with random weights: whatever it "
-                             "shows comes from the architecture, not from training.")
+
+def _weights(name: str) -> tuple[str, str]:
+    """The weights of a zoo / timm model: (choice, local path); the choice is in the URL, the path is not."""
+    choice = urlstate.radio(st, "Weights", list(logic.WEIGHTS), "weights", format_func=logic.WEIGHTS.get,
+                            help="Pretrained: timm's download (Hugging Face or GitHub), cached on this server after "
+                                 "the first time. Local file: a safetensors or weights-only torch checkpoint on this "
+                                 "server, for machines without internet. Random: the untrained control.")
+    path = ""
+    if choice == "file":
+        path = st.text_input("Weights file (path on the server)", key="weights_path", persist_state="session",
+                             placeholder="/path/to/model.safetensors",
+                             help=f"A file for {name}, e.g. model.safetensors from its Hugging Face page. The path "
+                                  "is on the machine that runs this app: a browser cannot pick files there.").strip()
+    return choice, path
 
 
 def _toggle_sample(sid: str) -> None:
@@ -86,13 +131,15 @@ def _gallery(dataset: str, labels: list[str]) -> list[str]:
 def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     labels = tuple(loaded.labels)
     dataset = loaded.card["dataset"]
+    imagenet = dataset == "imagenet"
     st.subheader("Images")
     photos = cache.photos()
     picked = urlstate.multiselect(st, "Photos", [p["file"] for p in photos], "photos",
                                   format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
-                                  help="Credited demo photos (see About). They are shrunk to the model's input "
-                                       "size.")
-    items = [cache.photo_item(f, labels) for f in picked]
+                                  help="Credited demo photos (see About). "
+                                       + ("Real photos: fair test images for an ImageNet model." if imagenet else
+                                          "They are shrunk to the model's input size."))
+    items = [cache.photo_item(f, labels, imagenet) for f in picked]
     if cache.samples(dataset):
         with st.expander(f"{logic.dataset_name(loaded.card)} test samples", expanded=False):
             items += [cache.sample_item(s, dataset, labels) for s in _gallery(dataset, list(labels))]
@@ -109,19 +156,34 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     if default is None:
         return [], True
     kind, ident = default.split(":", 1)
-    item = cache.photo_item(ident, labels) if kind == "photo" else cache.sample_item(ident, dataset, labels)
+    item = cache.photo_item(ident, labels, imagenet) if kind == "photo" else cache.sample_item(ident, dataset, labels)
     return [item], True
 
 
 def render() -> Selection:
-    """Draw the sidebar and return the choices."""
+    """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable."""
     with st.sidebar:
         key = _model_picker()
+        if is_zoo_name(key):
+            choice, path = _weights(key)
+            if choice == "file" and not path:
+                return Selection(logic.model_key(key, choice), None, [], True, None, notice=(
+                    "Type the path of a weights file for this model in the sidebar (Weights → local file), or "
+                    "choose pretrained or random weights."))
+            key = logic.model_key(key, choice, path, logic.file_stamp(path) if path else "")
+        else:
+            urlstate.publish("weights", None)  # bundled models carry their weights in the key
+        with st.spinner(f"Loading {logic.parse_model_key(key)[0]}…"):
+            error = cache.load_error(key)
+        if error:
+            return Selection(key, None, [], True, None, error=error)
         loaded = cache.model(key)
-        st.caption(logic.model_caption(loaded.card, logic.is_control(key)))
+        st.caption(logic.model_caption(loaded.card, logic.is_control(key), loaded.weights))
         items, using_default = _images(loaded)
         st.subheader("Grad-CAM")
+        many = len(loaded.labels) > 20
         choice = urlstate.selectbox(st, "Explain which class", [PREDICTED, *loaded.labels], "target",
-                                    help="Grad-CAM shows where the evidence for this class lies.")
+                                    help="Grad-CAM shows where the evidence for this class lies."
+                                         + (f" Type to search the {len(loaded.labels)} classes." if many else ""))
     target = None if choice == PREDICTED else loaded.labels.index(choice)
     return Selection(key, loaded, items, using_default, target)

@@ -64,3 +64,27 @@ def multiselect(where, label: str, options: list, key: str, default: list | None
                               key=key, persist_state="session", **kw)
     publish(key, value, default or [])
     return value
+
+
+def radio(where, label: str, options: list, key: str, index: int = 0, **kw):
+    """st.radio whose value lives in the URL under `key`."""
+    seeded = seed(key, options)
+    value = where.radio(label, options, index=0 if seeded or key in st.session_state else index, key=key,
+                        persist_state="session", **kw)
+    publish(key, value, options[index] if options else None)
+    return value
+
+
+ON = ("on", "1", "true", "yes")
+
+
+def toggle(where, label: str, key: str, **kw) -> bool:
+    """st.toggle whose value lives in the URL as `key=on` (left out when off)."""
+    done: set = st.session_state.setdefault(SEEDED, set())
+    if key not in done:
+        done.add(key)
+        if key in st.query_params:
+            st.session_state[key] = st.query_params.get(key, "").lower() in ON
+    value = where.toggle(label, key=key, persist_state="session", **kw)
+    publish(key, "on" if value else None)
+    return value

@@ -34,6 +34,12 @@ def _grid(n: int, cols: int = 3) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _row_gap(rows: int, plot_height: float, gap_px: float) -> float:
+    """make_subplots' vertical_spacing for a fixed gap in pixels (it is a fraction of the plot area, so a
+    constant fraction wastes most of a 6-row figure's height)."""
+    return 0.0 if rows < 2 else min(gap_px / plot_height, 0.5 / (rows - 1))
+
+
 def channel_order(block, mode: str = "sampled") -> list[int]:
     """Channels to plot: the paper's uniform sample, all, or the 50 whose class means vary most."""
     if mode == "all":
@@ -56,8 +62,9 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     classes = classes or stats.classes
     rows, ncols = _grid(len(blocks), cols)
     titles = [f"{n}<br>divergence {by_name[n].divergence:.3f}" for n in blocks]
-    fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True,
-                        horizontal_spacing=0.04, vertical_spacing=0.16)
+    height = 300 * rows + 130 + (90 if legend_below else 0)
+    fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04,
+                        vertical_spacing=_row_gap(rows, height - 160, 90))
     for p, name in enumerate(blocks):
         b = by_name[name]
         row, col = p // ncols + 1, p % ncols + 1
@@ -95,8 +102,7 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>")
     if legend_below:
         legend = dict(orientation="h", x=0, y=-0.12 - 0.1 / rows, yanchor="top")
-    fig.update_layout(title=f"Excitation per channel and class — {what}",
-                      height=300 * rows + 130 + (90 if legend_below else 0), font=FONT, legend=legend,
+    fig.update_layout(title=f"Excitation per channel and class — {what}", height=height, font=FONT, legend=legend,
                       margin=dict(l=60, r=20, t=110, b=50), template="plotly_white")
     return fig
 
@@ -141,8 +147,9 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     """One image's excitation s in each SE block (bars) against its class's average (line) when stats are given."""
     blocks = blocks or list(excitation)
     rows, ncols = _grid(len(blocks), cols)
-    fig = make_subplots(rows, ncols, subplot_titles=blocks, shared_yaxes=True,
-                        horizontal_spacing=0.04, vertical_spacing=0.14)
+    height = 260 * rows + 130
+    fig = make_subplots(rows, ncols, subplot_titles=blocks, shared_yaxes=True, horizontal_spacing=0.04,
+                        vertical_spacing=_row_gap(rows, height - 160, 70))
     for p, name in enumerate(blocks):
         row, col = p // ncols + 1, p % ncols + 1
         s = np.asarray(excitation[name], dtype=float)
@@ -158,9 +165,10 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
                                      hovertemplate=f"{name} channel %{{x}}<br>class mean = %{{y:.3f}}<extra></extra>"),
                           row, col)
     fig.update_yaxes(range=[0, 1])
+    compared = stats is not None and class_name is not None
     fig.update_layout(title="This image's excitation in every SE block" + (f" vs the class mean ({class_name})"
-                                                                           if class_name else ""),
-                      height=260 * rows + 130, font=FONT, template="plotly_white", bargap=0.1,
+                                                                           if compared else ""),
+                      height=height, font=FONT, template="plotly_white", bargap=0.1,
                       legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.03, yanchor="top"),
                       margin=dict(l=50, r=20, t=90, b=70))
     return fig

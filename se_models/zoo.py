@@ -9,6 +9,8 @@ import timm
 import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
+from .blocks import find_se_blocks
+
 ZOO = {
     # name -> what it is, and an ImageNet top-1 accuracy with where that number comes from
     "legacy_seresnet50.in1k": dict(top1=77.65, source="timm's evaluation",
@@ -83,6 +85,7 @@ def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
             model = timm.create_model(arch, pretrained=False)
     except RuntimeError as err:  # timm: "Unknown model (...)"
         raise ValueError(f"{name}: {err}") from err
+    find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
     cfg = dict(model.pretrained_cfg)
     if weights is None:
         if not _cached(cfg):

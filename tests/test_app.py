@@ -74,6 +74,9 @@ def test_about_view_renders_formulas():
     assert_clean(at)
     assert len(at.latex) >= 3
     assert any("ResNet-50" in m.value for m in at.markdown)
+    zoo = at.dataframe[-1].value  # the ImageNet zoo, with each top-1 and where it comes from
+    assert ZOO_MODEL in list(zoo["model"]) and "77.65 %" in list(zoo["ImageNet top-1"])
+    assert any("--weights PATH" in c.value for c in at.code)
 
 
 def test_query_params_restore_view_model_and_classes(reference):
@@ -160,11 +163,116 @@ def test_an_error_inside_a_view_becomes_one_short_message():
     assert len(at.error) == 1 and "boom" in at.error[0].value and "Traceback" not in at.error[0].value
 
 
+# ---- the ImageNet zoo (timm): random weights here, so offline; pretrained ones fail fast offline ----------------
+ZOO_MODEL = "legacy_seresnet50.in1k"
+PAPER_BLOCKS = ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_1", "SE_5_2", "SE_5_3"]
+
+
+def zoo_app(**params) -> AppTest:
+    """As app(), with time for SE-ResNet-50 at 224 px on one CPU thread."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_imagenet_model_with_random_weights_analyses_a_photo():
+    from se_models.zoo import imagenet_labels
+
+    at = zoo_app(model=ZOO_MODEL, weights="random")
+    assert_clean(at)
+    assert at.selectbox(key="model").value == ZOO_MODEL and at.radio(key="weights").value == "random"
+    assert at.query_params.get("weights") in ("random", ["random"])
+    bars = next(f for f in figures(at) if f["layout"]["title"]["text"] == "Top-5 prediction")
+    shown = bars["data"][0]["y"]
+    assert len(shown) == 5 and set(shown) <= set(imagenet_labels())
+    assert len(at.selectbox(key="target").options) == 1001  # "predicted class" + the 1000 ImageNet classes
+    assert len(at.get("image")) >= 7  # input, model view, Grad-CAM, the end of each of the 4 stages
+    assert any("stage 5 · SE_5_3" in str(i.proto) for i in at.get("image"))
+    assert any("excitation in every SE block" in t for t in titles(at))
+    assert any("most amplified" in t for t in titles(at))
+    assert any("fair test image" in c.value for c in at.caption)
+    assert any("What happened here" in m.value for m in at.markdown)
+
+
+def test_imagenet_pretrained_weights_offline_give_one_clear_error(tmp_path, monkeypatch):
+    import socket
+
+    import huggingface_hub.constants
+    import torch
+
+    # an empty weights cache and no network, also on a machine that has both
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    at = zoo_app(model=ZOO_MODEL)
+    assert not at.exception
+    assert len(at.error) == 1, [e.value for e in at.error]
+    message = at.error[0].value
+    assert "pretrained weights are not cached" in message and "random (untrained control)" in message
+    assert "Traceback" not in message
+    assert at.radio(key="weights").value == "pretrained"  # the sidebar is still there, to choose other weights
+    assert not figures(at)
+
+
+def test_timm_model_without_se_blocks_is_refused():
+    at = zoo_app(model="timm:resnet18")  # pretrained by default: refused before any download is tried
+    assert not at.exception
+    assert len(at.error) == 1 and "no squeeze-and-excitation blocks" in at.error[0].value
+    assert at.text_input(key="timm_name").value == "resnet18"
+    assert at.selectbox(key="model").value == "timm:resnet18"
+
+
+def test_classes_view_paper_preset_on_a_folder_for_an_imagenet_model(tmp_path):
+    for kind, cls in (("circle", "goldfish"), ("stripes", "pug")):
+        (tmp_path / cls).mkdir()
+        for i in range(3):
+            pattern(kind, size=48, seed=i).save(tmp_path / cls / f"{i}.png")
+    at = zoo_app(view="classes", model=ZOO_MODEL, weights="random", fig6="on")
+    assert_clean(at)
+    assert at.selectbox(key="source").value == "folder"  # no reference statistics, no samples
+    assert any(f"stats --model {ZOO_MODEL}" in c.value for c in at.code)  # the how-to, while there is no folder
+    at.text_input(key="folder").set_value(str(tmp_path)).run()
+    assert_clean(at)
+    assert at.toggle(key="fig6").value and at.number_input(key="per_class").value == 50
+    curves = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
+    panels = [a["text"].split("<br>")[0] for a in curves["layout"]["annotations"] if "divergence" in a["text"]]
+    assert panels == PAPER_BLOCKS
+    assert trace_names(curves) == {"goldfish", "pug", "all"}
+    assert all(len(t["x"]) == 50 for t in curves["data"])  # 50 uniformly sampled channels
+    assert "untrained" in curves["layout"]["title"]["text"]
+
+
 # ---- pure helpers -----------------------------------------------------------------------------------------------
 def test_model_keys_round_trip():
     keys = logic.model_options(["a", "b"])
     assert keys == ["a", "a:control", "b", "b:control"]
     assert [logic.parse_model_key(k) for k in keys] == [("a", None), ("a", "random"), ("b", None), ("b", "random")]
+    for name in (ZOO_MODEL, "timm:regnety_002"):
+        for weights, path, expected in (("pretrained", "", None), ("random", "", "random"),
+                                        ("file", "/w/a:b.safetensors", "/w/a:b.safetensors")):
+            key = logic.model_key(name, weights, path, "123-4")
+            assert logic.parse_model_key(key) == (name, expected)
+            assert logic.is_control(key) == (weights == "random")
+    assert logic.model_key(ZOO_MODEL, "file", "/w", "1") != logic.model_key(ZOO_MODEL, "file", "/w", "2")
+    assert logic.timm_option(" timm:regnety_002 ") == "timm:regnety_002" == logic.timm_option("regnety_002")
+    assert logic.timm_option(ZOO_MODEL) == ZOO_MODEL and logic.timm_option("  ") == ""
+    assert logic.picker_label("timm:regnety_002", {}) == "timm · regnety_002"
+    assert logic.model_label(ZOO_MODEL + logic.CONTROL, logic.zoo_card(ZOO_MODEL)).endswith("untrained")
+
+
+def test_load_failures_say_what_to_choose_instead():
+    offline = logic.load_failure(ZOO_MODEL, None, "x: pretrained weights are not cached ... --weights PATH")
+    assert "pretrained weights are not cached" in offline and "random (untrained control)" in offline
+    no_se = logic.load_failure("timm:resnet18", "random", "ResNet has no squeeze-and-excitation blocks")
+    assert "timm:regnety_002" in no_se and "untrained control" not in no_se
+    assert logic.data_sources(False, False, "imagenet") == ["folder"]
+    assert logic.data_sources(True, True, "cifar10") == ["reference", "bundled", "folder", "test"]
+    assert "--weights random" in logic.stats_command(ZOO_MODEL, "random")
+    assert logic.has_stages(PAPER_BLOCKS) and not logic.has_stages(["SE_blocks_0_se", "SE_5_1"])
 
 
 def test_model_labels_add_the_architecture_only_when_datasets_collide():
@@ -191,6 +299,8 @@ def test_default_image_prefers_a_photo_the_model_knows():
     assert logic.default_image(photos, samples, ["cat", "dog"]) == "photo:cat.jpg"
     assert logic.default_image(photos, samples, ["Bag"]) == "sample:Bag/00001.png"
     assert logic.default_image(photos, [], ["Bag"]) == "photo:x.jpg"
+    photos.append({"file": "eagle.jpg", "cifar10": "bird", "imagenet_hint": "bald eagle"})
+    assert logic.default_image(photos, [], ["goldfish", "bald eagle"]) == "photo:eagle.jpg"
 
 def test_stats_exports_and_readings(reference):
     rows = logic.metrics_rows(reference)

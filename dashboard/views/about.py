@@ -89,6 +89,27 @@ def _measured() -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def _zoo() -> None:
+    """The ImageNet SE networks from timm, and how to use them without internet."""
+    st.markdown("### ImageNet SE networks (timm)")
+    st.markdown("The paper's analysis was made on SE-ResNet-50 trained on ImageNet; `legacy_seresnet50.in1k` holds "
+                "the paper's original weights (ported from Caffe), the faithful reproduction. Any other timm model "
+                "with squeeze-and-excitation blocks opens under *Any timm model* in the sidebar.")
+    st.dataframe(cache.zoo_rows(), hide_index=True, width="stretch")
+    st.markdown(
+        "**Weights without internet.** *Pretrained* downloads once and timm caches the file (Hugging Face cache or "
+        "`~/.cache/torch/hub`); offline and uncached it fails within seconds and says what to fetch. On a machine "
+        "with internet, either warm that cache and copy it over, or download the weights file (e.g. "
+        "`model.safetensors` from the model's Hugging Face page) and use it here with Weights → **local file** "
+        "(a path on the server), or on the command line with `--weights PATH`:")
+    st.code("python -c \"import timm; timm.create_model('legacy_seresnet50.in1k', pretrained=True)\"  # online, once\n"
+            "python -m se_models predict photo.jpg --model legacy_seresnet50.in1k --weights PATH\n"
+            "python -m se_models stats --model legacy_seresnet50.in1k --weights PATH --data DIR --per-class 50 "
+            "--control --json fig6.json --png fig6", language="bash")
+    st.markdown("*Random (untrained control)* needs no file: the same architecture with random weights, to see what "
+                "comes from the architecture rather than from training.")
+
+
 def render() -> None:
     st.markdown("## About squeeze-and-excitation")
     st.markdown(f"Source: {PAPER}")
@@ -116,6 +137,7 @@ def render() -> None:
                 "is saturated (gates near 1, almost an identity) and SE_5_3 differs mainly by scale; removing SE "
                 "from the last stage costs < 0.1 % top-5 error.")
     _measured()
+    _zoo()
     st.markdown("### The paper's numbers")
     c1, c2 = st.columns([1, 1.2], gap="large")
     c1.markdown(ERRORS)

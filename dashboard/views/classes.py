@@ -13,6 +13,8 @@ from .. import cache, logic, reading, ui, urlstate
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Local folder",
            "test": "Downloaded test set"}
 CHANNELS = {"sampled": "50 uniform (paper)", "variable": "50 most class-dependent", "all": "all"}
+PAPER_PER_CLASS = 50  # the paper's Fig. 6: 50 validation images per class, 50 uniformly sampled channels
+PAPER_CLASSES = "goldfish, pug, airliner and cliff"  # Fig. 6's goldfish, pug, plane and cliff, as ImageNet names
 
 
 def stats_downloads(stats, key: str) -> None:
@@ -28,10 +30,19 @@ def stats_downloads(stats, key: str) -> None:
                            "application/json", key=f"{key}_json", icon=":material/download:", on_click="ignore")
 
 
+def _folder_howto(sel) -> None:
+    """What to do without a folder: its layout, the paper's classes, and the same figure from the command line."""
+    name, weights = logic.parse_model_key(sel.model_key)
+    st.info("Type the path of a folder on this server laid out as DIR/<class>/<image> (class names as folder "
+            f"names). For the paper's Fig. 6: {PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}. "
+            "The same figure from the command line:", icon=":material/folder_open:")
+    st.code(logic.stats_command(name, weights), language="bash", wrap_lines=True)
+
+
 def _live(sel, source: str, folder: str, classes: list[str], per_class: int, control: bool):
     """Compute (or fetch from the cache) statistics with a progress bar; None and an st.error on failure."""
     if source == "folder" and not folder.strip():
-        st.info("Type the path of a folder laid out as DIR/<class>/<image> (class names as folder names).")
+        _folder_howto(sel)
         return None
     bar = st.progress(0.0, text="Computing excitation statistics…")
     passes = {"n": 1, "last": 0}
@@ -61,26 +72,58 @@ def _live(sel, source: str, folder: str, classes: list[str], per_class: int, con
     return replace(stats, model=f"{stats.model} (untrained)") if sel.is_control else stats
 
 
+def _paper_preset(names: list[str]) -> None:
+    """Fig. 6's settings into the widgets' state, before they are drawn (they are locked while the preset is on)."""
+    preset = dict(blocks=figures.default_blocks(names), classes=[], per_class=PAPER_PER_CLASS, channels="sampled",
+                  spread=False)
+    # only what differs from the state (or, unset, from the widget defaults, which are the preset): a widget given a
+    # default whose value is also set through Session State makes Streamlit warn
+    st.session_state.update({k: v for k, v in preset.items() if st.session_state.get(k, v) != v})
+    st.session_state.setdefault(urlstate.SEEDED, set()).update({"blocks", "classes"})  # the preset beats the URL
+
+
 def _controls(sel, names: list[str]) -> dict:
     loaded = sel.loaded
+    sources = logic.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card["dataset"])),
+                                 loaded.card["dataset"])
+    if sources[0] == "folder":
+        st.caption(f"{sel.name} ships no reference statistics and no sample images, so its statistics are computed "
+                   "here from a local folder of images.")
+    stages = logic.has_stages(names)
+    preset = urlstate.toggle(st, "Paper Fig. 6 preset", "fig6", disabled=not stages,
+                             help=f"The paper's Fig. 6: blocks {', '.join(figures.default_blocks(names))} (the last "
+                                  "block of every stage and every block of the deepest stage), "
+                                  f"{PAPER_PER_CLASS} images per class, {PAPER_PER_CLASS} uniformly sampled channels, "
+                                  "every class of the data, and the mean over all classes (“all”)." if stages else
+                                  "Needs a model with ResNet-style stages (SE_stage_block names).")
+    preset = preset and stages
+    if preset:
+        _paper_preset(names)
+        st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {PAPER_PER_CLASS} images per class "
+                   f"· {PAPER_PER_CLASS} uniformly sampled channels · every class of the data · the dashed “all” "
+                   "line. Turn the preset off to change them.")
     c1, c2, c3 = st.columns([1.2, 2.4, 0.9])
-    source = urlstate.selectbox(c1, "Data", list(SOURCES), "source", format_func=SOURCES.get,
+    source = urlstate.selectbox(c1, "Data", sources, "source", format_func=SOURCES.get,
                                 help="Reference statistics: the whole test split, computed when the model was "
                                      "trained. The others are computed now, on this machine.")
     classes = urlstate.multiselect(c2, "Classes", loaded.labels, "classes", placeholder="all classes",
+                                   disabled=preset,
                                    help="The paper used 4 diverse ImageNet classes. Empty = every class.")
-    per_class = c3.number_input("Images per class", 2, 5000, 50, 10, key="per_class", persist_state="session",
-                                disabled=source == "reference",
+    per_class = c3.number_input("Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
+                                persist_state="session", disabled=source == "reference" or preset,
                                 help="The paper averaged 50 validation images per class.")
     folder = ""
     if source == "folder":
-        folder = st.text_input("Folder", key="folder", placeholder="/path/to/DIR", persist_state="session")
+        folder = st.text_input("Folder", key="folder", placeholder="/path/to/DIR", persist_state="session",
+                               help="On this server: DIR/<class>/<image>, e.g. ImageNet validation images sorted "
+                                    "into one folder per class.")
     d1, d2, d3 = st.columns([2.1, 1.0, 2.0], vertical_alignment="bottom")
     channels = d1.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
-                                    key="channels", required=True, persist_state="session")
-    spread = d2.toggle("Mean ± std (Fig. 7)", key="spread", persist_state="session",
+                                    key="channels", required=True, persist_state="session", disabled=preset)
+    spread = d2.toggle("Mean ± std (Fig. 7)", key="spread", persist_state="session", disabled=preset,
                        help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
     blocks = urlstate.multiselect(d3, "SE blocks", names, "blocks", default=figures.default_blocks(names),
+                                  disabled=preset,
                                   help="Default, as in the paper: the last block of every stage and every block "
                                        "of the deepest stage.")
     control = source != "reference" and not sel.is_control and st.toggle(
@@ -113,7 +156,7 @@ def render() -> None:
         shown = curves = full
     counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
     st.caption(f"Data: {curves.data} — images per class: {counts}.")
-    label = cache.model_labels()[sel.model_key]
+    label = cache.model_label(sel.model_key)
     # live statistics are keyed by their own parameters; reference ones by the model alone
     live = opts["source"] != "reference"
     data_key = (opts["source"], opts["folder"], opts["per_class"], opts["control"]) if live else ("reference",)

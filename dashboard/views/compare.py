@@ -13,7 +13,14 @@ from .classes import CHANNELS, stats_downloads
 
 
 def _label(key: str) -> str:
-    return cache.model_labels()[key]
+    return cache.model_label(key)
+
+
+def _options() -> list[str]:
+    """Every bundled model and its control, and the ImageNet zoo models that have reference statistics."""
+    bundled = se_models.list_models()
+    zoo = [n for n in se_models.list_models(imagenet=True) if n not in bundled and cache.reference(n) is not None]
+    return logic.model_options(bundled + zoo)
 
 
 def _default_b(key: str, options: list[str]) -> str:
@@ -33,12 +40,16 @@ def _stats(key: str):
 
 def render() -> None:
     sel = ui.selection()
-    options = logic.model_options(se_models.list_models())
+    options = _options()
     st.markdown("## Compare two models")
     st.caption("Same axes for both: a model against another (e.g. CIFAR-10 against Fashion-MNIST) or against its "
                "untrained control. Reference statistics over each model's whole test split.")
+    if sel.model_key not in options:
+        st.caption(f"{_label(sel.model_key)} has no reference statistics, so it is not offered here: its class curves "
+                   "can be computed from a folder of images in the Classes view.")
     c1, c2 = st.columns(2)
-    a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a", index=options.index(sel.model_key),
+    a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a",
+                               index=options.index(sel.model_key) if sel.model_key in options else 0,
                                format_func=_label)
     default_b = _default_b(a_key, options)
     b_key = urlstate.selectbox(c2, "Model B", options, "cmp_b", index=options.index(default_b), format_func=_label)

@@ -41,9 +41,15 @@ def _input_column(loaded, item, img) -> None:
     side = loaded.input_size[-1]
     grey = loaded.input_size[0] == 1
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    c1.image(logic.pixelated(loaded.model_view(img), 84), width=84)
+    thumb = logic.model_view_thumb(loaded.model_view(img), side)
+    c1.image(thumb, width=thumb.width)
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
-    if not item.in_distribution:
+    if loaded.card.get("dataset") == "imagenet":
+        expected = f" It shows roughly: *{item.hint}*." if item.hint else ""
+        st.caption(f"A real photo at {side}×{side} px: a fair test image for a model trained on ImageNet's "
+                   f"photos.{expected}" if item.source == "photo" else
+                   "Any photo is a fair test image for a model trained on ImageNet's 1000 classes.")
+    elif not item.in_distribution:
         st.caption(f":orange[This image is shrunk to {side}×{side} px and is unlike the "
                    f"{logic.dataset_name(loaded.card)} training images, so the prediction means little. "
                    "The squeeze → excitation → scale mechanics below are still real.]")
@@ -127,21 +133,24 @@ def render() -> None:
     _stage_row(sel, item, img, names, block, st.session_state.get("alpha", 0.5))
 
     st.divider()
-    st.markdown("### This image's excitation in every SE block, against its class average")
     ref = cache.reference(loaded.name)
     shown = logic.stats_for(ref, sel.is_control) if ref else None
-    default_cls = item.true_class or predicted
-    cls = st.selectbox("Class average to compare with", loaded.labels, index=loaded.labels.index(default_cls),
-                       key=f"profile_class_{item.id}",
-                       help="Defaults to the true class when it is known, else the predicted class.")
-    if shown is None:
-        st.caption("No reference statistics for this model: only this image's excitations are drawn.")
+    st.markdown("### This image's excitation in every SE block" + (", against its class average" if shown else ""))
+    cls = item.true_class or predicted
+    if shown is None:  # nothing to compare with: no class selector
+        st.caption("No reference statistics for this model: only this image's excitations are drawn (the Classes "
+                   "view computes class averages from a folder of images).")
+    else:
+        cls = st.selectbox("Class average to compare with", loaded.labels, index=loaded.labels.index(cls),
+                           key=f"profile_class_{item.id}",
+                           help="Defaults to the true class when it is known, else the predicted class.")
     profile = cache.built("profile", (sel.model_key, item.digest, cls, shown is not None),
                           lambda: figures.excitation_profile(a.excitation, shown, cls, names))
     ui.chart(profile, "img_profile", f"excitation profile {item.label}")
-    st.caption("Bars: this image's gate s per channel. Line: the mean of the class over its test images "
-               "(reference statistics). Deep blocks follow the class line more closely than shallow ones when "
-               "the model has learned class-specific gates.")
+    st.caption("Bars: this image's gate s per channel" + (
+        ". Line: the mean of the class over its test images (reference statistics). Deep blocks follow the class "
+        "line more closely than shallow ones when the model has learned class-specific gates." if shown else
+        ": gates near 1 pass a channel, near 0 turn it down."))
 
     st.divider()
     st.markdown("### Feature maps before and after SE scaling")

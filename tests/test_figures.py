@@ -1,0 +1,58 @@
+"""Figure builders: the right panels, shared scales, honest labels, and fixed gaps between rows of panels."""
+import numpy as np
+import pytest
+import torch
+
+from se_models import ExcitationStats, analyze_image, figures
+from se_models.registry import reference_path
+
+from .conftest import pattern
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return ExcitationStats.load(reference_path("se_resnet20_fashion_mnist"))
+
+
+def test_class_curves_panels_lines_and_hover(ref):
+    fig = figures.class_curves(ref, classes=["Bag", "Trouser"])
+    titles = [a.text.split("<br>")[0] for a in fig.layout.annotations]
+    assert titles == ["SE_2_3", "SE_3_3", "SE_4_1", "SE_4_2", "SE_4_3"]  # Fig. 6's choice of blocks
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 5 * 3 and {t.name for t in lines} == {"Bag", "Trouser", "all"}
+    deepest = [t for t in lines if t.xaxis == "x5"]
+    assert all(len(t.y) == 50 for t in deepest) and "channel" in deepest[0].hovertemplate
+    spread = figures.class_curves(ref, blocks=["SE_4_3"], classes=["Bag"], spread=True)
+    assert any(t.fill == "toself" for t in spread.data)  # Fig. 7: mean +/- std band
+    assert len(figures.channel_order(ref.block("SE_4_3"), "variable")) == 50
+
+
+def test_specificity_labels_follow_the_weights(ref):
+    names = {t.name for t in figures.specificity_vs_depth(ref).data}
+    assert names == {"se_resnet20_fashion_mnist — trained", "se_resnet20_fashion_mnist — untrained control"}
+    from dataclasses import replace
+
+    rand = replace(ref, weights="random", control=None)
+    assert {t.name for t in figures.specificity_vs_depth(rand).data} == {"se_resnet20_fashion_mnist — untrained"}
+
+
+def test_many_rows_of_panels_get_a_fixed_pixel_gap():
+    blocks = [f"SE_{s}_{b}" for s in range(2, 6) for b in range(1, 5)]  # 16 blocks: 6 rows of 3
+    fig = figures.excitation_profile({b: np.full(8, 0.5) for b in blocks})
+    rows = sorted({fig.layout[k].domain for k in fig.layout if k.startswith("yaxis")}, reverse=True)
+    plot_h = fig.layout.height - 160
+    assert len(rows) == 6
+    assert all(abs((upper[0] - lower[1]) * plot_h - 70) < 1 for upper, lower in zip(rows, rows[1:]))
+    assert "class mean" not in fig.layout.title.text  # no statistics given: no class line, no claim of one
+
+
+def test_feature_maps_share_one_colour_scale(tiny):
+    a = analyze_image(tiny, pattern("circle"), block="SE_3_2")
+    fig = figures.feature_maps(a.before, a.after, a.excitation["SE_3_2"], k=3, block="SE_3_2")
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heatmaps) == 12 and {t.coloraxis for t in heatmaps} == {"coloraxis"}
+    lim = float(torch.cat([a.before.abs().flatten(), a.after.abs().flatten()]).max())
+    assert fig.layout.coloraxis.cmax <= lim + 1e-6 and fig.layout.coloraxis.cmin == -fig.layout.coloraxis.cmax
+    up, down = figures.top_channels(a.excitation["SE_3_2"], 3)
+    s = a.excitation["SE_3_2"]
+    assert min(s[up]) >= max(s[down])
