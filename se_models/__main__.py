@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 
 def _progress(desc: str):
-    """A tqdm bar driven by excitation_stats' (done, total) callback; made on the first call."""
+    """(update, close): tqdm bars driven by excitation_stats' (done, total) callback, made on the first call."""
     bars: list[tqdm] = []
 
     def update(done: int, total: int) -> None:
@@ -19,12 +19,10 @@ def _progress(desc: str):
             bars.append(tqdm(total=total, desc=desc, unit="img", file=sys.stderr))
         bars[-1].update(done - bars[-1].n)
 
-    class Closer:
-        @staticmethod
-        def close() -> None:
-            for bar in bars:
-                bar.close()
-    return update, Closer
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+    return update, close
 
 
 def _class_index(loaded, target: str | None) -> int | None:
@@ -151,11 +149,11 @@ def cmd_stats(args) -> int:
             stats = stats.subset(args.classes)
     else:
         loaded = load_model(args.model, args.weights)
-        update, bar = _progress("excitation statistics")
+        update, close = _progress("excitation statistics")
         data = test_split(loaded) if args.data == "test" else args.data
         stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class,
                                  progress=update, control=args.control)
-        bar.close()
+        close()
         for msg in stats.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
     Path(args.json).write_text(json.dumps(stats_json(stats), indent=1) + "\n")
@@ -201,9 +199,9 @@ def cmd_reference(args) -> int:
     loaded = load_model(args.model)
     data = args.data or "test"
     dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
-    update, bar = _progress("reference statistics (trained + control)")
+    update, close = _progress("reference statistics (trained + control)")
     stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
-    bar.close()
+    close()
     out = reference_path(loaded.name)
     stats.save(out)
     print(f"wrote {out}: {sum(stats.counts.values())} images", file=sys.stderr)

@@ -168,25 +168,28 @@ def _select(targets: list[int], wanted: list[int], per_class: int | None, seed: 
 
 @torch.inference_mode()
 def collect(loaded, source, indices: list[int], batch_size: int = 128, progress=None):
-    """Forward passes under SERecorder -> (block -> s (N, C) array, kept indices, skipped files)."""
+    """Forward passes under SERecorder -> (block -> s (N, C) array, kept indices, skipped files).
+
+    Images are decoded outside the model's lock; only each batch's hooked forward pass holds it, so other users
+    of a shared model are not blocked for the whole computation."""
     per_block: dict[str, list[np.ndarray]] = {b: [] for b in loaded.se_blocks}
     kept, skipped = [], []
-    with loaded.lock, SERecorder(loaded) as rec:
-        for start in range(0, len(indices), batch_size):
-            batch, ok = [], []
-            for i in indices[start:start + batch_size]:
-                try:
-                    batch.append(source.get(i))
-                    ok.append(i)
-                except ImageError as err:  # one bad file is reported, the rest still count
-                    skipped.append(str(err))
-            if batch:
+    for start in range(0, len(indices), batch_size):
+        batch, ok = [], []
+        for i in indices[start:start + batch_size]:
+            try:
+                batch.append(source.get(i))
+                ok.append(i)
+            except ImageError as err:  # one bad file is reported, the rest still count
+                skipped.append(str(err))
+        if batch:
+            with loaded.lock, SERecorder(loaded) as rec:
                 loaded.model(torch.stack(batch))
-                for b, s in rec.excitation.items():
-                    per_block[b].append(s.numpy())
-                kept.extend(ok)
-            if progress:
-                progress(min(start + batch_size, len(indices)), len(indices))
+            for b, s in rec.excitation.items():
+                per_block[b].append(s.numpy())
+            kept.extend(ok)
+        if progress:
+            progress(min(start + batch_size, len(indices)), len(indices))
     return {b: np.concatenate(v) for b, v in per_block.items() if v}, kept, skipped
 
 
