@@ -202,6 +202,8 @@ def cmd_reference(args) -> int:
     update, close = _progress("reference statistics (trained + control)")
     stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
     close()
+    if args.label:
+        stats.data = args.label
     out = reference_path(loaded.name)
     stats.save(out)
     print(f"wrote {out}: {sum(stats.counts.values())} images", file=sys.stderr)
@@ -267,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("reference", help="rewrite a model's reference statistics (trained + control)")
     sp.add_argument("--model", default=None)
     sp.add_argument("--data", help="DIR, or 'test' for the dataset's test split (default)")
+    sp.add_argument("--label", help="how the statistics name their data (default: the split, or DIR's path)")
     sp.set_defaults(fn=cmd_reference)
     return p
 

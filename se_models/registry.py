@@ -19,7 +19,7 @@ from .blocks import find_se_blocks, residual_block_path
 from .zoo import ZOO, build_timm, is_zoo_name, timm_transform
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
-DEFAULT_MODEL = "se_resnet20_fashion_mnist"
+DEFAULT_MODEL = "se_resnet20_cifar10"  # the colour model reproduces the paper; Fashion-MNIST is the contrast
 
 
 class CheckpointError(ValueError):

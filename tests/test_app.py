@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import se_models
 from dashboard import logic, reading
-from se_models.registry import reference_path
+from se_models.registry import load_card, reference_path
 from tests.conftest import hook_count, pattern, png_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -110,14 +110,14 @@ def test_changing_block_updates_feature_maps():
     assert any(f"block {first}" in m.value for m in at.markdown)
 
 
-def test_live_statistics_from_bundled_samples(reference):
-    if not se_models.data.sample_images(se_models.load_model(DEFAULT).card["dataset"]):
-        pytest.skip("the default model ships no bundled samples")
-    at = app(view="classes", source="bundled", classes=reference.classes[:2])
+def test_live_statistics_from_bundled_samples():
+    with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m)["dataset"]))
+    classes = load_card(with_samples)["labels"][:2]
+    at = app(view="classes", model=with_samples, source="bundled", classes=classes)
     at.number_input(key="per_class").set_value(4).run()
     assert_clean(at)
     curves = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
-    assert trace_names(curves) == {*reference.classes[:2], "all"}
+    assert trace_names(curves) == {*classes, "all"}
     assert any("4" in c.value and "images per class" in c.value for c in at.caption)
 
 
