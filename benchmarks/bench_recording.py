@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-import se_models
-from se_models.data import as_source
-from se_models.stats import _select
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, no install needed
+
+import se_models  # noqa: E402
+from se_models.data import as_source  # noqa: E402
+from se_models.stats import _select  # noqa: E402
 
 
 def timed(fn, repeats: int) -> float:

@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 import se_models  # noqa: E402
+from se_models.data import sample_images  # noqa: E402
+from se_models.registry import load_card  # noqa: E402
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, open_view, streamlit_server  # noqa: E402
 
 IDLE = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
@@ -67,8 +69,10 @@ def image_view(browser, url: str) -> dict:
 
 
 def classes_view(browser, url: str) -> dict:
-    labels = se_models.load_model(se_models.DEFAULT_MODEL).labels[:5]
-    query = "classes&source=bundled&" + "&".join(f"classes={c}" for c in labels)
+    # the first bundled model that ships sample images (CIFAR-10 images may not be shipped)
+    name = next(m for m in se_models.list_models() if sample_images(load_card(m)["dataset"]))
+    labels = load_card(name)["labels"][:5]
+    query = f"classes&model={name}&source=bundled&" + "&".join(f"classes={c}" for c in labels)
     caption = "Array.from(document.querySelectorAll('[data-testid=\"stCaptionContainer\"]'))"
     live = f"{caption}.some(c => c.innerText.includes('Data: ') && !c.innerText.includes('test split'))"
     reference = f"{caption}.some(c => c.innerText.includes('Data: ') && c.innerText.includes('test split'))"
