@@ -1,4 +1,4 @@
-"""The command line: python -m se_models models | predict | gradcam | stats | train | reference."""
+"""The command line: python -m se_models models | predict | gradcam | stats | train | samples | reference."""
 from __future__ import annotations
 
 import argparse
@@ -210,6 +210,14 @@ def cmd_reference(args) -> int:
     return 0
 
 
+def cmd_samples(args) -> int:
+    from .data import export_samples, training_data
+
+    root = export_samples(training_data(args.dataset, train=False)[0], args.dataset, args.per_class)
+    print(f"wrote {args.per_class} test images per class to {root}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m se_models", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -265,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "models"))
     sp.add_argument("--resume", action="store_true")
     sp.set_defaults(fn=cmd_train)
+
+    sp = sub.add_parser("samples", help="write held-out test images per class as PNG into assets/samples/")
+    sp.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (CIFAR-10 images may not be shipped)")
+    sp.add_argument("--per-class", type=int, default=100)
+    sp.set_defaults(fn=cmd_samples)
 
     sp = sub.add_parser("reference", help="rewrite a model's reference statistics (trained + control)")
     sp.add_argument("--model", default=None)

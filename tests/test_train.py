@@ -61,3 +61,13 @@ def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
         training_data("cifar10", train=False)
     with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
         training_data("mnist", train=True)
+
+
+def test_export_samples_writes_pngs_per_class(tmp_path):
+    from se_models.data import ArrayDataset, export_samples
+
+    data = ArrayDataset(torch.randint(0, 255, (9, 1, 8, 8), dtype=torch.uint8), torch.tensor([0, 1, 2] * 3),
+                        ["T-shirt/top", "Bag", "Coat"])
+    root = export_samples(data, "toy", per_class=2, out=tmp_path)
+    assert sorted(p.name for p in root.iterdir()) == ["Bag", "Coat", "T-shirt-top"]
+    assert sorted(p.name for p in (root / "Bag").iterdir()) == ["00001.png", "00004.png"]
