@@ -210,6 +210,8 @@ def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_clas
     if not indices:
         raise ValueError(f"no images of classes {names} in {source.describe}")
     excite, kept, skipped = collect(loaded, source, indices, batch_size, progress)
+    if not kept:
+        raise ValueError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")
     y_src = np.asarray(source.targets)[kept]
     y = np.asarray([wanted.index(t) for t in y_src])
     blocks = [block_stats(b, loaded.se_blocks[b], s, y, names, channels, seed) for b, s in excite.items()]

@@ -75,3 +75,10 @@ def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path, monkeypatch)
         st.subset(["dog"])
     with pytest.raises(ValueError, match="unknown class"):
         excitation_stats(tiny, image_folder, classes=["dog"])
+
+
+def test_no_readable_image_is_one_clear_error(tiny, tmp_path):
+    (tmp_path / "circle").mkdir()
+    (tmp_path / "circle" / "a.png").write_bytes(b"broken")
+    with pytest.raises(ValueError, match="none of the 1 selected images could be read, e.g. .*a.png"):
+        excitation_stats(tiny, tmp_path)
