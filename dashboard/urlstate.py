@@ -47,14 +47,19 @@ def publish(key: str, value, default=None) -> None:
         st.query_params[key] = str(value)
 
 
-def selectbox(where, label: str, options: list, key: str, index: int = 0, **kw):
-    """st.selectbox whose value lives in the URL under `key`."""
+def _single(widget, label: str, options: list, key: str, index: int, **kw):
+    """A one-choice widget (st.selectbox, st.radio) whose value lives in the URL under `key`."""
     seeded = seed(key, options)
     # a default index next to a seeded Session State value makes Streamlit warn, so index 0 then (ignored anyway)
-    value = where.selectbox(label, options, index=0 if seeded or key in st.session_state else index, key=key,
-                            persist_state="session", **kw)
+    value = widget(label, options, index=0 if seeded or key in st.session_state else index, key=key,
+                   persist_state="session", **kw)
     publish(key, value, options[index] if options else None)
     return value
+
+
+def selectbox(where, label: str, options: list, key: str, index: int = 0, **kw):
+    """st.selectbox whose value lives in the URL under `key`."""
+    return _single(where.selectbox, label, options, key, index, **kw)
 
 
 def multiselect(where, label: str, options: list, key: str, default: list | None = None, **kw) -> list:
@@ -68,11 +73,7 @@ def multiselect(where, label: str, options: list, key: str, default: list | None
 
 def radio(where, label: str, options: list, key: str, index: int = 0, **kw):
     """st.radio whose value lives in the URL under `key`."""
-    seeded = seed(key, options)
-    value = where.radio(label, options, index=0 if seeded or key in st.session_state else index, key=key,
-                        persist_state="session", **kw)
-    publish(key, value, options[index] if options else None)
-    return value
+    return _single(where.radio, label, options, key, index, **kw)
 
 
 ON = ("on", "1", "true", "yes")
