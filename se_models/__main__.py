@@ -11,13 +11,14 @@ from tqdm import tqdm
 
 
 def _progress(desc: str):
-    """(update, close): tqdm bars driven by excitation_stats' (done, total) callback, made on the first call."""
+    """(update, close): a tqdm bar driven by excitation_stats' (done, total) callback, made on the first call
+    (so a command that fails before any image is read prints no empty bar)."""
     bars: list[tqdm] = []
 
     def update(done: int, total: int) -> None:
-        if not bars or done < bars[-1].n:  # a new pass (the control) starts a new bar
+        if not bars:
             bars.append(tqdm(total=total, desc=desc, unit="img", file=sys.stderr))
-        bars[-1].update(done - bars[-1].n)
+        bars[0].update(done - bars[0].n)
 
     def close() -> None:
         for bar in bars:

@@ -167,12 +167,13 @@ def _select(targets: list[int], wanted: list[int], per_class: int | None, seed: 
 
 
 @torch.inference_mode()
-def collect(loaded, source, indices: list[int], batch_size: int = 128, progress=None):
-    """Forward passes under SERecorder -> (block -> s (N, C) array, kept indices, skipped files).
+def collect(models: list, source, indices: list[int], batch_size: int = 128, progress=None):
+    """Forward passes under SERecorder -> (per model: block -> s (N, C) array; kept indices; skipped files).
 
-    Images are decoded outside the model's lock; only each batch's hooked forward pass holds it, so other users
-    of a shared model are not blocked for the whole computation."""
-    per_block: dict[str, list[np.ndarray]] = {b: [] for b in loaded.se_blocks}
+    Each batch is decoded once and fed to every model (the trained one and its control). Images are decoded
+    outside the models' locks; only each hooked forward pass holds one, so other users of a shared model are
+    not blocked for the whole computation."""
+    per_model: list[dict[str, list[np.ndarray]]] = [{b: [] for b in m.se_blocks} for m in models]
     kept, skipped = [], []
     for start in range(0, len(indices), batch_size):
         batch, ok = [], []
@@ -183,14 +184,16 @@ def collect(loaded, source, indices: list[int], batch_size: int = 128, progress=
             except ImageError as err:  # one bad file is reported, the rest still count
                 skipped.append(str(err))
         if batch:
-            with loaded.lock, SERecorder(loaded) as rec:
-                loaded.model(torch.stack(batch))
-            for b, s in rec.excitation.items():
-                per_block[b].append(s.numpy())
+            x = torch.stack(batch)
+            for m, per_block in zip(models, per_model):
+                with m.lock, SERecorder(m) as rec:
+                    m.model(x)
+                for b, s in rec.excitation.items():
+                    per_block[b].append(s.numpy())
             kept.extend(ok)
         if progress:
             progress(min(start + batch_size, len(indices)), len(indices))
-    return {b: np.concatenate(v) for b, v in per_block.items() if v}, kept, skipped
+    return [{b: np.concatenate(v) for b, v in pb.items() if v} for pb in per_model], kept, skipped
 
 
 def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_class: int | None = 50,
@@ -209,19 +212,18 @@ def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_clas
     indices = _select(source.targets, wanted, per_class, seed)
     if not indices:
         raise ValueError(f"no images of classes {names} in {source.describe}")
-    excite, kept, skipped = collect(loaded, source, indices, batch_size, progress)
+    models = [loaded]
+    if control:
+        from .registry import load_model  # the control is the same architecture with random weights
+
+        models.append(load_model(loaded.name, weights="random"))
+    excites, kept, skipped = collect(models, source, indices, batch_size, progress)
     if not kept:
         raise ValueError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")
     y_src = np.asarray(source.targets)[kept]
     y = np.asarray([wanted.index(t) for t in y_src])
-    blocks = [block_stats(b, loaded.se_blocks[b], s, y, names, channels, seed) for b, s in excite.items()]
+    blocks, *control_blocks = ([block_stats(b, m.se_blocks[b], s, y, names, channels, seed) for b, s in ex.items()]
+                               for m, ex in zip(models, excites))
     counts = {names[c]: int((y == c).sum()) for c in range(len(names))}
-    stats = ExcitationStats(loaded.name, loaded.weights, source.describe, names, per_class, counts, blocks,
-                            skipped=skipped)
-    if control:
-        from .registry import load_model  # the control is the same architecture with random weights
-
-        rand = load_model(loaded.name, weights="random")
-        excite_c, _, _ = collect(rand, source, kept, batch_size, progress)
-        stats.control = [block_stats(b, rand.se_blocks[b], s, y, names, channels, seed) for b, s in excite_c.items()]
-    return stats
+    return ExcitationStats(loaded.name, loaded.weights, source.describe, names, per_class, counts, blocks,
+                           control=control_blocks[0] if control_blocks else None, skipped=skipped)
