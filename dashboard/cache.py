@@ -113,10 +113,16 @@ def thumbnail(path: str, size: int = 56):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def analysis(model_key: str, digest: str, _image, target: int | None, block: str, layer: str):
-    """One forward+backward pass per (model, image bytes, target, block, Grad-CAM layer); the image is keyed by
+def analysis(model_key: str, digest: str, _image, target: int | None, layer: str):
+    """One forward+backward pass per (model, image bytes, target, Grad-CAM layer); the image is keyed by
     its digest, so the unhashable PIL image is passed as _image."""
-    return se_models.analyze_image(model(model_key), _image, target=target, block=block, cam_layer=layer)
+    return se_models.analyze_image(model(model_key), _image, target=target, cam_layer=layer)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def block_maps(model_key: str, digest: str, _image, block: str):
+    """One block's U and s*U: a forward pass without gradients, independent of the Grad-CAM target and layer."""
+    return se_models.block_maps(model(model_key), _image, block)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -1,5 +1,5 @@
 """SE-Net Excitation Explorer: models, hooks and analysis of squeeze-and-excitation blocks (no UI)."""
-from .analysis import ImageAnalysis, analyze_image
+from .analysis import BlockMaps, ImageAnalysis, analyze_image, block_maps
 from .cam import grad_cam, overlay
 from .images import ImageError, load_image
 from .recorder import SERecorder
@@ -7,7 +7,7 @@ from .registry import DEFAULT_MODEL, CheckpointError, LoadedModel, list_models, 
 from .stats import BlockStats, ExcitationStats, excitation_stats
 
 __all__ = [
-    "DEFAULT_MODEL", "BlockStats", "CheckpointError", "ExcitationStats", "ImageAnalysis", "ImageError",
-    "LoadedModel", "SERecorder", "analyze_image", "excitation_stats", "grad_cam", "list_models",
+    "DEFAULT_MODEL", "BlockMaps", "BlockStats", "CheckpointError", "ExcitationStats", "ImageAnalysis", "ImageError",
+    "LoadedModel", "SERecorder", "analyze_image", "block_maps", "excitation_stats", "grad_cam", "list_models",
     "load_image", "load_model", "overlay",
 ]

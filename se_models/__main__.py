@@ -180,7 +180,8 @@ def cmd_train(args) -> int:
     from .train import TrainConfig, train
 
     cfg = TrainConfig(dataset=args.dataset, name=args.name or "", epochs=args.epochs, batch_size=args.batch_size,
-                      lr=args.lr, weight_decay=args.weight_decay, pad=args.pad, bf16=not args.fp32, seed=args.seed,
+                      lr=args.lr, weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
+                      pad=args.pad, bf16=not args.fp32, seed=args.seed,
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch-size", type=int, default=128)
     sp.add_argument("--lr", type=float, default=0.15)
     sp.add_argument("--weight-decay", type=float, default=5e-4)
+    sp.add_argument("--label-smoothing", type=float, default=0.0)
     sp.add_argument("--pad", type=int, default=4)
     sp.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     sp.add_argument("--seed", type=int, default=0)

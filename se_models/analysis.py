@@ -1,4 +1,4 @@
-"""analyze_image: one image through one forward/backward pass -> prediction, excitations, Grad-CAM, U and s*U."""
+"""One image through the model: prediction, excitations, Grad-CAM, and one block's U and s*U."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +28,26 @@ class ImageAnalysis:
     @property
     def predicted(self) -> int:
         return int(self.probs.argmax())
+
+
+@dataclass
+class BlockMaps:
+    """One SE block's squeeze, excitation and feature maps for one image."""
+    block: str
+    squeeze: torch.Tensor     # (C,) z
+    excitation: torch.Tensor  # (C,) s
+    before: torch.Tensor      # (C, h, w) U
+    after: torch.Tensor       # (C, h, w) s * U
+
+
+def block_maps(loaded, image: Image.Image, block: str) -> BlockMaps:
+    """U and s*U of one block from one gradient-free forward pass: what a change of block needs, without
+    analyze_image's backward pass; thread-safe like it."""
+    x = loaded.preprocess(image)[None]  # (1, C, H, W)
+    with loaded.lock, torch.no_grad(), SERecorder(loaded, blocks=[block], feature_maps=True) as rec:
+        loaded.model(x)
+    return BlockMaps(block, rec.squeeze[block][0], rec.excitation[block][0], rec.before[block][0],
+                     rec.after[block][0])
 
 
 def analyze_image(loaded, image: Image.Image, target: int | None = None, block: str | None = None,

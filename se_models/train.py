@@ -26,6 +26,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 0.15                 # peak of a linear warm-up (5% of steps) then cosine decay to 0
     weight_decay: float = 5e-4       # conv and fc weights only: SE and BN stay free (decay pins gates at 0.5)
+    label_smoothing: float = 0.0     # cross-entropy label smoothing (0.1 for the CIFAR-10 model)
     pad: int = 4                     # random-crop padding; 2 for 28 px
     flip: bool = True
     bf16: bool = True                # CPU autocast: ~1.6x faster here (avx512_bf16); evaluation runs fp32
@@ -122,7 +123,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
             for g in opt.param_groups:
                 g["lr"] = _lr_at(epoch * steps_per_epoch + i, total, cfg.lr)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                loss = F.cross_entropy(model(x), train_set.labels[idx])
+                loss = F.cross_entropy(model(x), train_set.labels[idx], label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from se_models import SERecorder, analyze_image, grad_cam
+from se_models import SERecorder, analyze_image, block_maps, grad_cam
 from se_models.cam import run_grad_cam
 
 from .conftest import hook_count, pattern
@@ -64,6 +64,19 @@ def test_analyze_image_one_pass_matches_separate_runs(tiny):
         assert torch.allclose(a.excitation[k], s[0], atol=1e-6)
     other = analyze_image(tiny, img, target=(a.predicted + 1) % 3)
     assert other.target == (a.predicted + 1) % 3 and not torch.equal(other.cam, a.cam)
+    assert hook_count(tiny.model) == 0
+
+
+def test_block_maps_without_gradients_match_the_full_analysis(tiny):
+    img = pattern("circle")
+    a = analyze_image(tiny, img, block="SE_3_1")
+    m = block_maps(tiny, img, "SE_3_1")
+    assert m.block == "SE_3_1" and m.before.shape == (16, 8, 8) and not m.after.requires_grad
+    assert torch.allclose(m.before, a.before, atol=1e-6) and torch.allclose(m.after, a.after, atol=1e-6)
+    assert torch.allclose(m.excitation, a.excitation["SE_3_1"], atol=1e-6)
+    assert torch.allclose(m.squeeze, a.before.mean((1, 2)), atol=1e-6)
+    with pytest.raises(ValueError, match="unknown SE block"):
+        block_maps(tiny, img, "SE_9_9")
     assert hook_count(tiny.model) == 0
 
 

@@ -20,7 +20,7 @@ def _strip(sel, good, deepest: str) -> str:
     ids = [item.id for item, _ in good]
     cols = st.columns(STRIP_MAX)  # a fixed grid keeps the thumbnails together at the left
     for col, (item, img) in zip(cols, good[:STRIP_MAX]):
-        a = cache.analysis(sel.model_key, item.digest, img, None, deepest, deepest)
+        a = cache.analysis(sel.model_key, item.digest, img, None, deepest)
         predicted = sel.loaded.labels[a.predicted]
         mark = "" if not item.true_class else (" ✓" if predicted == item.true_class else " ✗")
         col.image(square_crop(img).resize((96, 96)), width=96,
@@ -55,13 +55,13 @@ def _input_column(loaded, item, img) -> None:
                    "The squeeze → excitation → scale mechanics below are still real.]")
 
 
-def _gradcam_column(sel, item, img, names: list[str], block: str) -> str:
+def _gradcam_column(sel, item, img, names: list[str]) -> str:
     stages = logic.stage_blocks(names)
     by_block = {b: label for label, b in stages.items()}
     layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
                                index=len(stages) - 1, format_func=by_block.get)
     alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
-    a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target, layer)
     picture = overlay(img, a.cam, alpha, OVERLAY_PX)
     st.image(picture, width=OVERLAY_PX,
              caption=f"Evidence for “{sel.loaded.labels[a.target]}” at {layer}")
@@ -70,12 +70,12 @@ def _gradcam_column(sel, item, img, names: list[str], block: str) -> str:
     return layer
 
 
-def _stage_row(sel, item, img, names: list[str], block: str, alpha: float) -> None:
+def _stage_row(sel, item, img, names: list[str], alpha: float) -> None:
     stages = logic.stage_blocks(names)
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     cols = st.columns(len(stages))
     for col, (label, layer) in zip(cols, stages.items()):
-        a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, layer)
+        a = cache.analysis(sel.model_key, item.digest, img, sel.target, layer)
         col.image(overlay(img, a.cam, alpha, 200), width=200, caption=label)
 
 
@@ -108,9 +108,7 @@ def render() -> None:
     if sel.using_default:
         st.caption(f"Showing a default image ({item.label}). Choose photos, test samples, your own uploads or the "
                    "camera in the sidebar.")
-    urlstate.seed("block", names)  # the block is needed before its selectbox is drawn, further down
-    block = st.session_state.get("block") if st.session_state.get("block") in names else deepest
-    a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target, deepest)
 
     c1, c2, c3 = st.columns([1.0, 1.25, 1.1], gap="medium")
     with c1:
@@ -129,8 +127,8 @@ def render() -> None:
         if sel.is_control:
             st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
     with c3:
-        _gradcam_column(sel, item, img, names, block)
-    _stage_row(sel, item, img, names, block, st.session_state.get("alpha", 0.5))
+        _gradcam_column(sel, item, img, names)
+    _stage_row(sel, item, img, names, st.session_state.get("alpha", 0.5))
 
     st.divider()
     ref = cache.reference(loaded.name)
@@ -157,15 +155,14 @@ def render() -> None:
     f1, f2 = st.columns([1, 1])
     block = urlstate.selectbox(f1, "SE block", names, "block", index=len(names) - 1)
     k = f2.slider("Channels each way (most amplified / most suppressed)", 1, 8, 4, key="k", persist_state="session")
-    if block != a.block:  # the URL can name a block the first pass above did not know yet
-        a = cache.analysis(sel.model_key, item.digest, img, sel.target, block, deepest)
+    m = cache.block_maps(sel.model_key, item.digest, img, block)
     maps = cache.built("maps", (sel.model_key, item.digest, block, k),
-                       lambda: figures.feature_maps(a.before, a.after, a.excitation[block], k, block))
+                       lambda: figures.feature_maps(m.before, m.after, m.excitation, k, block))
     ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
     st.caption("Top row: U, the residual branch's output. Bottom row: s·U after the SE gate. One colour scale for "
                "all panels, so a faded bottom panel is a suppressed channel.")
     mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
-    teach.render(loaded, a, block, mean_block.class_means.get(cls) if mean_block else None, cls)
+    teach.render(loaded, m, mean_block.class_means.get(cls) if mean_block else None, cls)
 
     stem = f"excitation_{logic.slug(item.label)}"
     with st.container(horizontal=True):

@@ -15,12 +15,15 @@ def _fmt(values: list[float]) -> str:
     return f"from **{_num(min(values))}** to **{_num(max(values))}** (mean {_num(sum(values) / len(values))})"
 
 
-def render(loaded, analysis, block: str, class_mean: list[float] | None, class_name: str | None) -> None:
-    """Three steps side by side, each with its formula and this image's numbers, then a per-channel table."""
-    z = analysis.squeeze[block].tolist()
-    s = analysis.excitation[block].tolist()
+def render(loaded, maps, class_mean: list[float] | None, class_name: str | None) -> None:
+    """Three steps side by side, each with its formula and this image's numbers, then a per-channel table.
+
+    maps: se_models.BlockMaps of the block shown."""
+    block = maps.block
+    z = maps.squeeze.tolist()
+    s = maps.excitation.tolist()
     channels, hidden = se_dims(dict(loaded.model.named_modules())[loaded.se_blocks[block]])
-    h, w = analysis.before.shape[-2:]
+    h, w = maps.before.shape[-2:]
     up, down = top_channels(s, 3)
     with st.container(border=True):
         st.markdown(f"#### What happened here — block {block}, this image")
