@@ -29,9 +29,9 @@ def test_accuracy_on_bundled_samples_matches_the_card(name):
 
 
 def test_card_accuracy_floors():
-    # cifar10: the issue asks for 0.90; the shipped 40-epoch model reaches 0.8823 (see README), so the floor
-    # guards what is shipped, and is to be raised when a longer-trained model replaces it
-    floors = {"fashion-mnist": 0.93, "cifar10": 0.88}
+    # cifar10: the issue asks for 0.90; the shipped 100-epoch model reaches 0.8858 (see README), so the floor
+    # guards what is shipped, and is to be raised when a better-trained model replaces it
+    floors = {"fashion-mnist": 0.93, "cifar10": 0.885}
     for name in MODELS:
         card = load_card(name)
         assert card["test_accuracy"] >= floors.get(card["dataset"], 0), name
@@ -57,13 +57,14 @@ def test_untrained_control_has_no_rise_with_depth(reference):
 
 
 def test_cifar10_reproduces_the_paper():
-    """Paper Fig. 6 on CIFAR-10, the README's claims: class curves close in the first stage, apart in the deepest
-    stage; the deepest block saturates (as the paper's SE_5_2), which caps its divergence below SE_4_2's."""
+    """Paper Fig. 6 on CIFAR-10, the issue's and README's claims: class curves close at the end of the first
+    stage, apart in the deepest block, far beyond the untrained control; the deepest gates are decisive."""
     assert "se_resnet20_cifar10" in MODELS
     ref = ExcitationStats.load(reference_path("se_resnet20_cifar10"))
     first, deepest = ref.block("SE_2_3"), ref.block("SE_4_3")
-    assert deepest.divergence >= 2 * first.divergence and deepest.divergence >= 0.05
-    assert ref.block("SE_4_2").divergence >= 3 * first.divergence
+    assert deepest.divergence >= 3 * first.divergence and deepest.divergence >= 0.05
     assert deepest.probe_accuracy >= first.probe_accuracy + 0.20
     assert deepest.divergence >= 3 * ref.block("SE_4_3", control=True).divergence
-    assert deepest.saturated_high > 0.5 and first.saturated_high < 0.05
+    stage = {s: [b for b in ref.blocks if b.stage == s] for s in (2, 4)}
+    assert min(b.divergence for b in stage[4]) > max(b.divergence for b in stage[2])
+    assert deepest.saturated_low + deepest.saturated_high > 0.4  # on/off gates, not a flat 0.5
