@@ -77,6 +77,9 @@ def _stage_row(sel, item, img, names: list[str], alpha: float) -> None:
     for col, (label, layer) in zip(cols, stages.items()):
         a = cache.analysis(sel.model_key, item.digest, img, sel.target, layer)
         col.image(overlay(img, a.cam, alpha, 200), width=200, caption=label)
+    st.caption("Shallow maps are often faint or scattered: early channels respond to local edges and colours, and "
+               "Grad-CAM keeps only the positive evidence for the class (ReLU), so little survives before the "
+               "deepest stage.")
 
 
 def _excitation_csv(a) -> str:
