@@ -21,9 +21,9 @@ class ImageAnalysis:
     cam_layer: str                       # module path of the Grad-CAM layer
     excitation: dict[str, torch.Tensor]  # block -> s (C,)
     squeeze: dict[str, torch.Tensor]     # block -> z (C,)
-    block: str                           # the block whose feature maps are kept
-    before: torch.Tensor                 # (C, h, w) U
-    after: torch.Tensor                  # (C, h, w) s * U
+    block: str | None                    # the block whose feature maps are kept, if one was asked for
+    before: torch.Tensor | None          # (C, h, w) U
+    after: torch.Tensor | None           # (C, h, w) s * U
 
     @property
     def predicted(self) -> int:
@@ -52,12 +52,12 @@ def block_maps(loaded, image: Image.Image, block: str) -> BlockMaps:
 
 def analyze_image(loaded, image: Image.Image, target: int | None = None, block: str | None = None,
                   cam_layer: str | None = None) -> ImageAnalysis:
-    """Analyse one image; safe to call from several threads on one shared LoadedModel (it takes the model's lock)."""
-    block = block or list(loaded.se_blocks)[-1]
+    """Analyse one image, keeping U and s*U of `block` when one is named (copies of feature maps cost memory in
+    every cached analysis); safe to call from several threads on one shared LoadedModel (it takes its lock)."""
     x = loaded.preprocess(image)[None]  # (1, C, H, W)
     layer_path = loaded.block_module(cam_layer or list(loaded.se_blocks)[-1])
     out: dict = {}
-    with loaded.lock, SERecorder(loaded, feature_maps=[block]) as rec:
+    with loaded.lock, SERecorder(loaded, feature_maps=[block] if block else []) as rec:
         # captum's forward pass is the only one: the recorder's hooks fire inside it
         cam = run_grad_cam(loaded.model, dict(loaded.model.named_modules())[layer_path], x, target, out)
     probs = out["logits"][0].float().softmax(0)
@@ -67,4 +67,4 @@ def analyze_image(loaded, image: Image.Image, target: int | None = None, block: 
         cam=cam[0], cam_layer=layer_path,
         excitation={k: v[0] for k, v in rec.excitation.items()},
         squeeze={k: v[0] for k, v in rec.squeeze.items()},
-        block=block, before=rec.before[block][0], after=rec.after[block][0])
+        block=block, before=rec.before[block][0] if block else None, after=rec.after[block][0] if block else None)

@@ -64,6 +64,7 @@ def test_analyze_image_one_pass_matches_separate_runs(tiny):
         assert torch.allclose(a.excitation[k], s[0], atol=1e-6)
     other = analyze_image(tiny, img, target=(a.predicted + 1) % 3)
     assert other.target == (a.predicted + 1) % 3 and not torch.equal(other.cam, a.cam)
+    assert other.block is None and other.before is None and other.after is None  # no block asked: no map copies
     assert hook_count(tiny.model) == 0
 
 
@@ -82,11 +83,11 @@ def test_block_maps_without_gradients_match_the_full_analysis(tiny):
 
 def test_analyze_image_is_thread_safe(tiny):
     images = [pattern(k, seed=i) for i, k in enumerate(["circle", "square", "stripes"] * 3)]
-    expected = [analyze_image(tiny, im) for im in images]
+    expected = [analyze_image(tiny, im, block="SE_3_2") for im in images]
     results = [None] * len(images)
 
     def work(i):
-        results[i] = analyze_image(tiny, images[i])
+        results[i] = analyze_image(tiny, images[i], block="SE_3_2")
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(images))]
     for t in threads:
