@@ -90,13 +90,22 @@ def dataset_name(card: dict) -> str:
     return DATASET_NAMES.get(card.get("dataset", ""), card.get("dataset", "?"))
 
 
+ARCH_NAMES = {"se_resnet20": "SE-ResNet-20", "se_resnet20_w24": "SE-ResNet-20 (1.5× wide)"}
+
+
+def arch_name(card: dict) -> str:
+    """A bundled model's architecture as people write it (`se_resnet20_w24` -> `SE-ResNet-20 (1.5× wide)`)."""
+    arch = card.get("architecture", "")
+    return ARCH_NAMES.get(arch, arch.replace("se_resnet", "SE-ResNet-"))
+
+
 def model_label(key: str, card: dict, with_arch: bool = False) -> str:
     """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
     name, weights = parse_model_key(key)
     if is_zoo_name(name):
         tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
         return f"{name.removeprefix(TIMM)} · {tag}"
-    arch = f" {card.get('architecture', '').replace('se_resnet', 'SE-ResNet-')}" if with_arch else ""
+    arch = f" {arch_name(card)}" if with_arch else ""
     return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
 
 
@@ -131,7 +140,7 @@ def model_caption(card: dict, control: bool = False, weights: str | None = None)
         source = ZOO.get(name, {}).get("source")
         score = f"; {acc:.2%} ImageNet top-1" + (f" ({source})" if source else "") if acc is not None else ""
         return f"{note}, pretrained weights, {side} px{score}."
-    arch = card.get("architecture", "").replace("se_resnet", "SE-ResNet-")
+    arch = arch_name(card)
     params = card.get("params")
     size = f", {params / 1e6:.2f} M parameters" if params else ""
     epochs = card.get("epochs")

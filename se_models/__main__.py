@@ -179,9 +179,9 @@ def cmd_stats(args) -> int:
 def cmd_train(args) -> int:
     from .train import TrainConfig, train
 
-    cfg = TrainConfig(dataset=args.dataset, name=args.name or "", epochs=args.epochs, batch_size=args.batch_size,
+    cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                       lr=args.lr, weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
-                      pad=args.pad, bf16=not args.fp32, seed=args.seed,
+                      pad=args.pad, bf16=not args.fp32, seed=args.seed, eval_every=args.eval_every,
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("train", help="train a small SE-ResNet (resumable)")
     sp.add_argument("--dataset", required=True, help="fashion-mnist | cifar10[:DIR] | imagefolder:DIR")
     sp.add_argument("--name")
+    sp.add_argument("--arch", default="se_resnet20", help="se_resnet20 | se_resnet20_w24 (1.5x wide)")
     sp.add_argument("--epochs", type=int, default=15)
     sp.add_argument("--batch-size", type=int, default=128)
     sp.add_argument("--lr", type=float, default=0.15)
@@ -273,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pad", type=int, default=4)
     sp.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--eval-every", type=int, default=1, help="test accuracy every N epochs")
     sp.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "models"))
     sp.add_argument("--resume", action="store_true")
     sp.set_defaults(fn=cmd_train)

@@ -282,6 +282,8 @@ def test_model_labels_add_the_architecture_only_when_datasets_collide():
     assert labels["m1"] == "CIFAR-10 · trained" and labels["m2:control"] == "Fashion-MNIST · untrained"
     cards["m2"]["dataset"] = "cifar10"
     assert "SE-ResNet-20" in logic.model_labels(cards)["m1"]
+    cards["m1"]["architecture"] = "se_resnet20_w24"
+    assert logic.model_labels(cards)["m1"] == "CIFAR-10 SE-ResNet-20 (1.5× wide) · trained"
 
 
 def test_decode_items_reports_bad_files_and_keeps_the_rest():

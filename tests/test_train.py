@@ -37,19 +37,22 @@ def test_train_resume_and_card(split_folder, tmp_path):
     data = image_folder_arrays(split_folder / "train", 32)
     assert data.images.shape == (36, 3, 32, 32) and data.classes == LABELS
     out = tmp_path / "models"
-    cfg = TrainConfig(dataset=f"imagefolder:{split_folder}", name="toy", epochs=1, batch_size=8, bf16=False,
-                      out=str(out), command="test")
+    cfg = TrainConfig(dataset=f"imagefolder:{split_folder}", name="toy", arch="se_resnet20_w24", epochs=1,
+                      batch_size=8, bf16=False, out=str(out), command="test")
     train(cfg, log=lambda m: None)
     assert (out / "toy.ckpt.pt").exists()
     logs = []
-    cfg.epochs = 2
+    cfg.epochs, cfg.eval_every = 3, 3
     card = train(cfg, resume=True, log=logs.append)
-    assert logs[0] == "resumed toy at epoch 1" and [h["epoch"] for h in card["history"]] == [1, 2]
+    assert logs[0] == "resumed toy at epoch 1" and [h["epoch"] for h in card["history"]] == [1, 2, 3]
+    # evaluated after epoch 1 (the first run's last), not after 2, then after 3 (a multiple of eval_every)
+    assert ["test_accuracy" in h for h in card["history"]] == [True, False, True]
     saved = json.loads((out / "toy.json").read_text())
-    assert saved["labels"] == LABELS and saved["input_size"] == [3, 32, 32] and saved["epochs"] == 2
+    assert saved["labels"] == LABELS and saved["input_size"] == [3, 32, 32] and saved["epochs"] == 3
     assert 0 <= saved["test_accuracy"] <= 1 and saved["params"] > 0 and len(saved["mean"]) == 3
-    model = build("se_resnet20", 3, 3)
+    model = build("se_resnet20_w24", 3, 3)
     model.load_state_dict(load_file(str(out / "toy.safetensors")))
+    assert model.layer3[0].conv1.out_channels == 96
 
 
 def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
