@@ -29,9 +29,9 @@ def test_accuracy_on_bundled_samples_matches_the_card(name):
 
 
 def test_card_accuracy_floors():
-    # cifar10: the issue asks for 0.90; the shipped 100-epoch model reaches 0.8858 (see README), so the floor
-    # guards what is shipped, and is to be raised when a better-trained model replaces it
-    floors = {"fashion-mnist": 0.93, "cifar10": 0.885}
+    # cifar10: the issue asks for 0.90; the shipped 50-epoch 1.5x-wide model reaches 0.8950 (see README), so the
+    # floor guards what is shipped, and is to be raised when a better-trained model replaces it
+    floors = {"fashion-mnist": 0.93, "cifar10": 0.89}
     for name in MODELS:
         card = load_card(name)
         assert card["test_accuracy"] >= floors.get(card["dataset"], 0), name
@@ -67,4 +67,5 @@ def test_cifar10_reproduces_the_paper():
     assert deepest.divergence >= 3 * ref.block("SE_4_3", control=True).divergence
     stage = {s: [b for b in ref.blocks if b.stage == s] for s in (2, 4)}
     assert min(b.divergence for b in stage[4]) > max(b.divergence for b in stage[2])
-    assert deepest.saturated_low + deepest.saturated_high > 0.4  # on/off gates, not a flat 0.5
+    # decisive gates, not a flat 0.5: flat runs measured a channel spread of 0.02-0.07 and no saturation
+    assert deepest.channel_spread > 0.1 and deepest.saturated_low + deepest.saturated_high > 0.2
