@@ -179,9 +179,10 @@ def cmd_stats(args) -> int:
 def cmd_train(args) -> int:
     from .train import TrainConfig, train
 
-    cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-                      lr=args.lr, weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
-                      pad=args.pad, bf16=not args.fp32, seed=args.seed, eval_every=args.eval_every,
+    cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                      label_smoothing=args.label_smoothing, pad=args.pad, bf16=not args.fp32, seed=args.seed,
+                      eval_every=args.eval_every,
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
