@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from se_models import ImageError, load_image
+from se_models.architectures import display_name
 from se_models.blocks import last_of_each_stage, stage_index
 from se_models.data import safe_dirname
 from se_models.zoo import ZOO, is_zoo_name
@@ -90,22 +91,13 @@ def dataset_name(card: dict) -> str:
     return DATASET_NAMES.get(card.get("dataset", ""), card.get("dataset", "?"))
 
 
-ARCH_NAMES = {"se_resnet20": "SE-ResNet-20", "se_resnet20_w24": "SE-ResNet-20 (1.5× wide)"}
-
-
-def arch_name(card: dict) -> str:
-    """A bundled model's architecture as people write it (`se_resnet20_w24` -> `SE-ResNet-20 (1.5× wide)`)."""
-    arch = card.get("architecture", "")
-    return ARCH_NAMES.get(arch, arch.replace("se_resnet", "SE-ResNet-"))
-
-
 def model_label(key: str, card: dict, with_arch: bool = False) -> str:
     """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
     name, weights = parse_model_key(key)
     if is_zoo_name(name):
         tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
         return f"{name.removeprefix(TIMM)} · {tag}"
-    arch = f" {arch_name(card)}" if with_arch else ""
+    arch = f" {display_name(card.get('architecture', ''))}" if with_arch else ""
     return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
 
 
@@ -140,7 +132,7 @@ def model_caption(card: dict, control: bool = False, weights: str | None = None)
         source = ZOO.get(name, {}).get("source")
         score = f"; {acc:.2%} ImageNet top-1" + (f" ({source})" if source else "") if acc is not None else ""
         return f"{note}, pretrained weights, {side} px{score}."
-    arch = arch_name(card)
+    arch = display_name(card.get("architecture", ""))
     params = card.get("params")
     size = f", {params / 1e6:.2f} M parameters" if params else ""
     epochs = card.get("epochs")

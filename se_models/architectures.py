@@ -70,6 +70,16 @@ ARCHITECTURES = {
 }
 
 
+def display_name(arch: str) -> str:
+    """An architecture as people write it, from its layout: `se_resnet20_w24` -> `SE-ResNet-20 (1.5× wide)`."""
+    if arch not in ARCHITECTURES:
+        return arch
+    kw = ARCHITECTURES[arch]
+    name = f"SE-ResNet-{2 * len(kw['widths']) * kw['depth'] + 2}"  # 2 convs a block + stem + fc
+    wide = kw["widths"][0] / 16  # relative to He et al.'s CIFAR ResNets, which start at 16 channels
+    return name if wide == 1 else f"{name} ({wide:g}× wide)"
+
+
 def build(arch: str, num_classes: int, in_chans: int) -> SEResNetSmall:
     """Build a small SE-ResNet by architecture name."""
     if arch not in ARCHITECTURES:

@@ -50,6 +50,7 @@ def test_train_resume_and_card(split_folder, tmp_path):
     saved = json.loads((out / "toy.json").read_text())
     assert saved["labels"] == LABELS and saved["input_size"] == [3, 32, 32] and saved["epochs"] == 3
     assert 0 <= saved["test_accuracy"] <= 1 and saved["params"] > 0 and len(saved["mean"]) == 3
+    assert saved["test_accuracy"] == card["history"][-1]["test_accuracy"]  # the last epoch's, not a second pass
     model = build("se_resnet20_w24", 3, 3)
     model.load_state_dict(load_file(str(out / "toy.safetensors")))
     assert model.layer3[0].conv1.out_channels == 96
