@@ -182,7 +182,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                       label_smoothing=args.label_smoothing, pad=args.pad, bf16=not args.fp32, seed=args.seed,
-                      eval_every=args.eval_every,
+                      eval_every=args.eval_every, init=args.init or "",
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
@@ -276,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--eval-every", type=int, default=1, help="test accuracy every N epochs")
+    sp.add_argument("--init", help="start from these weights (.safetensors or a training checkpoint), "
+                                   "e.g. a warm restart of a trained model with a new learning-rate cycle")
     sp.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "models"))
     sp.add_argument("--resume", action="store_true")
     sp.set_defaults(fn=cmd_train)

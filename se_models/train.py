@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from .architectures import build
 from .data import ArrayDataset, training_data
+from .registry import check_state_dict, read_state_dict
 
 
 @dataclass
@@ -32,6 +33,7 @@ class TrainConfig:
     bf16: bool = True                # CPU autocast: ~1.6x faster here (avx512_bf16); evaluation runs fp32
     seed: int = 0
     eval_every: int = 1              # test accuracy every N epochs and after the last (se_resnet20_w24: ~18 s a pass)
+    init: str = ""                   # start from these weights (safetensors or checkpoint): a warm restart
     out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
     command: str = field(default="", repr=False)
 
@@ -85,6 +87,17 @@ def _lr_at(step: int, total: int, peak: float) -> float:
     return 0.5 * peak * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
 
+def _init_summary(init: str) -> dict | None:
+    """What a warm-started run started from: the card beside the init weights, when there is one."""
+    if not init:
+        return None
+    card_path = Path(init).with_suffix(".json")
+    if card_path.suffix == Path(init).suffix or not card_path.exists():
+        return {"weights": Path(init).name}
+    card = json.loads(card_path.read_text())
+    return {"weights": Path(init).name, **{k: card.get(k) for k in ("epochs", "test_accuracy", "train_command")}}
+
+
 def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
     """Train, checkpoint every epoch, then write <out>/<name>.safetensors and <name>.json; returns the card."""
     torch.manual_seed(cfg.seed)
@@ -98,7 +111,12 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
     pixels = train_set.images.float().div(255).transpose(0, 1).reshape(in_chans, -1)
     mean, std = pixels.mean(1), pixels.std(1)
 
-    model = build(cfg.arch, len(train_set.classes), in_chans).to(memory_format=torch.channels_last)
+    model = build(cfg.arch, len(train_set.classes), in_chans)
+    if cfg.init:
+        state = read_state_dict(cfg.init)
+        check_state_dict(model, state, f"{cfg.arch} with {len(train_set.classes)} classes")
+        model.load_state_dict(state)
+    model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(_param_groups(model, cfg.weight_decay), lr=cfg.lr, momentum=0.9, nesterov=True)
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history = 0, []
@@ -161,6 +179,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
         "epochs": cfg.epochs,
         "params": sum(p.numel() for p in model.parameters()),
         "train_command": cfg.command,
+        "init": _init_summary(cfg.init),
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
         "history": history,
     }

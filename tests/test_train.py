@@ -7,6 +7,7 @@ from safetensors.torch import load_file
 from torchvision import datasets
 
 from se_models.architectures import build
+from se_models.registry import CheckpointError
 from se_models.data import DatasetError, image_folder_arrays, training_data
 from se_models.train import TrainConfig, augment, train
 
@@ -54,6 +55,25 @@ def test_train_resume_and_card(split_folder, tmp_path):
     model = build("se_resnet20_w24", 3, 3)
     model.load_state_dict(load_file(str(out / "toy.safetensors")))
     assert model.layer3[0].conv1.out_channels == 96
+
+
+def test_init_warm_starts_from_a_trained_model(split_folder, tmp_path):
+    out = tmp_path / "models"
+    cfg = TrainConfig(dataset=f"imagefolder:{split_folder}", name="toy", epochs=1, batch_size=8, bf16=False,
+                      out=str(out), command="first")
+    first = train(cfg, log=lambda m: None)
+    # lr 0: SGD moves nothing, so the warm start must come out with exactly the weights it went in with
+    again = TrainConfig(dataset=f"imagefolder:{split_folder}", name="again", epochs=1, batch_size=8, bf16=False,
+                        lr=0.0, init=str(out / "toy.safetensors"), out=str(out), command="second")
+    card = train(again, log=lambda m: None)
+    start, end = load_file(str(out / "toy.safetensors")), load_file(str(out / "again.safetensors"))
+    assert torch.equal(start["conv1.weight"], end["conv1.weight"])
+    assert card["init"] == {"weights": "toy.safetensors", "epochs": 1, "test_accuracy": first["test_accuracy"],
+                            "train_command": "first"}
+    wrong = TrainConfig(dataset=f"imagefolder:{split_folder}", name="wrong", arch="se_resnet20_w24", epochs=1,
+                        init=str(out / "toy.safetensors"), out=str(out))
+    with pytest.raises(CheckpointError, match="does not match se_resnet20_w24 with 3 classes: shape mismatch"):
+        train(wrong, log=lambda m: None)
 
 
 def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
