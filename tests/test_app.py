@@ -264,6 +264,16 @@ def test_model_keys_round_trip():
     assert logic.model_label(ZOO_MODEL + logic.CONTROL, logic.zoo_card(ZOO_MODEL)).endswith("untrained")
 
 
+def test_model_caption_counts_a_warm_restart():
+    card = {"architecture": "se_resnet20_w24", "dataset": "cifar10", "input_size": [3, 32, 32], "params": 630_000,
+            "epochs": 40, "test_accuracy": 0.9012}
+    assert logic.model_caption(card) == ("SE-ResNet-20 (1.5× wide) on CIFAR-10 32×32 px, 0.63 M parameters, "
+                                         "40 epochs; 90.1% test accuracy.")
+    card["init"] = {"weights": "first.safetensors", "epochs": 50}
+    assert ", 50 + 40 epochs; 90.1% test accuracy." in logic.model_caption(card)
+    assert logic.model_caption(card, control=True).endswith("with random weights: the untrained control.")
+
+
 def test_load_failures_say_what_to_choose_instead():
     offline = logic.load_failure(ZOO_MODEL, None, "x: pretrained weights are not cached ... --weights PATH")
     assert "pretrained weights are not cached" in offline and "random (untrained control)" in offline
