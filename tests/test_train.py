@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import load_file
 from torchvision import datasets
 
-from se_models.architectures import build
+from se_models.architectures import build, display_name
 from se_models.registry import CheckpointError
 from se_models.data import DatasetError, image_folder_arrays, training_data
 from se_models.train import TrainConfig, augment, train
@@ -74,6 +74,14 @@ def test_init_warm_starts_from_a_trained_model(split_folder, tmp_path):
                         init=str(out / "toy.safetensors"), out=str(out))
     with pytest.raises(CheckpointError, match="does not match se_resnet20_w24 with 3 classes: shape mismatch"):
         train(wrong, log=lambda m: None)
+
+
+def test_architectures_are_named_from_their_layout():
+    names = [display_name(a) for a in ("se_resnet20", "se_resnet20_w24", "se_resnet20_w32", "timm:seresnet50")]
+    assert names == ["SE-ResNet-20", "SE-ResNet-20 (1.5× wide)", "SE-ResNet-20 (2× wide)", "timm:seresnet50"]
+    assert build("se_resnet20_w32", 10, 3).layer3[-1].conv2.out_channels == 128
+    with pytest.raises(ValueError, match="unknown architecture 'resnet20'; known: "):
+        build("resnet20", 10, 3)
 
 
 def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
