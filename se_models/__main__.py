@@ -266,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("train", help="train a small SE-ResNet (resumable)")
     sp.add_argument("--dataset", required=True, help="fashion-mnist | cifar10[:DIR] | imagefolder:DIR")
     sp.add_argument("--name")
-    sp.add_argument("--arch", default="se_resnet20", help="se_resnet20 | se_resnet20_w24 (1.5x wide) | se_resnet20_w32 (2x wide)")
+    sp.add_argument("--arch", default="se_resnet20",
+                    help="se_resnet20 | se_resnet20_w24 (1.5x wide) | se_resnet20_w32 (2x wide)")
     sp.add_argument("--epochs", type=int, default=15)
     sp.add_argument("--batch-size", type=int, default=128)
     sp.add_argument("--lr", type=float, default=0.15)

@@ -91,8 +91,8 @@ def _init_summary(init: str) -> dict | None:
     """What a warm-started run started from: the card beside the init weights, when there is one."""
     if not init:
         return None
-    card_path = Path(init).with_suffix(".json")
-    if card_path.suffix == Path(init).suffix or not card_path.exists():
+    card_path = Path(init).with_suffix(".json")  # <name>.safetensors -> <name>.json, as train() writes them
+    if Path(init).suffix != ".safetensors" or not card_path.exists():
         return {"weights": Path(init).name}
     card = json.loads(card_path.read_text())
     return {"weights": Path(init).name, **{k: card.get(k) for k in ("epochs", "test_accuracy", "train_command")}}
