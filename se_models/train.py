@@ -112,7 +112,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
     mean, std = pixels.mean(1), pixels.std(1)
 
     model = build(cfg.arch, len(train_set.classes), in_chans)
-    if cfg.init:
+    resuming = resume and ckpt_path.exists()
+    if cfg.init and not resuming:  # a resumed run's checkpoint already holds the weights: the init file may be gone
         state = read_state_dict(cfg.init)
         check_state_dict(model, state, f"{cfg.arch} with {len(train_set.classes)} classes")
         model.load_state_dict(state)
@@ -120,7 +121,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
     opt = torch.optim.SGD(_param_groups(model, cfg.weight_decay), lr=cfg.lr, momentum=0.9, nesterov=True)
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history = 0, []
-    if resume and ckpt_path.exists():
+    if resuming:
         ckpt = torch.load(ckpt_path, weights_only=True)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["opt"])
