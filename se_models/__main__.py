@@ -181,7 +181,7 @@ def cmd_train(args) -> int:
 
     cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                      label_smoothing=args.label_smoothing, pad=args.pad, bf16=not args.fp32, seed=args.seed,
+                      label_smoothing=args.label_smoothing, pad=args.pad, cutout=args.cutout, bf16=not args.fp32, seed=args.seed,
                       eval_every=args.eval_every, init=args.init or "",
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
@@ -274,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--weight-decay", type=float, default=5e-4)
     sp.add_argument("--label-smoothing", type=float, default=0.0)
     sp.add_argument("--pad", type=int, default=4)
+    sp.add_argument("--cutout", type=int, default=0, help="Cutout square side in pixels (0: none)")
     sp.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--eval-every", type=int, default=1, help="test accuracy every N epochs")

@@ -9,7 +9,7 @@ from torchvision import datasets
 from se_models.architectures import build, display_name
 from se_models.registry import CheckpointError
 from se_models.data import DatasetError, image_folder_arrays, training_data
-from se_models.train import TrainConfig, augment, train
+from se_models.train import TrainConfig, augment, cutout, train
 
 from .conftest import LABELS, pattern
 
@@ -22,6 +22,18 @@ def test_augment_is_per_image_crop_and_flip():
     assert out.shape == x.shape and out.dtype == torch.uint8
     # every output row is a (possibly shifted / mirrored) piece of the input or zero padding
     assert set(out.unique().tolist()) <= set(x.unique().tolist()) | {0}
+
+
+def test_cutout_zeroes_one_square_per_image_at_different_places():
+    g = torch.Generator().manual_seed(0)
+    x = torch.ones(200, 3, 32, 32)
+    assert torch.equal(cutout(x, 0, g), x)
+    holes = (cutout(x, 12, g) == 0)  # (B, C, H, W)
+    assert torch.equal(holes[:, :1].expand_as(holes), holes)  # the same square in every channel
+    area = holes[:, 0].sum((1, 2))
+    assert area.max() == 144 and area.min() > 0  # 12 x 12 when inside; clipped at the border, never empty
+    rows = holes[:, 0].any(2).float().argmax(1)  # each image's first zeroed row
+    assert len(rows.unique()) > 10
 
 
 @pytest.fixture
