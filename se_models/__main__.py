@@ -181,8 +181,8 @@ def cmd_train(args) -> int:
 
     cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                      label_smoothing=args.label_smoothing, pad=args.pad, cutout=args.cutout, bf16=not args.fp32, seed=args.seed,
-                      eval_every=args.eval_every, init=args.init or "",
+                      label_smoothing=args.label_smoothing, pad=args.pad, cutout=args.cutout, bf16=not args.fp32,
+                      seed=args.seed, eval_every=args.eval_every, init=args.init or "",
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
