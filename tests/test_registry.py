@@ -68,6 +68,7 @@ class Evil:
         return (exec, ("raise SystemExit('arbitrary code ran')",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch's note on the hand-made pickle, expected
 def test_never_unpickles_arbitrary_objects(tmp_path):
     with open(tmp_path / "evil.pt", "wb") as f:
         pickle.dump({"model": Evil()}, f)
