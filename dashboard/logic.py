@@ -137,8 +137,12 @@ def model_caption(card: dict, control: bool = False, weights: str | None = None)
     size = f", {params / 1e6:.2f} M parameters" if params else ""
     epochs = card.get("epochs")
     first = (card.get("init") or {}).get("epochs")  # a warm restart: the run it started from, then this run
-    trained = "" if not epochs else f", {first} + {epochs} epochs" if first else \
-        f", {epochs} epoch{'s' if epochs != 1 else ''}"
+    if not epochs:
+        trained = ""
+    elif first:
+        trained = f", {first} + {epochs} epochs"
+    else:
+        trained = f", {epochs} epoch{'s' if epochs != 1 else ''}"
     acc = card.get("test_accuracy")
     score = f"; {acc:.1%} test accuracy" if acc is not None else ""
     side = "×".join(map(str, card.get("input_size", [])[1:]))

@@ -59,7 +59,9 @@ def augment(x: torch.Tensor, pad: int, flip: bool, gen: torch.Generator) -> torc
 
 def cutout(x: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
     """Cutout: zero a size x size square (the dataset mean, once normalized) centred at a random pixel of each image
-    of a (B, C, H, W) batch; squares may run off the border. Per image and vectorised, as augment() is."""
+    of a (B, C, H, W) batch; squares may run off the border.
+
+    Written by hand as augment() is: torchvision's RandomErasing draws one region per call, not per image."""
     if size <= 0:
         return x
     b, _, h, w = x.shape
