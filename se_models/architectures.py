@@ -67,7 +67,7 @@ ARCHITECTURES = {
     "se_resnet20": dict(widths=(16, 32, 64), depth=3, reduction=4),
     # the same depth 1.5x as wide (0.63 M parameters): on the JPEG CIFAR-10 here se_resnet20 stalls below 89 %
     "se_resnet20_w24": dict(widths=(24, 48, 96), depth=3, reduction=4),
-    # twice as wide (1.1 M parameters): 89.91 % after 50 epochs (se_resnet20_w24: 89.50 %), see README
+    # twice as wide (1.1 M parameters), the shipped CIFAR-10 model: 91.02 % after 50 epochs with Cutout, see README
     "se_resnet20_w32": dict(widths=(32, 64, 128), depth=3, reduction=4),
 }
 
