@@ -1,0 +1,42 @@
+"""The library's typed errors: one base class, caught by type (never by message text) in the CLI and the app."""
+from __future__ import annotations
+
+
+class SEExplorerError(Exception):
+    """A problem with what the user asked for, with a message that says what to do; not a bug."""
+
+
+class UnknownModelError(SEExplorerError, ValueError):
+    """No model of that name: not bundled, not in the zoo, not a timm model."""
+
+
+class NoSEBlocksError(SEExplorerError, ValueError):
+    """The model has no squeeze-and-excitation blocks to analyse."""
+
+
+class UnknownClassError(SEExplorerError, ValueError):
+    """A class name (or index) the model or the data does not have."""
+
+
+class UnknownBlockError(SEExplorerError, ValueError):
+    """An SE block or layer name the model does not have."""
+
+
+class CheckpointError(SEExplorerError, ValueError):
+    """A weights file that cannot be read, or does not fit the model it is loaded into."""
+
+
+class WeightsUnavailable(SEExplorerError, RuntimeError):
+    """Pretrained weights are neither cached nor downloadable (offline)."""
+
+
+class ImageError(SEExplorerError, ValueError):
+    """An image that cannot be used: unreadable, empty, damaged, too large."""
+
+
+class DatasetError(SEExplorerError, ValueError):
+    """A dataset that cannot be found, fetched or used (too few classes, no images, bad layout)."""
+
+
+class PathNotAllowed(SEExplorerError, PermissionError):
+    """A path typed by a user that lies outside the roots the operator allows (names nothing found there)."""
