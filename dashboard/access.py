@@ -37,11 +37,15 @@ def checked(typed: str, want: str) -> Path:
 def scrub(text: str, known: dict[str, str] | None = None) -> str:
     """A message for the browser: the given paths replaced by what the user knows them as (an upload's name), then
     the app's own folders (project, temp, home) shortened, so no message shows where the server keeps things."""
-    for path, name in sorted((known or {}).items(), key=lambda kv: -len(kv[0])):
-        if path:
-            text = text.replace(str(path), name)
+    known = {str(p): name for p, name in (known or {}).items() if p}
+    tokens = {}
+    for i, path in enumerate(sorted(known, key=len, reverse=True)):  # longest first: a folder before its parent
+        tokens[f"\0{i}\0"] = known[path]
+        text = text.replace(path, f"\0{i}\0")
     for path, name in ((str(PROJECT), "<app>"), (str(Path(tempfile.gettempdir()).resolve()), "<temp>"),
                        (tempfile.gettempdir(), "<temp>"), (str(Path.home()), "~")):
         if len(path) > 1:
             text = text.replace(path, name)
+    for token, name in tokens.items():  # the user's own names last: what they typed is shown as typed
+        text = text.replace(token, name)
     return text

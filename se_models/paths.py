@@ -9,8 +9,8 @@ from .errors import PathNotAllowed
 ENV = "SE_EXPLORER_ROOTS"  # os.pathsep-separated folders; set but empty = no server paths at all (uploads only)
 PROJECT = Path(__file__).resolve().parent.parent
 LOCAL_ADDRESSES = ("localhost", "127.0.0.1", "::1")
-REFUSED = ("This path is outside the folders this server allows. Upload the file instead, or ask whoever runs the "
-           f"app to allow its folder ({ENV}).")
+REFUSED = ("This path is outside the folders this server allows: upload the file (or a zip of images) instead, or "
+           f"ask whoever runs the app to allow its folder ({ENV}).")
 
 
 def is_local(address: str | None) -> bool:
