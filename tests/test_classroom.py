@@ -259,3 +259,17 @@ def test_uploaded_weights_are_checked_against_the_architecture(monkeypatch, tmp_
     bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Top-5 prediction")
     assert bars["data"][0]["y"][-1] == expected  # the top bar is drawn last
+
+
+def test_the_hook_check_sees_a_hook_and_is_off_without_its_variable(tiny, monkeypatch):
+    from dashboard.debug import hook_count
+
+    assert hook_count(tiny.model) == 0
+    handle = next(tiny.model.children()).register_forward_hook(lambda *args: None)
+    assert hook_count(tiny.model) == 1
+    handle.remove()
+    monkeypatch.delenv("SE_EXPLORER_DEBUG", raising=False)
+    at = app(monkeypatch, None, debug="hooks", keys=["se_resnet20_cifar10"])
+    assert not at.code or all("{" not in c.value for c in at.code)  # the normal app, no debug output
+    assert any(t["layout"]["title"]["text"] == "Top-5 prediction"
+               for t in (json.loads(c.proto.spec) for c in at.get("plotly_chart")))
