@@ -48,6 +48,17 @@ def class_zip(prefix: str = "") -> bytes:
                       for cls, kind in (("Bag", "circle"), ("Trouser", "stripes")) for i in range(3)})
 
 
+def test_config_listens_locally_keeps_xsrf_on_and_fits_the_weights_upload():
+    import tomllib
+
+    from dashboard import uploads
+
+    server = tomllib.loads((Path(ROOT) / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["address"] == "127.0.0.1" and paths.is_local(server["address"])
+    assert server.get("enableXsrfProtection", True) is True
+    assert server["maxUploadSize"] == uploads.WEIGHTS_MB > uploads.ZIP_MB > uploads.IMAGE_MB
+
+
 # ---- allowed roots ----------------------------------------------------------------------------------------------
 def test_roots_default_to_home_and_project_only_on_localhost(tmp_path):
     assert paths.is_local("127.0.0.1") and paths.is_local("localhost") and paths.is_local("::1")
@@ -273,3 +284,18 @@ def test_the_hook_check_sees_a_hook_and_is_off_without_its_variable(tiny, monkey
     assert not at.code or all("{" not in c.value for c in at.code)  # the normal app, no debug output
     assert any(t["layout"]["title"]["text"] == "Top-5 prediction"
                for t in (json.loads(c.proto.spec) for c in at.get("plotly_chart")))
+
+
+def test_the_last_line_of_defence_shows_no_server_path():
+    def script():
+        from pathlib import Path
+
+        from dashboard import ui
+
+        def broken():
+            raise FileNotFoundError(f"[Errno 2] No such file: '{Path.home()}/x/{Path(ui.__file__).parent}/secret.json'")
+        ui.guarded(broken)()
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert len(at.error) == 1 and "secret.json" in at.error[0].value
+    assert str(Path.home()) + "/" not in at.error[0].value and ROOT not in at.error[0].value
