@@ -26,8 +26,9 @@ SESSION_DIR = "_upload_dir"
 
 
 def session_dir() -> Path:
-    """This session's own temporary folder. The TemporaryDirectory object lives in Session State, so the folder is
-    deleted (by its finalizer) when Streamlit drops the session, and at the latest when the server exits."""
+    """This session's own temporary folder. The TemporaryDirectory object lives in Session State, so its finalizer
+    deletes the folder when Streamlit drops the session (a closed tab is kept server.disconnectedSessionTTL, 120 s,
+    for a reconnect), and at the latest when the server exits. Streamlit has no session-end callback to use."""
     holder = st.session_state.get(SESSION_DIR)
     if holder is None or not Path(holder.name).is_dir():
         holder = st.session_state[SESSION_DIR] = tempfile.TemporaryDirectory(prefix="se-explorer-")
