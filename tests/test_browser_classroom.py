@@ -98,3 +98,15 @@ def test_several_users_at_once_each_get_their_own_result(browser, server):  # no
         assert counts == {k: 0 for k in keys}
     finally:
         page.close()
+
+
+def test_uploads_without_the_sessions_xsrf_token_are_refused(server):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{server}_stcore/upload_file/some-session/some-file", method="PUT",
+                                     data=b"--x\r\n\r\n--x--\r\n",
+                                     headers={"Content-Type": "multipart/form-data; boundary=x"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    assert err.value.code == 403 and b"XSRF" in err.value.read()
