@@ -18,7 +18,7 @@ from . import access
 MB = 1024 ** 2
 # Streamlit's server.maxUploadSize (config.toml) is global and must fit the largest, the weights; the browser
 # enforces each widget's max_upload_size, the code below enforces it again against a client that skips the check
-WEIGHTS_MB = 120  # SE-ResNet-50: 28.1 M parameters, 107 MiB as float32 safetensors
+WEIGHTS_MB = 120  # holds SE-ResNet-50 and SE-ResNeXt-50 as float32 safetensors (sizes in the README)
 ZIP_MB = 50
 IMAGE_MB = 20
 WEIGHT_TYPES = ["safetensors", "pt", "pth", "bin"]
@@ -54,12 +54,12 @@ def weights(name: str) -> tuple[str, str]:
     """The weights-file uploader: (path of this session's copy, or "", the name the user knows it by)."""
     upload = st.file_uploader("Weights file", type=WEIGHT_TYPES, key="weights_upload", max_upload_size=WEIGHTS_MB,
                               help=f"A safetensors or weights-only torch file for {name}, at most {WEIGHTS_MB} MB "
-                                   "(SE-ResNet-50 is about 110 MB); it is checked against the architecture and "
+                                   "(enough for SE-ResNet-50); it is checked against the architecture and "
                                    "stays on the server only while this browser tab is open.")
     if upload is None or too_big(upload, WEIGHTS_MB, "a weights file"):
         return "", ""
     folder = session_dir() / "weights"
-    target = folder / upload.file_id / safe_name(upload.name)
+    target = folder / safe_name(upload.file_id) / safe_name(upload.name)
     if not target.exists():  # one weights file per session: a new upload replaces the last
         shutil.rmtree(folder, ignore_errors=True)
         target.parent.mkdir(parents=True)
