@@ -63,9 +63,9 @@ def extract_image_folder(data: bytes, dest: str | Path) -> tuple[Path, list[str]
     did not decode (se_models.images.load_image, the same check as everywhere). DatasetError, and dest emptied,
     when the zip is unsafe, too large, not a zip, or yields fewer than two classes with a readable image.
 
-    Python's zipfile already refuses to write outside the target for `..` names, but it follows no policy on size,
-    count or links, so every entry is checked here first and the bytes are counted again while they are written
-    (a zip may declare smaller sizes than it inflates to)."""
+    Hand-written rather than ZipFile.extractall / shutil.unpack_archive: those sanitise `..` names silently and have
+    no policy on size, count or links. Every entry is checked here before anything is written, and the bytes are
+    counted again while read (zipfile stops at the size an entry declares; the count is a second line)."""
     dest = Path(dest)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
