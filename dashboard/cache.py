@@ -8,13 +8,16 @@ import streamlit as st
 
 import se_models
 from se_models import data as sm_data
+from se_models.errors import SEExplorerError
 from se_models.references import find_reference
 from se_models.registry import load_card
 from se_models.zoo import ZOO, is_zoo_name
 
 from . import logic
 
-LOAD_ERRORS = (RuntimeError, ValueError, OSError)  # WeightsUnavailable, CheckpointError, no SE blocks, unknown name
+# the user's choice cannot be loaded (offline weights, a bad checkpoint, no SE blocks, an unknown name, an unreadable
+# file): said in the page; any other exception is a bug and shows as one
+LOAD_ERRORS = (SEExplorerError, OSError)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -35,7 +38,7 @@ def load_error(key: str) -> str | None:
     try:
         model(key)
     except LOAD_ERRORS as err:
-        return logic.load_failure(name, weights, str(err) or type(err).__name__)
+        return logic.load_failure(name, weights, err)
     return None
 
 

@@ -15,6 +15,7 @@ from se_models import ImageError, load_image
 from se_models.architectures import display_name
 from se_models.blocks import last_of_each_stage, stage_index
 from se_models.data import safe_dirname
+from se_models.errors import NoSEBlocksError, UnknownModelError
 from se_models.zoo import ZOO, is_zoo_name
 
 CONTROL = ":control"  # model key suffix: the same architecture with random (untrained) weights
@@ -151,14 +152,14 @@ def model_caption(card: dict, control: bool = False, weights: str | None = None)
     return f"{arch} on {dataset_name(card)} {side} px{size}{trained}{score}."
 
 
-NO_SE = ("no squeeze-and-excitation blocks", "Unknown model")
 SE_EXAMPLES = "timm:seresnet50, timm:regnety_002, timm:efficientnet_b0, timm:mobilenetv3_large_100"
 
 
-def load_failure(name: str, weights: str | None, message: str) -> str:
+def load_failure(name: str, weights: str | None, err: Exception) -> str:
     """A failed load as one Markdown message: the library's own words (they say what to download or pass), then
     what to choose in the sidebar instead."""
-    if any(s in message for s in NO_SE):
+    message = str(err) or type(err).__name__
+    if isinstance(err, (NoSEBlocksError, UnknownModelError)):
         hint = (f"Pick a model with squeeze-and-excitation blocks: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} "
                 "under *Any timm model*.")
     elif is_zoo_name(name) and weights != "random":

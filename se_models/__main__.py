@@ -27,13 +27,15 @@ def _progress(desc: str):
 
 
 def _class_index(loaded, target: str | None) -> int | None:
+    from .errors import UnknownClassError
+
     if target is None:
         return None
     if target in loaded.labels:
         return loaded.labels.index(target)
     if target.isdigit() and int(target) < len(loaded.labels):
         return int(target)
-    raise ValueError(f"unknown class {target!r}; classes: {', '.join(loaded.labels)}")
+    raise UnknownClassError(f"unknown class {target!r}; classes: {', '.join(loaded.labels)}")
 
 
 def cmd_models(args) -> int:
@@ -137,6 +139,7 @@ def markdown_table(stats) -> str:
 
 
 def cmd_stats(args) -> int:
+    from .errors import DatasetError
     from .references import find_reference
     from .registry import DEFAULT_MODEL, load_model
     from .stats import ExcitationStats, excitation_stats
@@ -144,7 +147,7 @@ def cmd_stats(args) -> int:
     if args.data == "reference":
         path = find_reference(args.model or DEFAULT_MODEL)
         if path is None:
-            raise ValueError(f"{args.model or 'the default model'} has no reference statistics; "
+            raise DatasetError(f"{args.model or 'the default model'} has no reference statistics; "
                              "run: python -m se_models reference --model NAME [--data DIR]")
         stats = ExcitationStats.load(path)
         if args.classes:
@@ -315,10 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .errors import SEExplorerError
+
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, RuntimeError, OSError) as err:  # ImageError, CheckpointError, DatasetError included
+    except (SEExplorerError, OSError) as err:  # the user's input (or an unwritable --out); anything else is a bug
         print(f"error: {err}", file=sys.stderr)
         return 2
 

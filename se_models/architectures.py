@@ -7,6 +7,8 @@ import torch
 from timm.layers import SEModule
 from torch import nn
 
+from .errors import UnknownModelError
+
 
 class SEBasicBlock(nn.Module):
     """conv-bn-relu-conv-bn, then SE on the residual branch, then the shortcut is added (paper Fig. 3)."""
@@ -85,5 +87,5 @@ def display_name(arch: str) -> str:
 def build(arch: str, num_classes: int, in_chans: int) -> SEResNetSmall:
     """Build a small SE-ResNet by architecture name."""
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+        raise UnknownModelError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     return SEResNetSmall(num_classes=num_classes, in_chans=in_chans, **ARCHITECTURES[arch])

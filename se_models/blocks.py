@@ -9,6 +9,8 @@ from timm.models.senet import SEModule as LegacySEModule
 from torch import nn
 from torchvision.ops import SqueezeExcitation
 
+from .errors import NoSEBlocksError
+
 # Every module type whose forward is `x * gate(f(mean(x)))`, and the child that computes the gate.
 SE_GATES: dict[type[nn.Module], str] = {
     SEModule: "gate",                   # timm ResNets, RegNetY, ours
@@ -43,7 +45,7 @@ def find_se_blocks(model: nn.Module) -> dict[str, str]:
     """Ordered (forward order = shallow to deep) mapping paper name -> module path of every SE module."""
     paths = [path for path, m in model.named_modules() if isinstance(m, SE_TYPES)]
     if not paths:
-        raise ValueError(f"{type(model).__name__} has no squeeze-and-excitation blocks "
+        raise NoSEBlocksError(f"{type(model).__name__} has no squeeze-and-excitation blocks "
                          f"(looked for {', '.join(t.__module__ + '.' + t.__name__ for t in SE_TYPES)})")
     names = [paper_name(p) for p in paths]
     if len(set(names)) < len(names):  # two SE modules in one block: fall back to names from the paths

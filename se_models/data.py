@@ -90,7 +90,7 @@ def training_data(spec: str, train: bool) -> tuple[ArrayDataset, str]:
         return (image_folder_arrays(Path(path) / split, 32) if path else cifar10(train)), "cifar10"
     if name == "imagefolder" and path:
         return image_folder_arrays(Path(path) / split, 32), Path(path).name
-    raise ValueError(f"unknown dataset {spec!r}: use fashion-mnist, cifar10[:DIR] or imagefolder:DIR")
+    raise DatasetError(f"unknown dataset {spec!r}: use fashion-mnist, cifar10[:DIR] or imagefolder:DIR")
 
 
 def safe_dirname(label: str) -> str:

@@ -6,6 +6,7 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from .blocks import find_se_blocks, gate_of
+from .errors import UnknownBlockError
 
 
 class SERecorder:
@@ -19,7 +20,7 @@ class SERecorder:
         known = getattr(loaded_or_model, "se_blocks", None) or find_se_blocks(self.model)
         unknown = [b for b in blocks or [] if b not in known]
         if unknown:
-            raise ValueError(f"unknown SE block(s) {unknown}; this model has {list(known)}")
+            raise UnknownBlockError(f"unknown SE block(s) {unknown}; this model has {list(known)}")
         self.blocks = {b: known[b] for b in (blocks or known)}
         # feature_maps: True = every recorded block, or a list of block names
         self.map_blocks = set(self.blocks if feature_maps is True else (feature_maps or []))

@@ -16,14 +16,11 @@ from torchvision import transforms
 
 from .architectures import build
 from .blocks import find_se_blocks, residual_block_path
+from .errors import CheckpointError, UnknownBlockError, UnknownModelError
 from .zoo import ZOO, build_timm, is_zoo_name, timm_transform
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
 DEFAULT_MODEL = "se_resnet20_cifar10"  # the colour model reproduces the paper; Fashion-MNIST is the contrast
-
-
-class CheckpointError(ValueError):
-    """A weights file that cannot be read, or does not fit the model it is loaded into."""
 
 
 @dataclass
@@ -69,7 +66,7 @@ class LoadedModel:
             return residual_block_path(self.se_blocks[block])
         if block in dict(self.model.named_modules()):
             return block
-        raise ValueError(f"unknown layer {block!r}: use a module path or one of {list(self.se_blocks)}")
+        raise UnknownBlockError(f"unknown layer {block!r}: use a module path or one of {list(self.se_blocks)}")
 
 
 def list_models(imagenet: bool = False) -> list[str]:
@@ -86,7 +83,7 @@ def reference_path(name: str | None = None) -> Path:
 def load_card(name: str) -> dict:
     path = MODELS_DIR / f"{name}.json"
     if not path.exists():
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models(imagenet=True))}, "
+        raise UnknownModelError(f"unknown model {name!r}; available: {', '.join(list_models(imagenet=True))}, "
                          f"or timm:NAME for any timm model with SE blocks")
     return json.loads(path.read_text())
 

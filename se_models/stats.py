@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .blocks import stage_index
 from .data import as_source
-from .images import ImageError
+from .errors import DatasetError, ImageError, UnknownClassError
 from .recorder import SERecorder
 
 PROBE_MAX_IMAGES = 2000  # a stratified subsample keeps the probe's cost bounded on big test splits
@@ -68,7 +68,7 @@ class ExcitationStats:
         eta^2 and the probe need every image's excitation, so they become None."""
         unknown = [c for c in classes if c not in self.classes]
         if unknown:
-            raise ValueError(f"unknown class(es) {unknown}; the statistics have {self.classes}")
+            raise UnknownClassError(f"unknown class(es) {unknown}; the statistics have {self.classes}")
 
         def cut(b: BlockStats) -> BlockStats:
             mu = {c: b.class_means[c] for c in classes}
@@ -207,11 +207,11 @@ def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_clas
     names = classes or source.classes
     unknown = [c for c in names if c not in source.classes]
     if unknown:
-        raise ValueError(f"unknown class(es) {unknown}; the data has {source.classes}")
+        raise UnknownClassError(f"unknown class(es) {unknown}; the data has {source.classes}")
     wanted = [source.classes.index(c) for c in names]
     indices = _select(source.targets, wanted, per_class, seed)
     if not indices:
-        raise ValueError(f"no images of classes {names} in {source.describe}")
+        raise DatasetError(f"no images of classes {names} in {source.describe}")
     models = [loaded]
     if control:
         from .registry import load_model  # the control is the same architecture with random weights
@@ -219,7 +219,7 @@ def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_clas
         models.append(load_model(loaded.name, weights="random"))
     excites, kept, skipped = collect(models, source, indices, batch_size, progress)
     if not kept:
-        raise ValueError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")
+        raise DatasetError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")
     y_src = np.asarray(source.targets)[kept]
     y = np.asarray([wanted.index(t) for t in y_src])
     blocks, *control_blocks = ([block_stats(b, m.se_blocks[b], s, y, names, channels, seed) for b, s in ex.items()]

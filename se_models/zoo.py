@@ -10,6 +10,7 @@ import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
 from .blocks import find_se_blocks
+from .errors import UnknownModelError, WeightsUnavailable
 
 ZOO = {
     # name -> what it is, and an ImageNet top-1 accuracy with where that number comes from
@@ -24,10 +25,6 @@ ZOO = {
                                     note="SE-ResNet-152, the paper's original weights"),
 }
 CONNECT_TIMEOUT_S = 5.0
-
-
-class WeightsUnavailable(RuntimeError):
-    """Pretrained weights are neither cached nor downloadable (offline)."""
 
 
 def is_zoo_name(name: str) -> bool:
@@ -84,7 +81,7 @@ def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
             torch.manual_seed(0)
             model = timm.create_model(arch, pretrained=False)
     except RuntimeError as err:  # timm: "Unknown model (...)"
-        raise ValueError(f"{name}: {err}") from err
+        raise UnknownModelError(f"{name}: {err}") from err
     find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
     cfg = dict(model.pretrained_cfg)
     if weights is None:

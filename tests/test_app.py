@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import se_models
 from dashboard import logic, reading
+from se_models.errors import CheckpointError, NoSEBlocksError, WeightsUnavailable
 from se_models.registry import load_card, reference_path
 from tests.conftest import hook_count, pattern, png_bytes
 
@@ -276,10 +277,13 @@ def test_model_caption_counts_a_warm_restart():
 
 
 def test_load_failures_say_what_to_choose_instead():
-    offline = logic.load_failure(ZOO_MODEL, None, "x: pretrained weights are not cached ... --weights PATH")
+    offline = logic.load_failure(ZOO_MODEL, None, WeightsUnavailable("x: pretrained weights are not cached"))
     assert "pretrained weights are not cached" in offline and "random (untrained control)" in offline
-    no_se = logic.load_failure("timm:resnet18", "random", "ResNet has no squeeze-and-excitation blocks")
+    no_se = logic.load_failure("timm:resnet18", "random", NoSEBlocksError("ResNet has no squeeze-and-excitation blocks"))
     assert "timm:regnety_002" in no_se and "untrained control" not in no_se
+    # decided by the error's type, not its words
+    other = logic.load_failure("timm:resnet18", "random", CheckpointError("no squeeze-and-excitation blocks"))
+    assert "timm:regnety_002" not in other
     assert logic.data_sources(False, False, "imagenet") == ["folder"]
     assert logic.data_sources(True, True, "cifar10") == ["reference", "bundled", "folder", "test"]
     assert "--weights random" in logic.stats_command(ZOO_MODEL, "random")

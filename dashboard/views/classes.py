@@ -6,7 +6,7 @@ from dataclasses import replace
 import streamlit as st
 
 from se_models import ImageError, figures
-from se_models.data import DatasetError
+from se_models.errors import SEExplorerError, UnknownClassError
 
 from .. import access, cache, logic, reading, ui, uploads, urlstate
 
@@ -63,8 +63,8 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
     try:
         stats = cache.live_stats_with_progress(sel.model_key, source, folder, tuple(classes), per_class,
                                                control, progress)
-    except (DatasetError, ImageError, ValueError, OSError) as err:
-        unknown_class = isinstance(err, ValueError) and "unknown class" in str(err)
+    except (SEExplorerError, OSError) as err:
+        unknown_class = isinstance(err, UnknownClassError)
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
         st.error(f"Could not compute statistics: {access.scrub(str(err), images.known())}.{hint}")
         return None
