@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import json
-import pickle
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from PIL import Image
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 from torchvision import transforms
 
 from .architectures import build
 from .blocks import find_se_blocks, residual_block_path
-from .errors import CheckpointError, UnknownBlockError, UnknownModelError
+from .checkpoint import load_weights
+from .errors import UnknownBlockError, UnknownModelError
 from .zoo import ZOO, build_timm, is_zoo_name, timm_transform
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -97,46 +95,6 @@ def _transform(card: dict) -> transforms.Compose:
     return transforms.Compose(steps)
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """A safetensors file, or a torch file read with weights_only=True (never arbitrary unpickling)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        if path.suffix == ".safetensors":
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except (SafetensorError, pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated, or not safetensors / a "
-                              f"weights-only torch file): {str(err).splitlines()[0][:200]}") from err
-    if isinstance(state, dict):
-        for key in ("model", "state_dict"):  # training checkpoints wrap the weights
-            if isinstance(state.get(key), dict):
-                state = state[key]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path}: holds no state dict of tensors")
-    return state
-
-
-def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
-    """Raise CheckpointError naming every missing, unexpected and wrongly shaped tensor."""
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-              for k, v in own.items() if k in state and state[k].shape != v.shape]
-    problems = []
-    if shapes:
-        problems.append("shape mismatch " + "; ".join(shapes[:5]) + (" ..." if len(shapes) > 5 else ""))
-    if missing:
-        problems.append(f"{len(missing)} missing tensors (e.g. {', '.join(missing[:3])})")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected tensors (e.g. {', '.join(unexpected[:3])})")
-    if problems:
-        raise CheckpointError(f"checkpoint does not match {what}: " + "; ".join(problems))
-
-
 def load_model(name: str | None = None, weights: str | Path | None = None) -> LoadedModel:
     """Load a model by name: bundled, an ImageNet zoo name, or `timm:NAME`.
 
@@ -154,9 +112,7 @@ def load_model(name: str | None = None, weights: str | Path | None = None) -> Lo
     label = "random"
     if weights != "random":
         path = Path(weights) if weights is not None else MODELS_DIR / f"{name}.safetensors"
-        state = read_state_dict(path)
-        check_state_dict(model, state, f"{name} ({card['architecture']}, {len(card['labels'])} classes)")
-        model.load_state_dict(state)
+        load_weights(model, path, f"{name} ({card['architecture']}, {len(card['labels'])} classes)")
         label = "trained" if weights is None else str(path)
     # channels-last runs oneDNN's faster convolution kernels on CPU (about 1.5x here)
     model = model.to(memory_format=torch.channels_last).eval()

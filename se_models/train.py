@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from .architectures import build
 from .data import ArrayDataset, training_data
-from .registry import check_state_dict, read_state_dict
+from .checkpoint import load_weights
 
 
 @dataclass
@@ -130,9 +130,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
     model = build(cfg.arch, len(train_set.classes), in_chans)
     resuming = resume and ckpt_path.exists()
     if cfg.init and not resuming:  # a resumed run's checkpoint already holds the weights: the init file may be gone
-        state = read_state_dict(cfg.init)
-        check_state_dict(model, state, f"{cfg.arch} with {len(train_set.classes)} classes")
-        model.load_state_dict(state)
+        load_weights(model, cfg.init, f"{cfg.arch} with {len(train_set.classes)} classes")
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(_param_groups(model, cfg.weight_decay), lr=cfg.lr, momentum=0.9, nesterov=True)
     gen = torch.Generator().manual_seed(cfg.seed)

@@ -10,6 +10,7 @@ import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
 from .blocks import find_se_blocks
+from .checkpoint import load_weights
 from .errors import UnknownModelError, WeightsUnavailable
 
 ZOO = {
@@ -73,8 +74,6 @@ def _check_online(name: str, cfg: dict) -> None:
 
 def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
     """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
-    from .registry import check_state_dict, read_state_dict  # the same checkpoint checks as bundled models
-
     arch = name.removeprefix("timm:")
     try:
         with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
@@ -92,9 +91,7 @@ def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
     elif weights == "random":
         label = "random"
     else:
-        state = read_state_dict(weights)
-        check_state_dict(model, state, f"{name} ({type(model).__name__}, {model.num_classes} classes)")
-        model.load_state_dict(state)
+        load_weights(model, weights, f"{name} ({type(model).__name__}, {model.num_classes} classes)")
         label = str(weights)
     data_cfg = resolve_data_config({}, model=model)
     labels = imagenet_labels() if model.num_classes == 1000 else [str(i) for i in range(model.num_classes)]
