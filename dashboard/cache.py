@@ -113,10 +113,23 @@ def thumbnail(path: str, size: int = 56):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def analysis(model_key: str, digest: str, _image, target: int | None, layer: str):
-    """One forward+backward pass per (model, image bytes, target, Grad-CAM layer); the image is keyed by
-    its digest, so the unhashable PIL image is passed as _image."""
-    return se_models.analyze_image(model(model_key), _image, target=target, cam_layer=layer)
+def analysis(model_key: str, digest: str, _image, target: int | None):
+    """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
+    the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model. The image is
+    keyed by its digest, so the unhashable PIL image is passed as _image."""
+    return se_models.analyze_image(model(model_key), _image, target=target)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def predictions(model_key: str, digests: tuple[str, ...], _images):
+    """Class probabilities (N, K) of the chosen images from one batched forward pass without gradients."""
+    return se_models.predict(model(model_key), list(_images))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def model_view(model_key: str, digest: str, _image):
+    """The image as the model sees it (its own resize and centre crop): what Grad-CAM maps are drawn on."""
+    return model(model_key).model_view(_image)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

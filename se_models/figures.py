@@ -175,13 +175,14 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
 
 
 def top_channels(excitation, k: int) -> tuple[list[int], list[int]]:
-    """Indices of the k most amplified (highest s) and k most suppressed (lowest s) channels."""
+    """Indices of the k channels with the highest gates s (least scaled down) and the k with the lowest."""
     order = np.argsort(-np.asarray(excitation, dtype=float))
     return order[:k].tolist(), order[::-1][:k].tolist()
 
 
 def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.Figure:
-    """U (top row) and s*U (bottom row) for the k most amplified and k most suppressed channels, one color scale."""
+    """U (top row) and s*U (bottom row) for the k channels with the highest and the k with the lowest gates, one
+    colour scale (a gate s < 1 only scales down: "highest" means least scaled down)."""
     before, after, s = np.asarray(before), np.asarray(after), np.asarray(excitation, dtype=float)
     up, down = top_channels(s, k)
     chans = up + down
@@ -197,7 +198,7 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value")),
-                      title=f"{block}: the {k} most amplified (▲) and {k} most suppressed (▼) channels",
+                      title=f"{block}: the {k} highest gates (▲ least scaled down) and the {k} lowest (▼)",
                       height=420, font=dict(FONT, size=12), template="plotly_white",
                       margin=dict(l=90, r=20, t=110, b=10))
     for ann in fig.layout.annotations:
@@ -219,11 +220,11 @@ def image_figure(image, title: str = "") -> go.Figure:
     return fig
 
 
-def gradcam_overlay(image, cam, alpha: float = 0.5, size: int = 256, title: str = "") -> go.Figure:
-    """The Grad-CAM heatmap blended over the enlarged image."""
+def gradcam_overlay(view, cam, alpha: float = 0.5, size: int = 256, title: str = "") -> go.Figure:
+    """The Grad-CAM heatmap blended over the enlarged model's view of the image (LoadedModel.model_view)."""
     from .cam import overlay
 
-    return image_figure(overlay(image, cam, alpha, size), title)
+    return image_figure(overlay(view, cam, alpha, size), title)
 
 
 def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
