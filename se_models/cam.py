@@ -1,6 +1,8 @@
 """Grad-CAM through captum's LayerGradCam (batches, any one layer), and heatmap overlays on the model's view."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from captum.attr import LayerAttribution, LayerGradCam
@@ -70,5 +72,10 @@ def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.
                          f"{view.size[1]}: pass the model's view of the image (LoadedModel.model_view)")
     base = view.convert("RGB").resize((size, size), Image.BICUBIC)
     heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
-    colored = (colormaps[cmap](np.asarray(heat) / 255.0)[..., :3] * 255).astype(np.uint8)
-    return Image.blend(base, Image.fromarray(colored), alpha)
+    return Image.blend(base, Image.fromarray(_lut(cmap)[np.asarray(heat)]), alpha)
+
+
+@functools.lru_cache(maxsize=8)
+def _lut(cmap: str) -> np.ndarray:
+    """(256, 3) uint8 colours of a matplotlib colormap: indexing a table is ~10x faster than calling the map."""
+    return (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
