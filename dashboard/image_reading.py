@@ -19,22 +19,34 @@ def gate_band(s: float) -> str:
     return gate_words(s).removeprefix("is ").removeprefix("passes ")
 
 
+def _gate(s: float) -> str:
+    """'s = 0.57': two decimals, three near the ends, bounds beyond (0.9996 is not 1, 0.0004 is not 0)."""
+    if 0.01 <= s <= 0.99:
+        return f"s = {s:.2f}"
+    return f"s = {s:.3f}" if 0.001 <= s <= 0.999 else ("s < 0.001" if s < 0.5 else "s > 0.999")
+
+
+def _share(s: float) -> str:
+    return f"{s:.0%}" if 0.01 <= s <= 0.99 else f"{s:.1%}" if 0.001 <= s <= 0.999 else ("< 0.1%" if s < 0.5 else "> 99.9%")
+
+
 def scale_sentence(s: list[float]) -> str:
     """Step 3 of the panel: the highest and the lowest gate in words that follow the numbers, then what the next
     layer sees (the relative scaling), since a gate below 1 never amplifies in absolute terms."""
     s = np.asarray(s, dtype=float)
     hi, lo = int(s.argmax()), int(s.argmin())
-    text = (f"Channel {hi} has the highest gate (s = {s[hi]:.2f}): it {gate_words(s[hi])}, keeping {s[hi]:.0%} of "
-            f"each value. Channel {lo} has the lowest (s = {s[lo]:.2f}): it {gate_words(s[lo])}, to {s[lo]:.0%} — "
-            "compare its two rows above. ")
+    text = (f"Channel {hi} has the highest gate ({_gate(s[hi])}): it {gate_words(s[hi])}, keeping "
+            f"{_share(s[hi])} of each value. Channel {lo} has the lowest ({_gate(s[lo])}): it "
+            f"{gate_words(s[lo])}, to {_share(s[lo])} — compare its two rows above. ")
     text += ("No gate reaches 1, so no channel is amplified: " if s.max() < 1 else "")
-    ratio = s[hi] / max(s[lo], 1e-6)
+    ratio = s[hi] / max(s[lo], 1e-12)
     if ratio < 1.1:
-        text += (f"the gates are nearly equal (highest / lowest = {ratio:.2f}), so this block barely changes how the "
+        text += (f"the gates are nearly equal (highest / lowest = {ratio:.3f}), so this block barely changes how the "
                  "channels weigh against each other for this image.")
     else:
+        times = "over 100×" if ratio > 100 else f"{ratio:.1f}×"
         text += (f"what the next layer sees is the relative scaling — against channel {lo}, channel {hi} now weighs "
-                 f"{ratio:.1f}× what it did in U.")
+                 f"{times} what it did in U.")
     return text
 
 

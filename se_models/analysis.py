@@ -19,6 +19,7 @@ class ImageAnalysis:
     probs: torch.Tensor                  # (num_classes,)
     target: int                          # the class Grad-CAM explains
     cams: dict[str, torch.Tensor]        # layer (paper name of a stage's last SE block) -> (H, W) in [0, 1]
+    grids: dict[str, tuple[int, int]]    # layer -> (h, w) of its activations: the map's resolution before upsampling
     excitation: dict[str, torch.Tensor]  # block -> s (C,)
     squeeze: dict[str, torch.Tensor]     # block -> z (C,)
 
@@ -108,7 +109,7 @@ def analyze_image(loaded, image: Image.Image, target: int | None = None,
         if grad is None:  # a layer the class score does not depend on: no evidence anywhere
             grad = torch.zeros_like(act)
         cams[name] = _grad_cam(act.detach(), grad, size)
-    return ImageAnalysis(probs=probs, target=cls, cams=cams,
+    return ImageAnalysis(probs=probs, target=cls, cams=cams, grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
                          excitation={k: v[0] for k, v in rec.excitation.items()},
                          squeeze={k: v[0] for k, v in rec.squeeze.items()})
 

@@ -168,6 +168,7 @@ def test_analyze_image_matches_a_plain_forward(tiny):
     a = analyze_image(tiny, img)
     assert a.probs.sum().item() == pytest.approx(1.0) and a.target == a.predicted
     assert set(a.cams) == {"SE_2_2", "SE_3_2"} and torch.equal(a.cam, a.cams["SE_3_2"])
+    assert a.grids == {"SE_2_2": (16, 16), "SE_3_2": (8, 8)}
     assert all(c.shape == (16, 16) and 0 <= c.min() and c.max() <= 1 for c in a.cams.values())
     x = tiny.preprocess(img)[None]
     with torch.no_grad(), SERecorder(tiny) as rec:

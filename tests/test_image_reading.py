@@ -28,6 +28,9 @@ def test_scale_sentence_says_unchanged_only_for_high_gates():
     assert "no channel is amplified" in low and "4.0×" in low and "relative scaling" in low
     high = scale_sentence([0.95, 0.3, 0.5])
     assert "Channel 0 has the highest gate (s = 0.95): it passes almost unchanged" in high
+    saturated = scale_sentence([0.9994, 0.0003, 0.5])  # no "s = 1.00" next to "no gate reaches 1"
+    assert "(s > 0.999)" in saturated and "(s < 0.001)" in saturated
+    assert "over 100×" in saturated and "1.00" not in saturated
     even = scale_sentence([0.50, 0.52, 0.51])  # no relative change worth the name
     assert "nearly equal" in even and "relative scaling" not in even
 

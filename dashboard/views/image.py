@@ -91,9 +91,10 @@ def _top(sel, item, img, a) -> None:
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
         col.image(overlay(view, a.cams[block], alpha, 200), width=200, caption=label)
-    st.caption("Shallow maps are often faint or scattered: early channels respond to local edges and colours, and "
-               "Grad-CAM keeps only the positive evidence for the class (ReLU), so little survives before the "
-               "deepest stage.")
+    grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
+    st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
+               f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
+               f"({grids} here) and enlarged: shallow maps can follow fine detail, the deepest is the coarsest.")
 
 
 def _excitation_csv(a) -> str:
