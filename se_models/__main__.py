@@ -94,7 +94,7 @@ def cmd_gradcam(args) -> int:
     # drawn on the model's own resize + centre crop: the only picture the map lines up with
     overlay(loaded.model_view(image), a.cams[layer], args.alpha, args.size).save(args.out)
     print(f"{args.image}: predicted {loaded.labels[a.predicted]} ({a.probs.max():.1%}); Grad-CAM for "
-          f"{loaded.labels[a.target]} at {loaded.block_module(layer)} -> {args.out}")
+          f"{loaded.labels[a.target]} at {layer} ({loaded.block_module(layer)}) -> {args.out}")
     return 0
 
 
