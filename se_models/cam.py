@@ -9,6 +9,8 @@ from captum.attr import LayerAttribution, LayerGradCam
 from matplotlib import colormaps
 from PIL import Image
 
+from .errors import ImageError
+
 
 def _targets(target, batch: int) -> list[int] | None:
     if target is None:
@@ -68,7 +70,7 @@ def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.
     (timm's ImageNet models crop 224 of 224 / crop_pct) would stretch it past what the network saw."""
     heat = np.asarray(cam, dtype=np.float32)
     if view.size != heat.shape[::-1]:
-        raise ValueError(f"the heatmap is {heat.shape[1]}x{heat.shape[0]} but the image is {view.size[0]}x"
+        raise ImageError(f"the heatmap is {heat.shape[1]}x{heat.shape[0]} but the image is {view.size[0]}x"
                          f"{view.size[1]}: pass the model's view of the image (LoadedModel.model_view)")
     base = view.convert("RGB").resize((size, size), Image.BICUBIC)
     heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)

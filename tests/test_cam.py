@@ -14,6 +14,7 @@ from se_models import SERecorder, analyze_image, block_maps, grad_cam, load_mode
 from se_models.analysis import stage_ends
 from se_models.architectures import SEResNetSmall
 from se_models.cam import run_grad_cam
+from se_models.errors import ImageError
 
 from .conftest import hook_count, pattern
 
@@ -258,6 +259,6 @@ def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
     assert ((old[..., 0] > 200) & (old[..., 1] < 80)).any()
     old_dot = np.unravel_index(old.sum(-1).argmin(), old.shape[:2])
     assert abs(old_dot[0] - peak[0]) > 8
-    with pytest.raises(ValueError, match="model_view"):
+    with pytest.raises(ImageError, match="model_view"):
         overlay(img, heat)  # the photo itself is refused: the map would not line up
     assert se_dims(dict(tiny.model.named_modules())[tiny.se_blocks["SE_2_1"]]) == (8, 2)
