@@ -59,6 +59,7 @@ def _input_column(sel, item, img, view) -> None:
 
 
 @st.fragment
+@ui.guarded  # a fragment reruns on its own, outside the view's guard
 def _top(sel, item, img, a) -> None:
     """Input, prediction, Grad-CAM and the per-stage row: a fragment, so a change of Grad-CAM layer or opacity
     reruns only this part, and picks a map from the cached analysis (no model pass)."""
@@ -84,13 +85,15 @@ def _top(sel, item, img, a) -> None:
                                    index=len(stages) - 1, format_func=by_block.get)
         alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
         picture = overlay(view, a.cams[layer], alpha, OVERLAY_PX)
-        st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}")
+        none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
+        st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
         st.download_button("Grad-CAM PNG", lambda: logic.image_png(picture),
                            f"gradcam_{logic.slug(item.label)}.png", "image/png", key="dl_gradcam",
                            icon=":material/download:", type="tertiary", on_click="ignore")
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
-        col.image(overlay(view, a.cams[block], alpha, 200), width=200, caption=label)
+        empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
+        col.image(overlay(view, a.cams[block], alpha, 200), width=200, caption=label + empty)
     grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
     st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
                f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
