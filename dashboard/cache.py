@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import io
 from pathlib import Path
 
 import streamlit as st
 
 import se_models
 from se_models import data as sm_data
+from se_models.cam import overlay
 from se_models.registry import load_card, reference_path
 from se_models.zoo import ZOO, is_zoo_name
 
@@ -130,6 +132,16 @@ def predictions(model_key: str, digests: tuple[str, ...], _images):
 def model_view(model_key: str, digest: str, _image):
     """The image as the model sees it (its own resize and centre crop): what Grad-CAM maps are drawn on."""
     return model(model_key).model_view(_image)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, size: int, _view,
+                 _cam) -> bytes:
+    """A Grad-CAM overlay, encoded once per (model, image, target, layer, opacity, size): a rerun of the Grad-CAM
+    part then neither blends nor encodes the maps that did not change (the browser keeps them too)."""
+    buf = io.BytesIO()
+    overlay(_view, _cam, alpha, size).save(buf, "JPEG", quality=92)
+    return buf.getvalue()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

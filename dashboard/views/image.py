@@ -84,16 +84,18 @@ def _top(sel, item, img, a) -> None:
         layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
                                    index=len(stages) - 1, format_func=by_block.get)
         alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
-        picture = overlay(view, a.cams[layer], alpha, OVERLAY_PX)
+        picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, OVERLAY_PX, view,
+                                     a.cams[layer])
         none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
         st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
-        st.download_button("Grad-CAM PNG", lambda: logic.image_png(picture),
+        st.download_button("Grad-CAM PNG", lambda: logic.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
                            f"gradcam_{logic.slug(item.label)}.png", "image/png", key="dl_gradcam",
                            icon=":material/download:", type="tertiary", on_click="ignore")
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
         empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
-        col.image(overlay(view, a.cams[block], alpha, 200), width=200, caption=label + empty)
+        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, 200, view, a.cams[block]),
+                  width=200, caption=label + empty)
     grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
     st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
                f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
