@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from .analysis import class_distances
 from .blocks import last_of_each_stage, stage_index
 
 PALETTE = qualitative.D3 + qualitative.Set2  # 18 distinct colours; classes keep theirs across panels
@@ -148,7 +149,13 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     blocks = blocks or list(excitation)
     rows, ncols = _grid(len(blocks), cols)
     height = 260 * rows + 130
-    fig = make_subplots(rows, ncols, subplot_titles=blocks, shared_yaxes=True, horizontal_spacing=0.04,
+    titles = list(blocks)
+    if stats is not None and class_name is not None:  # each panel says how far the bars lie from the line
+        means = {b.name: {class_name: b.class_means[class_name]} for b in stats.blocks if class_name in b.class_means}
+        far = class_distances(excitation, means)
+        titles = [f"{n}<br><sup>mean |s − class mean| = {far[n][class_name]:.3f}</sup>" if n in far else n
+                  for n in blocks]
+    fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04,
                         vertical_spacing=_row_gap(rows, height - 160, 70))
     for p, name in enumerate(blocks):
         row, col = p // ncols + 1, p % ncols + 1

@@ -65,3 +65,15 @@ def test_gradcam_overlay_and_prediction_bars(tiny):
     assert fig.data[0].type == "image" and np.asarray(fig.data[0].z).shape == (128, 128, 3)
     bars = figures.prediction_bars(a.probs, tiny.labels, k=2)
     assert list(bars.data[0].y)[-1] == tiny.labels[a.predicted]  # the top class is drawn on top
+
+
+def test_excitation_profile_titles_give_each_block_its_distance_to_the_class_line():
+    from types import SimpleNamespace
+
+    blocks = [SimpleNamespace(name="SE_2_1", class_means={"cat": [0.5, 0.5]}),
+              SimpleNamespace(name="SE_3_1", class_means={"cat": [0.1, 0.9]})]
+    fig = figures.excitation_profile({"SE_2_1": np.array([0.5, 0.7]), "SE_3_1": np.array([0.9, 0.1])},
+                                     SimpleNamespace(blocks=blocks), "cat")
+    titles = [a.text for a in fig.layout.annotations]
+    assert "SE_2_1<br><sup>mean |s − class mean| = 0.100</sup>" in titles
+    assert "SE_3_1<br><sup>mean |s − class mean| = 0.800</sup>" in titles
