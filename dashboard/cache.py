@@ -9,11 +9,12 @@ import streamlit as st
 
 import se_models
 from se_models import data as sm_data
+from se_models.card import ModelCard
 from se_models.cam import overlay
 from se_models.errors import SEExplorerError
 from se_models.references import find_reference
 from se_models.registry import load_card
-from se_models.zoo import ZOO, is_zoo_name
+from se_models.zoo import ZOO, is_zoo_name, zoo_card
 
 from . import logic
 
@@ -45,9 +46,9 @@ def load_error(key: str) -> str | None:
 
 
 @st.cache_data(show_spinner=False)
-def card(name: str) -> dict:
+def card(name: str) -> ModelCard:
     """A bundled model's card, or what is known of a zoo / timm model without loading it."""
-    return logic.zoo_card(name) if is_zoo_name(name) else load_card(name)
+    return zoo_card(name) if is_zoo_name(name) else load_card(name)
 
 
 def model_label(key: str) -> str:
@@ -179,7 +180,7 @@ def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...
     """excitation_stats over the bundled samples, a folder or the test split; cached by every argument that
     changes the result (the progress callback is not one of them)."""
     loaded = model(model_key)
-    dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card["dataset"])
+    dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card.dataset)
     return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
                                       progress=_progress, control=control and not loaded.is_control)
 

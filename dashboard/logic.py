@@ -15,6 +15,7 @@ from se_models import ImageError, load_image
 from se_models.architectures import display_name
 from se_models.blocks import last_of_each_stage, stage_index
 from se_models.data import safe_dirname
+from se_models.card import ModelCard
 from se_models.errors import NoSEBlocksError, UnknownModelError
 from se_models.zoo import ZOO, is_zoo_name
 
@@ -76,29 +77,22 @@ def timm_option(text: str) -> str:
     return name if name in ZOO else TIMM + name
 
 
-def zoo_card(name: str) -> dict:
-    """What is known of a zoo or `timm:` model before it is loaded (labels, picker, compare)."""
-    z = ZOO.get(name, {})
-    return {"name": name, "dataset": "imagenet", "architecture": name.removeprefix(TIMM),
-            "note": z.get("note", "a timm model"), "test_accuracy": z["top1"] / 100 if z else None}
-
-
 def has_stages(names: list[str]) -> bool:
     """Whether every SE block has a paper-style SE_stage_block name (ResNet-like stages): the Fig. 6 preset."""
     return bool(names) and all(stage_index(n) for n in names)
 
 
-def dataset_name(card: dict) -> str:
-    return DATASET_NAMES.get(card.get("dataset", ""), card.get("dataset", "?"))
+def dataset_name(card: ModelCard) -> str:
+    return DATASET_NAMES.get(card.dataset, card.dataset or "?")
 
 
-def model_label(key: str, card: dict, with_arch: bool = False) -> str:
+def model_label(key: str, card: ModelCard, with_arch: bool = False) -> str:
     """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
     name, weights = parse_model_key(key)
     if is_zoo_name(name):
         tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
         return f"{name.removeprefix(TIMM)} · {tag}"
-    arch = f" {display_name(card.get('architecture', ''))}" if with_arch else ""
+    arch = f" {display_name(card.architecture)}" if with_arch else ""
     return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
 
 
@@ -112,41 +106,38 @@ def picker_label(option: str, bundled: dict[str, str]) -> str:
     return f"ImageNet · {option}"
 
 
-def model_labels(cards: dict[str, dict]) -> dict[str, str]:
+def model_labels(cards: dict[str, ModelCard]) -> dict[str, str]:
     """Labels for every model key; the architecture is added only where two models share a dataset."""
-    datasets = [c.get("dataset") for c in cards.values()]
-    return {key: model_label(key, card, datasets.count(card.get("dataset")) > 1)
+    datasets = [c.dataset for c in cards.values()]
+    return {key: model_label(key, card, datasets.count(card.dataset) > 1)
             for name, card in cards.items() for key in (name, name + CONTROL)}
 
 
-def model_caption(card: dict, control: bool = False, weights: str | None = None) -> str:
+def model_caption(card: ModelCard, control: bool = False, weights: str | None = None) -> str:
     """One line under the picker: architecture, size, training (for a zoo model: what it is, its top-1)."""
-    if card.get("note"):  # an ImageNet model from timm
-        name = card.get("name", "")
-        note = card["note"] if name in ZOO else f"timm {card.get('architecture', name)}"
-        side = "×".join(map(str, card.get("input_size", [])[1:]))
+    side = "×".join(map(str, card.input_size[1:]))
+    if card.is_imagenet:  # an ImageNet model from timm
+        note = card.note if card.kind == "zoo" else f"timm {card.architecture}"
         if control:
             return f"{note}: the architecture with random weights, the untrained control ({side} px)."
         if weights not in (None, "trained"):
             return f"{note}, with the weights of {Path(weights).name} ({side} px)."
-        acc = card.get("test_accuracy")
-        source = ZOO.get(name, {}).get("source")
+        acc, source = card.test_accuracy, card.accuracy_source
         score = f"; {acc:.2%} ImageNet top-1" + (f" ({source})" if source else "") if acc is not None else ""
         return f"{note}, pretrained weights, {side} px{score}."
-    arch = display_name(card.get("architecture", ""))
-    params = card.get("params")
+    arch = display_name(card.architecture)
+    params = card.params
     size = f", {params / 1e6:.2f} M parameters" if params else ""
-    epochs = card.get("epochs")
-    first = (card.get("init") or {}).get("epochs")  # a warm restart: the run it started from, then this run
+    epochs = card.epochs
+    first = (card.init or {}).get("epochs")  # a warm restart: the run it started from, then this run
     if not epochs:
         trained = ""
     elif first:
         trained = f", {first} + {epochs} epochs"
     else:
         trained = f", {epochs} epoch{'s' if epochs != 1 else ''}"
-    acc = card.get("test_accuracy")
+    acc = card.test_accuracy
     score = f"; {acc:.1%} test accuracy" if acc is not None else ""
-    side = "×".join(map(str, card.get("input_size", [])[1:]))
     if control:
         return f"{arch} for {dataset_name(card)} {side} px with random weights: the untrained control."
     return f"{arch} on {dataset_name(card)} {side} px{size}{trained}{score}."

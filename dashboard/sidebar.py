@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 import se_models
+from se_models.card import ModelCard
 from se_models.zoo import ZOO, is_zoo_name
 
 from . import access, cache, logic, uploads, urlstate
@@ -28,7 +29,7 @@ class Selection:
     notice: str | None = None      # what is missing before it can be (a weights file's path)
 
     @property
-    def card(self) -> dict:
+    def card(self) -> ModelCard:
         return self.loaded.card
 
     @property
@@ -144,7 +145,7 @@ def _gallery(dataset: str, labels: list[str]) -> list[str]:
 
 def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     labels = tuple(loaded.labels)
-    dataset = loaded.card["dataset"]
+    dataset = loaded.card.dataset
     imagenet = dataset == "imagenet"
     st.subheader("Images")
     photos = cache.photos()

@@ -44,8 +44,8 @@ def cmd_models(args) -> int:
     for name in list_models():
         card = load_card(name)
         mark = " (default)" if name == DEFAULT_MODEL else ""
-        print(f"{name}{mark}: {card['architecture']} on {card['dataset']}, "
-              f"test accuracy {card['test_accuracy']:.2%}, {card['params']:,} parameters")
+        print(f"{name}{mark}: {card.architecture} on {card.dataset}, "
+              f"test accuracy {card.test_accuracy:.2%}, {card.params:,} parameters")
     from .zoo import ZOO
 
     for name, info in ZOO.items():
@@ -198,7 +198,7 @@ def test_split(loaded):
     """The test split of a bundled model's dataset (torchvision; downloads it once when online)."""
     from .data import training_data
 
-    return training_data(loaded.card["dataset"], train=False)[0]
+    return training_data(loaded.card.dataset, train=False)[0]
 
 
 def cmd_reference(args) -> int:

@@ -133,7 +133,7 @@ def as_source(dataset, loaded) -> ImageSource:
     from .images import load_image
 
     if isinstance(dataset, str) and dataset == "bundled":
-        dataset = bundled_samples_dir(loaded.card["dataset"])
+        dataset = bundled_samples_dir(loaded.card.dataset)
         if not dataset.is_dir():
             raise DatasetError(f"model {loaded.name} has no bundled samples ({dataset} is missing); "
                                f"use its reference statistics or a folder of images")

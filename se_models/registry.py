@@ -1,7 +1,6 @@
 """Model names -> bundled model cards and weights; load_model and the LoadedModel it returns."""
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from torchvision import transforms
 
 from .architectures import build
 from .blocks import find_se_blocks, residual_block_path
+from .card import ModelCard
 from .checkpoint import load_weights
 from .errors import UnknownBlockError, UnknownModelError
 from .zoo import ZOO, build_timm, is_zoo_name, timm_transform
@@ -26,7 +26,7 @@ class LoadedModel:
     """A model in eval mode with everything needed to feed it and read its SE blocks."""
     name: str
     model: nn.Module
-    card: dict                     # the model card (JSON beside the weights)
+    card: ModelCard                # what is known of the model (for a bundled one: the JSON beside the weights)
     weights: str                   # "trained", "random" or the path of a local checkpoint
     se_blocks: dict[str, str]      # paper name -> module path, shallow to deep
     transform: transforms.Compose
@@ -35,11 +35,11 @@ class LoadedModel:
 
     @property
     def labels(self) -> list[str]:
-        return self.card["labels"]
+        return self.card.labels
 
     @property
     def input_size(self) -> tuple[int, int, int]:
-        return tuple(self.card["input_size"])
+        return tuple(self.card.input_size)
 
     @property
     def is_control(self) -> bool:
@@ -78,20 +78,21 @@ def reference_path(name: str | None = None) -> Path:
     return MODELS_DIR / f"{name or DEFAULT_MODEL}.reference.json"
 
 
-def load_card(name: str) -> dict:
+def load_card(name: str) -> ModelCard:
+    """A bundled model's card (assets/models/<name>.json)."""
     path = MODELS_DIR / f"{name}.json"
     if not path.exists():
         raise UnknownModelError(f"unknown model {name!r}; available: {', '.join(list_models(imagenet=True))}, "
                          f"or timm:NAME for any timm model with SE blocks")
-    return json.loads(path.read_text())
+    return ModelCard.load(path)
 
 
-def _transform(card: dict) -> transforms.Compose:
-    in_chans, h, _w = card["input_size"]
+def _transform(card: ModelCard) -> transforms.Compose:
+    in_chans, h, _w = card.input_size
     steps = [transforms.Grayscale(1)] if in_chans == 1 else []
     # shorter side to the input size, then the centre square: photos keep their aspect ratio
     steps += [transforms.Resize(h, antialias=True), transforms.CenterCrop(h), transforms.ToTensor(),
-              transforms.Normalize(card["mean"], card["std"])]
+              transforms.Normalize(card.mean, card.std)]
     return transforms.Compose(steps)
 
 
@@ -108,11 +109,11 @@ def load_model(name: str | None = None, weights: str | Path | None = None) -> Lo
     card = load_card(name)
     with torch.random.fork_rng():  # the control is reproducible, and the caller's RNG stays untouched
         torch.manual_seed(0)
-        model = build(card["architecture"], len(card["labels"]), card["in_chans"])
+        model = build(card.architecture, len(card.labels), card.in_chans)
     label = "random"
     if weights != "random":
         path = Path(weights) if weights is not None else MODELS_DIR / f"{name}.safetensors"
-        load_weights(model, path, f"{name} ({card['architecture']}, {len(card['labels'])} classes)")
+        load_weights(model, path, f"{name} ({card.architecture}, {len(card.labels)} classes)")
         label = "trained" if weights is None else str(path)
     # channels-last runs oneDNN's faster convolution kernels on CPU (about 1.5x here)
     model = model.to(memory_format=torch.channels_last).eval()

@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +15,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from .architectures import build
+from .card import ModelCard
 from .data import ArrayDataset, training_data
 from .checkpoint import load_weights
 
@@ -110,11 +112,12 @@ def _init_summary(init: str) -> dict | None:
     card_path = Path(init).with_suffix(".json")  # <name>.safetensors -> <name>.json, as train() writes them
     if Path(init).suffix != ".safetensors" or not card_path.exists():
         return {"weights": Path(init).name}
-    card = json.loads(card_path.read_text())
-    return {"weights": Path(init).name, **{k: card.get(k) for k in ("epochs", "test_accuracy", "train_command")}}
+    card = ModelCard.load(card_path)
+    return {"weights": Path(init).name, "epochs": card.epochs, "test_accuracy": card.test_accuracy,
+            "train_command": card.train_command}
 
 
-def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
+def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> ModelCard:
     """Train, checkpoint every epoch, then write <out>/<name>.safetensors and <name>.json; returns the card."""
     torch.manual_seed(cfg.seed)
     train_set, ds_name = training_data(cfg.dataset, train=True)
@@ -180,24 +183,13 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
         acc = evaluate(model, test_set, mean, std)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(out / f"{name}.safetensors"))
-    card = {
-        "name": name,
-        "architecture": cfg.arch,
-        "dataset": ds_name,
-        "labels": train_set.classes,
-        "in_chans": in_chans,
-        "input_size": [in_chans, size, size],
-        "mean": [round(v, 4) for v in mean.tolist()],
-        "std": [round(v, 4) for v in std.tolist()],
-        "test_accuracy": round(acc, 4),
-        "test_images": len(test_set.labels),
-        "epochs": cfg.epochs,
-        "params": sum(p.numel() for p in model.parameters()),
-        "train_command": cfg.command,
-        "init": _init_summary(cfg.init),
-        "config": {k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
-        "history": history,
-    }
-    (out / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    card = ModelCard(
+        name=name, kind="bundled", architecture=cfg.arch, dataset=ds_name, labels=train_set.classes,
+        in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
+        std=[round(v, 4) for v in std.tolist()], test_accuracy=round(acc, 4), test_images=len(test_set.labels),
+        epochs=cfg.epochs, params=sum(p.numel() for p in model.parameters()), train_command=cfg.command,
+        init=_init_summary(cfg.init), config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
+        history=history)
+    card.save(out / f"{name}.json")
     log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")
     return card

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -10,6 +11,7 @@ import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
 from .blocks import find_se_blocks
+from .card import ModelCard
 from .checkpoint import load_weights
 from .errors import UnknownModelError, WeightsUnavailable
 
@@ -72,7 +74,7 @@ def _check_online(name: str, cfg: dict) -> None:
             f"or use weights='random' for the untrained architecture.") from err
 
 
-def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
+def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
     """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
     arch = name.removeprefix("timm:")
     try:
@@ -95,15 +97,18 @@ def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
         label = str(weights)
     data_cfg = resolve_data_config({}, model=model)
     labels = imagenet_labels() if model.num_classes == 1000 else [str(i) for i in range(model.num_classes)]
-    card = {
-        "name": name, "architecture": arch, "dataset": "imagenet", "labels": labels, "in_chans": 3,
-        "input_size": list(data_cfg["input_size"]), "mean": list(data_cfg["mean"]), "std": list(data_cfg["std"]),
-        "interpolation": data_cfg["interpolation"], "crop_pct": data_cfg["crop_pct"],
-        "test_accuracy": ZOO[name]["top1"] / 100 if name in ZOO else None,
-        "note": ZOO.get(name, {}).get("note", "a timm model"),
-        "source": cfg.get("hf_hub_id") or cfg.get("url"),
-    }
+    card = replace(zoo_card(name), labels=labels, input_size=list(data_cfg["input_size"]),
+                   mean=list(data_cfg["mean"]), std=list(data_cfg["std"]), interpolation=data_cfg["interpolation"],
+                   crop_pct=data_cfg["crop_pct"], weights_source=cfg.get("hf_hub_id") or cfg.get("url"))
     return model, card, label
+
+
+def zoo_card(name: str) -> ModelCard:
+    """What is known of a zoo or `timm:` model before it is loaded (no labels or input size yet)."""
+    z = ZOO.get(name, {})
+    return ModelCard(name=name, kind="zoo" if z else "timm", architecture=name.removeprefix("timm:"),
+                     dataset="imagenet", test_accuracy=z["top1"] / 100 if z else None,
+                     note=z.get("note", "a timm model"), accuracy_source=z.get("source"))
 
 
 def timm_transform(model: torch.nn.Module):

@@ -9,8 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 import se_models
 from dashboard import logic, reading
+from se_models.card import ModelCard
 from se_models.errors import CheckpointError, NoSEBlocksError, WeightsUnavailable
 from se_models.registry import load_card, reference_path
+from se_models.zoo import zoo_card
 from tests.conftest import hook_count, pattern, png_bytes
 from tests.test_cam import PassCounter
 
@@ -149,8 +151,8 @@ def test_changing_block_updates_feature_maps():
 
 
 def test_live_statistics_from_bundled_samples():
-    with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m)["dataset"]))
-    classes = load_card(with_samples)["labels"][:2]
+    with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m).dataset))
+    classes = load_card(with_samples).labels[:2]
     at = app(view="classes", model=with_samples, source="bundled", classes=classes)
     at.number_input(key="per_class").set_value(4).run()
     assert_clean(at)
@@ -301,15 +303,15 @@ def test_model_keys_round_trip():
     assert logic.timm_option(" timm:regnety_002 ") == "timm:regnety_002" == logic.timm_option("regnety_002")
     assert logic.timm_option(ZOO_MODEL) == ZOO_MODEL and logic.timm_option("  ") == ""
     assert logic.picker_label("timm:regnety_002", {}) == "timm · regnety_002"
-    assert logic.model_label(ZOO_MODEL + logic.CONTROL, logic.zoo_card(ZOO_MODEL)).endswith("untrained")
+    assert logic.model_label(ZOO_MODEL + logic.CONTROL, zoo_card(ZOO_MODEL)).endswith("untrained")
 
 
 def test_model_caption_counts_a_warm_restart():
-    card = {"architecture": "se_resnet20_w24", "dataset": "cifar10", "input_size": [3, 32, 32], "params": 630_000,
-            "epochs": 40, "test_accuracy": 0.9012}
+    card = ModelCard(name="m", kind="bundled", architecture="se_resnet20_w24", dataset="cifar10",
+                     input_size=[3, 32, 32], params=630_000, epochs=40, test_accuracy=0.9012)
     assert logic.model_caption(card) == ("SE-ResNet-20 (1.5× wide) on CIFAR-10 32×32 px, 0.63 M parameters, "
                                          "40 epochs; 90.1% test accuracy.")
-    card["init"] = {"weights": "first.safetensors", "epochs": 50}
+    card.init = {"weights": "first.safetensors", "epochs": 50}
     assert ", 50 + 40 epochs; 90.1% test accuracy." in logic.model_caption(card)
     assert logic.model_caption(card, control=True).endswith("with random weights: the untrained control.")
 
@@ -329,13 +331,13 @@ def test_load_failures_say_what_to_choose_instead():
 
 
 def test_model_labels_add_the_architecture_only_when_datasets_collide():
-    cards = {"m1": {"dataset": "cifar10", "architecture": "se_resnet20"},
-             "m2": {"dataset": "fashion-mnist", "architecture": "se_resnet20"}}
+    cards = {m: ModelCard(name=m, kind="bundled", dataset=d, architecture="se_resnet20")
+             for m, d in (("m1", "cifar10"), ("m2", "fashion-mnist"))}
     labels = logic.model_labels(cards)
     assert labels["m1"] == "CIFAR-10 · trained" and labels["m2:control"] == "Fashion-MNIST · untrained"
-    cards["m2"]["dataset"] = "cifar10"
+    cards["m2"].dataset = "cifar10"
     assert "SE-ResNet-20" in logic.model_labels(cards)["m1"]
-    cards["m1"]["architecture"] = "se_resnet20_w24"
+    cards["m1"].architecture = "se_resnet20_w24"
     assert logic.model_labels(cards)["m1"] == "CIFAR-10 SE-ResNet-20 (1.5× wide) · trained"
 
 

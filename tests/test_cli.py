@@ -91,7 +91,7 @@ def test_stats_from_reference(tmp_path, name):
     assert main(["stats", "--model", name, "--data", "reference", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
     assert d["model"] == name and len(d["control"]) == len(d["blocks"])
-    assert sum(d["counts"].values()) == load_card(name)["test_images"]
+    assert sum(d["counts"].values()) == load_card(name).test_images
 
 
 def test_bad_inputs_exit_nonzero(tmp_path, capsys):

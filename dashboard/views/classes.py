@@ -90,8 +90,8 @@ def _paper_preset(names: list[str]) -> None:
 
 def _controls(sel, names: list[str]) -> dict:
     loaded = sel.loaded
-    sources = logic.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card["dataset"])),
-                                 loaded.card["dataset"])
+    sources = logic.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card.dataset)),
+                                 loaded.card.dataset)
     if sources[0] == "folder":
         st.caption(f"{sel.name} ships no reference statistics and no sample images, so its statistics are computed "
                    "here from a local folder of images.")

@@ -48,7 +48,7 @@ def _input_column(sel, item, img, view) -> None:
     thumb = logic.model_view_thumb(view, side)
     c1.image(thumb, width=thumb.width)
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
-    caption = image_reading.input_caption(loaded.card.get("dataset") == "imagenet", sel.is_control,
+    caption = image_reading.input_caption(loaded.card.is_imagenet, sel.is_control,
                                           item.source == "photo", side, item.hint)
     if caption:
         st.caption(caption)
