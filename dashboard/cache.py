@@ -9,14 +9,14 @@ import streamlit as st
 
 import se_models
 from se_models import data as sm_data
-from se_models.card import ModelCard
 from se_models.cam import overlay
+from se_models.card import ModelCard
 from se_models.errors import SEExplorerError
 from se_models.references import find_reference
 from se_models.registry import load_card
 from se_models.zoo import ZOO, is_zoo_name, zoo_card
 
-from . import logic
+from . import imageitems, modelkeys, wording
 
 # the user's choice cannot be loaded (offline weights, a bad checkpoint, no SE blocks, an unknown name, an unreadable
 # file): said in the page; any other exception is a bug and shows as one
@@ -27,7 +27,7 @@ LOAD_ERRORS = (SEExplorerError, OSError)
 def model(key: str):
     """One LoadedModel per key for every browser session; its own lock serialises the hooked passes.
     A failed load raises and is not cached: the next call tries again."""
-    name, weights = logic.parse_model_key(key)
+    name, weights = modelkeys.parse_model_key(key)
     return se_models.load_model(name, weights)
 
 
@@ -37,11 +37,11 @@ def load_error(key: str) -> str | None:
 
     Only the message is remembered, and for 20 s: reruns meanwhile do not retry a failing download (up to 5 s each
     offline), yet a model whose weights have been fetched since loads on a later try."""
-    name, weights = logic.parse_model_key(key)
+    name, weights = modelkeys.parse_model_key(key)
     try:
         model(key)
     except LOAD_ERRORS as err:
-        return logic.load_failure(name, weights, err)
+        return wording.load_failure(name, weights, err)
     return None
 
 
@@ -53,7 +53,7 @@ def card(name: str) -> ModelCard:
 
 def model_label(key: str) -> str:
     """The human name of any model key (bundled, zoo, timm, any weights)."""
-    return model_labels().get(key) or logic.model_label(key, card(logic.parse_model_key(key)[0]))
+    return model_labels().get(key) or wording.model_label(key, card(modelkeys.parse_model_key(key)[0]))
 
 
 @st.cache_data(show_spinner=False)
@@ -73,7 +73,7 @@ def zoo_rows() -> list[dict]:
 
 @st.cache_data(show_spinner=False)
 def model_labels() -> dict[str, str]:
-    return logic.model_labels({name: card(name) for name in se_models.list_models()})
+    return wording.model_labels({name: card(name) for name in se_models.list_models()})
 
 
 def reference(name: str):
@@ -104,14 +104,14 @@ def samples_root(dataset: str) -> Path:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def photo_item(file: str, labels: tuple[str, ...], imagenet: bool = False) -> logic.ImageItem:
+def photo_item(file: str, labels: tuple[str, ...], imagenet: bool = False) -> imageitems.ImageItem:
     photo = next(p for p in photos() if p["file"] == file)
-    return logic.photo_item(photo, list(labels), imagenet)
+    return imageitems.photo_item(photo, list(labels), imagenet)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> logic.ImageItem:
-    return logic.sample_item(sid, samples_root(dataset), list(labels))
+def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> imageitems.ImageItem:
+    return imageitems.sample_item(sid, samples_root(dataset), list(labels))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -122,7 +122,7 @@ def decode(data: bytes, name: str):
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def thumbnail(path: str, size: int = 56):
-    return logic.pixelated(se_models.load_image(path), size)
+    return imageitems.pixelated(se_models.load_image(path), size)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

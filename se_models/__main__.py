@@ -112,20 +112,6 @@ def _write_html(stats, path: str, blocks: list[str] | None) -> None:
                           f"<body>{html}</body></html>")
 
 
-def stats_json(stats) -> dict:
-    """The stats command's JSON: {model, classes, per_class, blocks: [...], control: [...]}."""
-    keep = ("name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy", "chance",
-            "mean", "std", "channel_spread", "saturated_high", "saturated_low", "class_means")
-    pick = lambda blocks: [{k: getattr(b, k) for k in keep} for b in blocks]  # noqa: E731
-    out = {"model": stats.model, "weights": stats.weights, "data": stats.data, "classes": stats.classes,
-           "per_class": stats.per_class, "counts": stats.counts, "blocks": pick(stats.blocks)}
-    if stats.control:
-        out["control"] = pick(stats.control)
-    if stats.skipped:
-        out["skipped"] = stats.skipped
-    return out
-
-
 def markdown_table(stats) -> str:
     """Per block: the class-specificity metrics, trained vs untrained control, as a Markdown table."""
     fmt = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
@@ -163,7 +149,7 @@ def cmd_stats(args) -> int:
         close()
         for msg in stats.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
-    Path(args.json).write_text(json.dumps(stats_json(stats), indent=1) + "\n")
+    Path(args.json).write_text(stats.to_json())
     if args.html:
         _write_html(stats, args.html, args.blocks)
     if args.png:

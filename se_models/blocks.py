@@ -87,3 +87,17 @@ def last_of_each_stage(names: list[str]) -> list[str]:
 def residual_block_path(se_path: str) -> str:
     """The residual block that holds an SE module: `layer3.2.se` -> `layer3.2`."""
     return se_path.rsplit(".", 1)[0]
+
+
+def has_stages(names: list[str]) -> bool:
+    """Whether every SE block has a paper-style SE_stage_block name (ResNet-like stages): the Fig. 6 preset."""
+    return bool(names) and all(stage_index(n) for n in names)
+
+
+def stage_blocks(names: list[str]) -> dict[str, str]:
+    """{'stage 2 · SE_2_3': 'SE_2_3', ...}: the last SE block of each stage, labelled by its stage."""
+    out = {}
+    for n in last_of_each_stage(names):
+        si = stage_index(n)
+        out[f"stage {si[0]} · {n}" if si else n] = n
+    return out

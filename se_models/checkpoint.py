@@ -16,7 +16,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """A safetensors file, or a torch file read with weights_only=True (never arbitrary unpickling).
 
     timm's reader unwraps training checkpoints (`state_dict_ema` / `model_ema` / `state_dict` / `model`) and strips
-    DDP's `module.` and torch.compile's `_orig_mod.` prefixes; its errors become CheckpointErrors that say what to do."""
+    DDP's `module.` and torch.compile's `_orig_mod.` prefixes; its errors become CheckpointErrors that say what to
+    do."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")

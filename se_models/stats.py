@@ -1,6 +1,8 @@
 """Class-wise excitation statistics (paper Fig. 6/7) and the class-specificity metrics of science.md."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import warnings
 from dataclasses import asdict, dataclass, field, replace
@@ -19,6 +21,20 @@ from .errors import DatasetError, ImageError, UnknownClassError
 from .recorder import SERecorder
 
 PROBE_MAX_IMAGES = 2000  # a stratified subsample keeps the probe's cost bounded on big test splits
+# the per-block class-specificity metrics, in the order every export (CSV, table) shows them
+METRICS = ("divergence", "eta_squared", "probe_accuracy", "chance", "mean", "std", "channel_spread",
+           "saturated_high", "saturated_low", "channels")
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows of equal keys as CSV text with a header ("" for no rows)."""
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 @dataclass
@@ -82,6 +98,32 @@ class ExcitationStats:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def to_json(self) -> str:
+        """Everything, as JSON that ExcitationStats.load reads back (the CLI's --json and the app's download)."""
+        return json.dumps(self.to_dict(), indent=1) + "\n"
+
+    def _tagged(self) -> list[tuple[str, list[BlockStats]]]:
+        return [("trained", self.blocks), ("untrained control", self.control or [])]
+
+    def metrics_rows(self) -> list[dict]:
+        """One row per (weights, block): the class-specificity metrics, ready for a table or CSV."""
+        return [{"model": self.model, "weights": tag, "block": b.name, **{m: getattr(b, m) for m in METRICS}}
+                for tag, blocks in self._tagged() for b in blocks]
+
+    def metrics_csv(self) -> str:
+        return csv_text(self.metrics_rows())
+
+    def class_means_csv(self) -> str:
+        """Long format: weights, block, class, channel, mean, std (the numbers behind Fig. 6 and Fig. 7)."""
+        rows = []
+        for tag, blocks in self._tagged():
+            for b in blocks:
+                for cls, mu in b.class_means.items():
+                    sd = b.class_stds.get(cls, [None] * len(mu))
+                    rows += [{"weights": tag, "block": b.name, "class": cls, "channel": k, "mean": m, "std": s}
+                             for k, (m, s) in enumerate(zip(mu, sd))]
+        return csv_text(rows)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), separators=(",", ":")) + "\n")

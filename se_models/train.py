@@ -5,9 +5,9 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from .architectures import build
 from .card import ModelCard
-from .data import ArrayDataset, training_data
 from .checkpoint import load_weights
+from .data import ArrayDataset, training_data
 
 
 @dataclass

@@ -7,8 +7,8 @@ from safetensors.torch import load_file
 from torchvision import datasets
 
 from se_models.architectures import build, display_name
-from se_models.data import DatasetError, image_folder_arrays, training_data
 from se_models.card import ModelCard
+from se_models.data import DatasetError, image_folder_arrays, training_data
 from se_models.errors import CheckpointError
 from se_models.train import TrainConfig, augment, cutout, train
 

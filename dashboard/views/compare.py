@@ -8,8 +8,8 @@ import streamlit as st
 import se_models
 from se_models import figures
 
-from .. import cache, logic, reading, ui, urlstate
-from .classes import CHANNELS, stats_downloads
+from .. import cache, modelkeys, reading, ui, urlstate, wording
+from ..statspanel import CHANNELS, stats_downloads, stats_for
 
 
 def _label(key: str) -> str:
@@ -20,21 +20,21 @@ def _options() -> list[str]:
     """Every bundled model and its control, and the ImageNet zoo models that have reference statistics."""
     bundled = se_models.list_models()
     zoo = [n for n in se_models.list_models(imagenet=True) if n not in bundled and cache.reference(n) is not None]
-    return logic.model_options(bundled + zoo)
+    return modelkeys.model_options(bundled + zoo)
 
 
 def _default_b(key: str, options: list[str]) -> str:
     """Another trained model when there is one (CIFAR-10 vs Fashion-MNIST), else the model's own control."""
-    name, _ = logic.parse_model_key(key)
-    others = [o for o in options if not logic.is_control(o) and o != name]
-    return others[0] if others else (name if logic.is_control(key) else name + logic.CONTROL)
+    name, _ = modelkeys.parse_model_key(key)
+    others = [o for o in options if not modelkeys.is_control(o) and o != name]
+    return others[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
 def _stats(key: str):
     """Reference statistics as shown for a model key, labelled with the key's human name; None if missing."""
-    name, _ = logic.parse_model_key(key)
+    name, _ = modelkeys.parse_model_key(key)
     ref = cache.reference(name)
-    shown = logic.stats_for(ref, logic.is_control(key)) if ref else None
+    shown = stats_for(ref, modelkeys.is_control(key)) if ref else None
     return replace(shown, model=_label(key)) if shown else None
 
 
@@ -63,8 +63,8 @@ def render() -> None:
         return
 
     # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
-    models = list(dict.fromkeys(logic.parse_model_key(k)[0] for k in (a_key, b_key)))
-    refs = [replace(cache.reference(m), model=logic.dataset_name(cache.card(m))) for m in models]
+    models = list(dict.fromkeys(modelkeys.parse_model_key(k)[0] for k in (a_key, b_key)))
+    refs = [replace(cache.reference(m), model=wording.dataset_name(cache.card(m))) for m in models]
     depth = cache.built("cmp_depth", tuple(models),
                         lambda: figures.specificity_vs_depth(refs[0], others={r.model: r for r in refs[1:]}))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
