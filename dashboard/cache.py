@@ -181,8 +181,10 @@ def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...
     changes the result (the progress callback is not one of them)."""
     loaded = model(model_key)
     dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card.dataset)
+    # the untrained control is the cached model of the control key: loaded once for the picker and every statistic
+    untrained = model(modelkeys.model_key(loaded.name, "random")) if control and not loaded.is_control else None
     return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
-                                      progress=_progress, control=control and not loaded.is_control)
+                                      progress=_progress, control=untrained)
 
 
 def live_stats_with_progress(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,

@@ -144,8 +144,9 @@ def cmd_stats(args) -> int:
         loaded = load_model(args.model, args.weights)
         update, close = _progress("excitation statistics")
         data = test_split(loaded) if args.data == "test" else args.data
-        stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class,
-                                 progress=update, control=args.control)
+        control = load_model(loaded.name, "random") if args.control else None  # the same architecture, untrained
+        stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class, progress=update,
+                                 control=control)
         close()
         for msg in stats.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
@@ -196,7 +197,8 @@ def cmd_reference(args) -> int:
     data = args.data or "test"
     dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
     update, close = _progress("reference statistics (trained + control)")
-    stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
+    stats = excitation_stats(loaded, dataset, per_class=None, progress=update,
+                             control=load_model(loaded.name, "random"))
     close()
     if args.label or data != "test":  # a folder is named by its name: the app shows this to every student
         stats.data = args.label or Path(data).resolve().name

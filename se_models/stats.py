@@ -7,6 +7,7 @@ import json
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,11 @@ from .blocks import stage_index
 from .data import as_source
 from .errors import DatasetError, ImageError, UnknownClassError
 from .recorder import SERecorder
+
+if TYPE_CHECKING:  # types only: statistics never load models themselves
+    from collections.abc import Callable
+
+    from .registry import LoadedModel
 
 PROBE_MAX_IMAGES = 2000  # a stratified subsample keeps the probe's cost bounded on big test splits
 # the per-block class-specificity metrics, in the order every export (CSV, table) shows them
@@ -238,13 +244,14 @@ def collect(models: list, source, indices: list[int], batch_size: int = 128, pro
     return [{b: np.concatenate(v) for b, v in pb.items() if v} for pb in per_model], kept, skipped
 
 
-def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_class: int | None = 50,
-                     channels: int = 50, seed: int = 0, progress=None, control: bool = False,
-                     batch_size: int = 128) -> ExcitationStats:
+def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = None, per_class: int | None = 50,
+                     channels: int = 50, seed: int = 0, progress: Callable[[int, int], None] | None = None,
+                     control: LoadedModel | None = None, batch_size: int = 128) -> ExcitationStats:
     """The paper's protocol over `per_class` images of each class (None = all), every SE block.
 
     dataset: "bundled", a folder (DIR/<class>/<image>), an ArrayDataset or a torchvision dataset.
-    control=True adds the same statistics for the untrained model (random weights) on the same images."""
+    control: the untrained model (`load_model(name, weights="random")`) whose same statistics on the same images
+    are the baseline; the caller loads it (and may keep it loaded for the next call)."""
     source = as_source(dataset, loaded)
     names = classes or source.classes
     unknown = [c for c in names if c not in source.classes]
@@ -254,11 +261,7 @@ def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_clas
     indices = _select(source.targets, wanted, per_class, seed)
     if not indices:
         raise DatasetError(f"no images of classes {names} in {source.describe}")
-    models = [loaded]
-    if control:
-        from .registry import load_model  # the control is the same architecture with random weights
-
-        models.append(load_model(loaded.name, weights="random"))
+    models = [loaded] + ([control] if control is not None else [])
     excites, kept, skipped = collect(models, source, indices, batch_size, progress)
     if not kept:
         raise DatasetError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")

@@ -41,7 +41,7 @@ def test_excitation_stats_on_a_folder(tiny, image_folder):
     (image_folder / "circle" / "broken.png").write_bytes(b"not a png")
     calls = []
     st = excitation_stats(tiny, image_folder, per_class=5, channels=6, progress=lambda d, t: calls.append((d, t)),
-                          control=False, batch_size=4)
+                          batch_size=4)
     assert st.classes == LABELS and sum(st.counts.values()) <= 15
     assert calls[-1][0] == calls[-1][1]
     b = st.block("SE_3_2")
@@ -54,12 +54,11 @@ def test_excitation_stats_on_a_folder(tiny, image_folder):
     assert all("broken.png" in msg for msg in st.skipped)
 
 
-def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path, monkeypatch):
-    import se_models.registry as registry
+def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path):
     from tests.conftest import make_loaded
 
-    monkeypatch.setattr(registry, "load_model", lambda name, weights=None: make_loaded(seed=1))
-    st = excitation_stats(tiny, image_folder, classes=["circle", "stripes"], per_class=None, control=True)
+    st = excitation_stats(tiny, image_folder, classes=["circle", "stripes"], per_class=None,
+                          control=make_loaded(seed=1))
     assert st.classes == ["circle", "stripes"] and st.counts == {"circle": 6, "stripes": 6}
     assert [b.name for b in st.control] == [b.name for b in st.blocks]
     assert st.control[0].class_means != st.blocks[0].class_means  # other weights, other numbers
