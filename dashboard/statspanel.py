@@ -18,12 +18,12 @@ def stats_for(stats: ExcitationStats, control: bool) -> ExcitationStats | None:
         return stats
     if not stats.control:
         return None
-    return replace(stats, model=f"{stats.model} (untrained)", weights="random", blocks=stats.control, control=None)
+    return replace(stats, weights="random", blocks=stats.control, control=None)
 
 
-def stats_downloads(stats, key: str) -> None:
-    """CSV (block metrics, class means) and JSON of one ExcitationStats."""
-    stem = exports.slug(f"{stats.model}_{stats.data}")
+def stats_downloads(stats: ExcitationStats, key: str, label: str) -> None:
+    """CSV (block metrics, class means) and JSON of one ExcitationStats; `label` (the model as shown) names the files."""
+    stem = exports.slug(f"{label}_{stats.data}")
     with st.container(horizontal=True):
         st.download_button("Metrics per block (CSV)", lambda: stats.metrics_csv(), f"{stem}_metrics.csv",
                            "text/csv", key=f"{key}_metrics", icon=":material/download:", on_click="ignore")

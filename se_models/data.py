@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,8 +107,9 @@ def bundled_samples_dir(dataset: str) -> Path:
 class ImageSource:
     """A labelled image collection seen as: class names, a label per item, and item i -> preprocessed tensor."""
 
-    def __init__(self, classes: list[str], targets: list[int], get, describe: str, paths: list[str] | None = None):
-        self.classes, self.targets, self.get, self.describe, self.paths = classes, targets, get, describe, paths
+    def __init__(self, classes: list[str], targets: list[int], get: Callable[[int], torch.Tensor], description: str):
+        self.classes, self.targets, self.get = classes, targets, get
+        self.description = description  # how the statistics name the data: a folder, "cifar10 test split", ...
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -147,7 +149,7 @@ def as_source(dataset, loaded) -> ImageSource:
         classes = [by_dir.get(c, c) for c in folder.classes]
         paths = [p for p, _ in folder.samples]
         return ImageSource(classes, list(folder.targets), lambda i: loaded.preprocess(load_image(paths[i])),
-                           str(root), paths)
+                           str(root))
     if isinstance(dataset, ArrayDataset):
         def get(i):
             arr = dataset.images[i].numpy()

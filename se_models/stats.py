@@ -110,7 +110,8 @@ class ExcitationStats:
         return json.dumps(self.to_dict(), indent=1) + "\n"
 
     def _tagged(self) -> list[tuple[str, list[BlockStats]]]:
-        return [("trained", self.blocks), ("untrained control", self.control or [])]
+        main = "untrained" if self.weights == "random" else "trained"  # a control's statistics shown on their own
+        return [(main, self.blocks), ("untrained control", self.control or [])]
 
     def metrics_rows(self) -> list[dict]:
         """One row per (weights, block): the class-specificity metrics, ready for a table or CSV."""
@@ -260,7 +261,7 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     wanted = [source.classes.index(c) for c in names]
     indices = _select(source.targets, wanted, per_class, seed)
     if not indices:
-        raise DatasetError(f"no images of classes {names} in {source.describe}")
+        raise DatasetError(f"no images of classes {names} in {source.description}")
     models = [loaded] + ([control] if control is not None else [])
     excites, kept, skipped = collect(models, source, indices, batch_size, progress)
     if not kept:
@@ -270,5 +271,5 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     blocks, *control_blocks = ([block_stats(b, m.se_blocks[b], s, y, names, channels, seed) for b, s in ex.items()]
                                for m, ex in zip(models, excites))
     counts = {names[c]: int((y == c).sum()) for c in range(len(names))}
-    return ExcitationStats(loaded.name, loaded.weights, source.describe, names, per_class, counts, blocks,
+    return ExcitationStats(loaded.name, loaded.weights, source.description, names, per_class, counts, blocks,
                            control=control_blocks[0] if control_blocks else None, skipped=skipped)

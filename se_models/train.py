@@ -33,9 +33,9 @@ class TrainConfig:
     pad: int = 4                     # random-crop padding; 2 for 28 px
     flip: bool = True
     cutout: int = 0                  # side of a square zeroed at a random place in each image (DeVries & Taylor 2017)
-    bf16: bool = True                # CPU autocast: ~1.6x faster here (avx512_bf16); evaluation runs fp32
+    bf16: bool = True                # CPU autocast (faster on CPUs with avx512_bf16); evaluation runs fp32
     seed: int = 0
-    eval_every: int = 1              # test accuracy every N epochs and after the last (se_resnet20_w32: ~32 s a pass)
+    eval_every: int = 1              # test accuracy every N epochs and after the last (a pass costs a fraction of an epoch)
     init: str = ""                   # start from these weights (safetensors or checkpoint): a warm restart
     out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
     command: str = field(default="", repr=False)

@@ -217,6 +217,7 @@ def zoo_app(**params) -> AppTest:
     return at.run()
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 def test_imagenet_model_with_random_weights_analyses_a_photo():
     from se_models.zoo import imagenet_labels
 
@@ -369,7 +370,8 @@ def test_stats_exports_and_readings(reference):
     text = reading.specificity_sentence(reference)
     assert f"{reference.block(first).divergence:.3f}" in text and deep in text
     control = statspanel.stats_for(reference, True)
-    assert control.blocks == reference.control and control.weights == "random"
+    assert control.blocks == reference.control and control.weights == "random" and control.model == reference.model
+    assert {r["weights"] for r in control.metrics_rows()} == {"untrained"}  # not tagged "trained" by position
     assert "comes from training" in reading.compare_sentence("A", reference, "B", control, deep)
 
 

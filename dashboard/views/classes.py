@@ -63,7 +63,7 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
         st.warning(f"{len(skipped)} unreadable image(s) skipped, e.g. {skipped[0]}")
     if images.label:  # the data is named as the user knows it (an upload's folder is the server's business)
         stats = replace(stats, data=images.label)
-    return replace(stats, model=f"{stats.model} (untrained)") if sel.is_control else stats
+    return stats
 
 
 def _paper_preset(names: list[str]) -> None:
@@ -153,18 +153,18 @@ def render() -> None:
     fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
                                  opts["channels"], opts["spread"]),
                       lambda: figures.class_curves(
-                          replace(curves, model=label), blocks=opts["blocks"] or None, channels=opts["channels"],
-                          spread=opts["spread"]))
+                          curves, blocks=opts["blocks"] or None, channels=opts["channels"], spread=opts["spread"],
+                          title=label))
     ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(reading.specificity_sentence(full), icon=":material/insights:")
     name = wording.dataset_name(sel.card)  # the figure marks statistics of random weights as "untrained" itself
     depth = cache.built("depth", (sel.model_key, *data_key, tuple(opts["classes"]) if live else ()),
-                        lambda: figures.specificity_vs_depth(replace(full, model=name)))
+                        lambda: figures.specificity_vs_depth(full, label=name))
     ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
     st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class curves "
                "sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
                "**η²**: share of each channel's variance explained by the class. Solid: trained; dashed: the same "
                "network with random weights.")
-    stats_downloads(full, "cls_dl")
+    stats_downloads(full, "cls_dl", label)
