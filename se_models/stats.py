@@ -235,7 +235,7 @@ def collect(models: list, source, indices: list[int], batch_size: int = 128, pro
         if batch:
             x = torch.stack(batch)
             for m, per_block in zip(models, per_model):
-                with m.lock, SERecorder(m) as rec:
+                with SERecorder(m) as rec:  # holds m.lock while hooked
                     m.model(x)
                 for b, s in rec.excitation.items():
                     per_block[b].append(s.numpy())

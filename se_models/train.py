@@ -35,7 +35,7 @@ class TrainConfig:
     cutout: int = 0                  # side of a square zeroed at a random place in each image (DeVries & Taylor 2017)
     bf16: bool = True                # CPU autocast (faster on CPUs with avx512_bf16); evaluation runs fp32
     seed: int = 0
-    eval_every: int = 1              # test accuracy every N epochs and after the last (a pass costs a fraction of an epoch)
+    eval_every: int = 1              # test accuracy every N epochs and after the last (a pass costs time)
     init: str = ""                   # start from these weights (safetensors or checkpoint): a warm restart
     out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
     command: str = field(default="", repr=False)

@@ -17,7 +17,7 @@ LABELS = ["circle", "square", "stripes"]
 
 
 def make_loaded(in_chans: int = 3, size: int = 16, seed: int = 0, num_classes: int = 3) -> LoadedModel:
-    """A 2-stage, 1-block-per-stage SE-ResNet with random weights: milliseconds per forward pass."""
+    """A 2-stage SE-ResNet with 2 blocks per stage (SE_2_1 .. SE_3_2), random weights: milliseconds a forward pass."""
     torch.manual_seed(seed)
     model = SEResNetSmall(num_classes=num_classes, in_chans=in_chans, widths=(8, 16), depth=2, reduction=4).eval()
     card = ModelCard(name="tiny", kind="bundled", architecture="tiny", dataset="tiny", labels=LABELS[:num_classes],

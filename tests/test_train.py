@@ -23,6 +23,13 @@ def test_augment_is_per_image_crop_and_flip():
     assert out.shape == x.shape and out.dtype == torch.uint8
     # every output row is a (possibly shifted / mirrored) piece of the input or zero padding
     assert set(out.unique().tolist()) <= set(x.unique().tolist()) | {0}
+    # one image repeated: each copy gets its own crop (one crop for the whole batch would give one distinct output)
+    same = torch.arange(1, 65, dtype=torch.uint8).view(1, 1, 8, 8).repeat(32, 1, 1, 1)
+    crops = augment(same, pad=2, flip=False, gen=g)
+    assert len({c.numpy().tobytes() for c in crops}) > 5
+    padded = torch.nn.functional.pad(same[0], (2, 2, 2, 2))  # each crop is one 8 x 8 window of the padded image
+    windows = {padded[:, i:i + 8, j:j + 8].numpy().tobytes() for i in range(5) for j in range(5)}
+    assert all(c.numpy().tobytes() in windows for c in crops)
 
 
 def test_cutout_zeroes_one_square_per_image_at_different_places():
