@@ -158,6 +158,8 @@ def test_sanity_sentence_follows_the_numbers():
     assert "as Adebayo et al." in as_paper and "Grad-CAM's map changes most" in as_paper
     flipped = sanity.sanity_sentence({"gradcam": 0.7, "guided-backprop": 0.1, "deconvnet": 0.2})
     assert "unlike Adebayo et al." in flipped and "Guided backprop's map changes most" in flipped
+    tied = sanity.sanity_sentence({"gradcam": 0.51, "guided-backprop": 0.53})
+    assert "about equally" in tied and "Adebayo" not in tied
 
 
 def test_cascade_randomises_from_the_top(tiny):
