@@ -105,7 +105,7 @@ def render() -> None:
                           lambda: faithfulness_curves(f, target_label))
         ui.chart(fig, "methods_faith_fig", f"faithfulness {item.label}")
         st.markdown("\n".join(f"- {sanity.faithfulness_sentence(f, m)}" for m in lenses.METHODS))
-        st.caption("Deleted pixels are set to the dataset's mean colour; insertion starts from a blurred copy "
+        st.caption("Deleted pixels take the values of a strongly blurred copy, and insertion starts from that copy "
                    "(Petsiuk et al. 2018). The grey band is the range of random maps: the chance baseline.")
 
     st.divider()
