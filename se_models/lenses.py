@@ -9,7 +9,7 @@ from captum.attr import Deconvolution, GuidedBackprop, GuidedGradCam
 from PIL import Image
 from torch import nn
 
-from .cam import grad_cam, overlay, square_crop
+from .cam import grad_cam, overlay
 from .errors import UnknownClassError, UnknownMethodError
 
 METHODS = {  # CLI / URL name -> what a student reads
@@ -84,11 +84,12 @@ def maps(loaded, images: torch.Tensor, methods=tuple(METHODS), target=None) -> d
     return {m: saliency(attribute(loaded, images, m, targets)) for m in methods}
 
 
-def picture(image: Image.Image, attr: torch.Tensor, method: str, size: int = 256, alpha: float = 0.5) -> Image.Image:
-    """One image's attribution (C, H, W) as a picture: Grad-CAM over the photo; the gradient methods as the course
+def picture(view: Image.Image, attr: torch.Tensor, method: str, size: int = 256, alpha: float = 0.5) -> Image.Image:
+    """One image's attribution (C, H, W) as a picture: Grad-CAM over `view`, the image as the model saw it
+    (LoadedModel.model_view); the gradient methods as the course
     draws them, the signed gradient centred on grey (RGB for colour models, grey for one channel)."""
     if method == "gradcam":
-        return overlay(image, attr[0], alpha, size)
+        return overlay(view, attr[0], alpha, size)
     g = attr / attr.abs().max().clamp_min(1e-12)  # (C, H, W) in [-1, 1]
     arr = ((g * 0.5 + 0.5).clamp(0, 1) * 255).byte().permute(1, 2, 0).numpy()
     pic = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr[..., :3])
@@ -99,7 +100,7 @@ def explain(loaded, image: Image.Image, method: str, target=None, size: int = 25
     """(picture, explained class) for one image: what `python -m se_models explain` writes."""
     x = loaded.preprocess(image)[None]
     targets = _targets(loaded, x, target)
-    return picture(image, attribute(loaded, x, method, targets)[0], method, size), targets[0]
+    return picture(loaded.model_view(image), attribute(loaded, x, method, targets)[0], method, size), targets[0]
 
 
 def first_conv(model: nn.Module) -> nn.Conv2d:
@@ -127,5 +128,5 @@ def filter_grid(model: nn.Module, patch: int = 28, cols: int | None = None, gap:
 
 
 def model_input_picture(loaded, image: Image.Image, size: int = 256) -> Image.Image:
-    """The image as the model sees it (grayscale, centre square), enlarged for a row beside the maps."""
-    return square_crop(loaded.model_view(image).convert("RGB")).resize((size, size), Image.NEAREST)
+    """The image as the model sees it (its own resize and crop, grayscale), enlarged for a row beside the maps."""
+    return loaded.model_view(image).convert("RGB").resize((size, size), Image.NEAREST)

@@ -18,12 +18,13 @@ def _lens_run(model_key: str, control_key: str | None, digest: str, _image, targ
     x = loaded.preprocess(_image)[None]
     targets = lenses._targets(loaded, x, target)
     out = {"target": targets[0], "rows": {}, "maps": {}}
+    view = loaded.model_view(_image)
     for role, key in (("trained", model_key), ("control", control_key)):
         if key is None:
             continue
         m = cache.model(key)
         attrs = {meth: lenses.attribute(m, x, meth, targets) for meth in lenses.METHODS}
-        out["rows"][role] = {meth: lenses.picture(_image, a[0], meth, PIC) for meth, a in attrs.items()}
+        out["rows"][role] = {meth: lenses.picture(view, a[0], meth, PIC) for meth, a in attrs.items()}
         out["maps"][role] = {meth: lenses.saliency(a) for meth, a in attrs.items()}
     if control_key is not None:
         a, b = out["maps"]["trained"], out["maps"]["control"]
