@@ -8,7 +8,7 @@ from se_models.lens_figures import faithfulness_curves
 
 from .. import cache, logic, ui
 
-PIC = 256  # px of each picture; the columns scale them to fit
+PIC = 150  # px: five pictures and their gaps fit 1280 px with the sidebar open
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -77,15 +77,16 @@ def render() -> None:
     with st.spinner("Running four methods on the trained and the untrained network …"):
         run = _lens_run(trained_key, control_key, item.digest, img, sel.target)
     target_label = loaded.labels[run["target"]]
+    only_control = control_key is None and sel.is_control
     st.caption(f"Every map explains the class **{target_label}** "
-               f"({'chosen in the sidebar' if sel.target is not None else 'the trained model’s prediction'}). "
+               f"({'chosen in the sidebar' if sel.target is not None else 'the model’s prediction'}). "
                "Grad-CAM is drawn over the photo; the gradient methods as the course draws them: the signed input "
                "gradient, grey = 0." + ("" if lenses.relu_count(loaded.model) else
                                         " :orange[This model has no ReLU modules, so guided backprop and "
                                         "deconvnet are the plain gradient here.]"))
     view = lenses.model_input_picture(loaded, img, PIC)
     titles = {m: lenses.METHODS[m] for m in lenses.METHODS}
-    _row(st.columns(5), "Trained", view, run["rows"]["trained"], titles)
+    _row(st.columns(5), "Random weights" if only_control else "Trained", view, run["rows"]["trained"], titles)
     if control_key is not None:
         sims = {m: f"ρ {run['spearman'][m]:.2f} · SSIM {run['ssim'][m]:.2f}" for m in lenses.METHODS}
         _row(st.columns(5), "Random weights", view, run["rows"]["control"], sims)
@@ -117,5 +118,7 @@ def render() -> None:
     c2.caption(f"The {conv.out_channels} filters of the first convolution ({conv.kernel_size[0]}×"
                f"{conv.kernel_size[1]}, "
                f"{'one colour patch each' if conv.in_channels == 3 else 'grey: one input channel'}), each scaled "
-               "to its own range. Trained filters often look like edge and colour detectors; compare with the "
-               "untrained control in the sidebar, whose filters are noise.")
+               "to its own range. " + ("These weights are random: the filters are noise; trained filters often "
+                                      "look like edge and colour detectors." if only_control else
+                                      "Trained filters often look like edge and colour detectors; the untrained "
+                                      "control's (Weights → random in the sidebar) are noise."))
