@@ -6,8 +6,8 @@ import json
 import pytest
 
 from se_models import lenses
-from tests.test_app import ZOO_MODEL as ZOO, app, assert_clean, zoo_app
-
+from tests.test_app import ZOO_MODEL as ZOO
+from tests.test_app import app, assert_clean, zoo_app
 
 
 def _markdown(at) -> str:
