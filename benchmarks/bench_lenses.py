@@ -40,7 +40,8 @@ def main() -> None:
     gc = statistics.median(times[("gradcam", 64)])
     for m in lenses.METHODS:
         one, many = statistics.median(times[(m, 1)]), statistics.median(times[(m, 64)])
-        print(f"| {lenses.METHODS[m]} | {one * 1e3:.0f} | {many * 1e3:.0f} | {many * 1e3 / 64:.1f} | {many / gc:.2f}× |")
+        print(f"| {lenses.METHODS[m]} | {one * 1e3:.0f} | {many * 1e3:.0f} | {many * 1e3 / 64:.1f} "
+              f"| {many / gc:.2f}× |")
 
 
 if __name__ == "__main__":
