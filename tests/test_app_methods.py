@@ -7,7 +7,7 @@ import pytest
 
 from se_models import lenses
 from tests.test_app import ZOO_MODEL as ZOO
-from tests.test_app import app, assert_clean, zoo_app
+from tests.test_app import assert_clean, zoo_app
 
 
 def _markdown(at) -> str:
@@ -15,7 +15,7 @@ def _markdown(at) -> str:
 
 
 def test_methods_view_on_the_default_model():
-    at = app(view="methods")
+    at = zoo_app(view="methods")  # eight attributions and ~300 forward passes: more than app()'s 60 s when busy
     assert_clean(at)
     captions = [str(i.proto) for i in at.get("image")]
     for name in lenses.METHODS.values():  # the trained row names every method
