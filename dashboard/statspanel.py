@@ -22,7 +22,8 @@ def stats_for(stats: ExcitationStats, control: bool) -> ExcitationStats | None:
 
 
 def stats_downloads(stats: ExcitationStats, key: str, label: str) -> None:
-    """CSV (block metrics, class means) and JSON of one ExcitationStats; `label` (the model as shown) names the files."""
+    """CSV (block metrics, class means) and JSON of one ExcitationStats; `label` (the model as shown) names
+    the files."""
     stem = exports.slug(f"{label}_{stats.data}")
     with st.container(horizontal=True):
         st.download_button("Metrics per block (CSV)", lambda: stats.metrics_csv(), f"{stem}_metrics.csv",
