@@ -1,4 +1,4 @@
-"""The command line: python -m se_models models | predict | gradcam | stats | train | samples | reference."""
+"""The command line: python -m se_models models | predict | gradcam | stats | ablate | train | samples | reference."""
 from __future__ import annotations
 
 import argparse
@@ -294,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--data", help="DIR, or 'test' for the dataset's test split (default)")
     sp.add_argument("--label", help="how the statistics name their data (default: the split, or DIR's path)")
     sp.set_defaults(fn=cmd_reference)
+    from .ablation_cli import add_parser as add_ablate
+
+    add_ablate(sub, model_args)
     return p
 
 
