@@ -196,3 +196,17 @@ def test_cli_ablate_json(tmp_path, capsys):
     assert "stage 3" in capsys.readouterr().out
     assert main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", str(tmp_path), "--mode", "identity"]) == 2
     assert set(find_se_blocks(timm.create_model("seresnet18", pretrained=False))) >= {"SE_2_1", "SE_5_2"}
+
+
+def test_ablated_image_targets_and_changes(tiny):
+    from tests.conftest import pattern
+
+    from se_models import analyze_image
+    from se_models.ablation import ablated_image
+
+    img = pattern("circle")
+    a = analyze_image(tiny, img)
+    off = ablated_image(tiny, img, None, "identity", target=a.target)
+    assert off.target == a.target and off.cam.shape == a.cam.shape
+    assert not torch.allclose(off.probs, a.probs)
+    assert hook_count(tiny.model) == 0
