@@ -9,7 +9,7 @@ from se_models import figures
 from se_models.cam import overlay, square_crop
 
 from .. import cache, logic, ui, urlstate
-from . import teach
+from . import ablation, teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
 OVERLAY_PX = 260
@@ -130,8 +130,9 @@ def render() -> None:
         if sel.is_control:
             st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
     with c3:
-        _gradcam_column(sel, item, img, names)
+        layer = _gradcam_column(sel, item, img, names)
     _stage_row(sel, item, img, names, st.session_state.get("alpha", 0.5))
+    ablation.image_panel(sel, item, img, layer)
 
     st.divider()
     ref = cache.reference(loaded.name)
