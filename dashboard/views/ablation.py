@@ -18,9 +18,9 @@ PX = 220
 MODES_TEXT = """
 Switching an SE block off answers *what do its gates buy?* Three ways, each a different question:
 
-- **s = 1 (identity)**: the block removed, `s·U → U`. It also changes the *scale*: trained gates sit near 0.5 in the
-  small models here, so s = 1 roughly doubles the branch, which the next BatchNorm never saw. A big loss can be the
-  scale, not the attention.
+- **s = 1 (identity)**: the block removed, s·U becomes U. It also changes the *scale*: trained gates average well
+  below 1 (the Classes view's reading gives the number), so s = 1 enlarges the branch in a way the layers after it
+  never saw in training. A big loss can be the scale, not the attention.
 - **Mean gate (mean)**: every image gets the same per-channel gate, the mean over a reference set. The scale stays,
   only the dependence on the input goes: what the *input-dependent* recalibration is worth.
 - **Another image's gates (shuffle)**: each image gets the gates of another image of the batch. Right statistics,
