@@ -8,7 +8,8 @@ import streamlit as st
 
 import se_models
 from se_models import data as sm_data
-from se_models.registry import load_card, reference_path
+from se_models.references import find_reference
+from se_models.registry import load_card
 from se_models.zoo import ZOO, is_zoo_name
 
 from . import logic
@@ -69,11 +70,17 @@ def model_labels() -> dict[str, str]:
     return logic.model_labels({name: card(name) for name in se_models.list_models()})
 
 
-@st.cache_data(show_spinner=False)
 def reference(name: str):
-    """The shipped reference statistics (whole test split, with the untrained control), or None."""
-    path = reference_path(name)
-    return se_models.ExcitationStats.load(path) if path.exists() else None
+    """The reference statistics (whole test split, with the untrained control): shipped with a bundled model, or
+    written into the user cache by `python -m se_models reference`; None when there are none."""
+    path = find_reference(name)
+    return _reference_at(str(path), path.stat().st_mtime_ns) if path else None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _reference_at(path: str, stamp: int):
+    """Keyed by the file's modification time too: statistics written while the app runs are picked up."""
+    return se_models.ExcitationStats.load(path)
 
 
 @st.cache_data(show_spinner=False)

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from . import logic
+from . import access, logic
 
 log = logging.getLogger("dashboard")
 
@@ -42,8 +42,8 @@ def guarded(render):
             render()
         except Exception as err:  # noqa: BLE001 - the last line of defence for the user
             log.exception("view %s failed", render.__module__)
-            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: "
-                     f"{str(err).splitlines()[0][:200] if str(err) else 'no details'}). "
+            detail = access.scrub(str(err).splitlines()[0][:200]) if str(err) else "no details"
+            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: {detail}). "
                      "Try another model or image; the other views still work.")
     return run
 

@@ -189,10 +189,10 @@ class _Tally:
 
 def reference_mean_gates(name: str) -> dict[str, list[float]] | None:
     """Per block, the all-class mean gate of the model's reference statistics (None without them)."""
-    from .registry import reference_path
+    from .references import find_reference  # shipped, or written into the user cache by `reference`
 
-    path = reference_path(name)
-    if not path.exists():
+    path = find_reference(name)
+    if path is None:
         return None
     return {b["name"]: b["all_mean"] for b in json.loads(path.read_text())["blocks"]}
 

@@ -226,7 +226,8 @@ def test_timm_model_without_se_blocks_is_refused():
     assert at.selectbox(key="model").value == "timm:resnet18"
 
 
-def test_classes_view_paper_preset_on_a_folder_for_an_imagenet_model(tmp_path):
+def test_classes_view_paper_preset_on_a_folder_for_an_imagenet_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("SE_EXPLORER_ROOTS", str(tmp_path))  # typed folders must lie inside the allowed roots
     for kind, cls in (("circle", "goldfish"), ("stripes", "pug")):
         (tmp_path / cls).mkdir()
         for i in range(3):

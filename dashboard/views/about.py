@@ -101,9 +101,10 @@ def _zoo() -> None:
         "**Weights without internet.** *Pretrained* downloads once and timm caches the file (Hugging Face cache or "
         "`~/.cache/torch/hub`); offline and uncached it fails within seconds and says what to fetch. On a machine "
         "with internet, either warm that cache and copy it over, or download the weights file (e.g. "
-        "`model.safetensors` from the model's Hugging Face page) and use it here with Weights → **local file** "
-        "(a path on the server), or on the command line with `--weights PATH`:")
-    st.code("python -c \"import timm; timm.create_model('legacy_seresnet50.in1k', pretrained=True)\"  # online, once\n"
+        "`model.safetensors` from the model's Hugging Face page) and use it here with Weights → **upload a file** "
+        "(or **file on this server**, where the server allows its folder), or on the command line with "
+        "`--weights PATH`:")
+    st.code("python -m se_models download legacy_seresnet50.in1k  # online, once: into timm's cache\n"
             "python -m se_models predict photo.jpg --model legacy_seresnet50.in1k --weights PATH\n"
             "python -m se_models stats --model legacy_seresnet50.in1k --weights PATH --data DIR --per-class 50 "
             "--control --json fig6.json --png fig6", language="bash")
