@@ -302,10 +302,14 @@ def ablation_table(loaded, data, mode: str = "identity", per_block: bool = False
 
 
 def ablation_path(name: str) -> Path:
-    """assets/models/<name>.ablation.json: the stored tables over the model's test split, every mode."""
-    from .registry import MODELS_DIR
+    """Where a model's stored tables live: assets/models/<name>.ablation.json for a bundled model, beside its
+    reference statistics; the user cache for any other (never written into the package)."""
+    from .references import user_reference_path
+    from .registry import MODELS_DIR, list_models
 
-    return MODELS_DIR / f"{name}.ablation.json"
+    if name in list_models():
+        return MODELS_DIR / f"{name}.ablation.json"
+    return user_reference_path(name).with_suffix(".ablation.json")
 
 
 def save_tables(tables: dict[str, AblationTable], path: str | Path) -> None:
