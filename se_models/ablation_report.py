@@ -63,6 +63,7 @@ def ablation_sentence(tables: dict, stats=None) -> str:
         stages = [r for r in mean.rows if r.label.startswith("stage ")]
         ranked = sorted(stages, key=lambda r: drop_pp(mean, r), reverse=True)
         top = ranked[0] if ranked else None
+        clear = True  # the top stage stands out from the next by more than the noise
         if top is None or drop_pp(mean, top) <= noise_pp(mean, top):
             parts.append(f"Replacing any one stage's gates by their mean gate costs no more than the noise "
                          f"(±{noise_pp(mean, top or mean.rows[-1]):.1f} points on {mean.images} images): no stage's "
@@ -73,6 +74,7 @@ def ablation_sentence(tables: dict, stats=None) -> str:
             if len(ranked) > 1:
                 second = ranked[1]
                 gap = drop_pp(mean, top) - drop_pp(mean, second)
+                clear = gap > noise_pp(mean, top)
                 text += (f", clearly more than {second.label} ({drop_pp(mean, second):.1f})" if
                          gap > noise_pp(mean, top) else f", about as much as {second.label} "
                          f"({drop_pp(mean, second):.1f}, within the noise)")
@@ -95,10 +97,12 @@ def ablation_sentence(tables: dict, stats=None) -> str:
                 row = next((r for r in stages if r.label == stage), None)
                 if row is not None:
                     same = row is top or drop_pp(mean, top) - drop_pp(mean, row) <= noise_pp(mean, top)
+                    verdict = ("are also the ones the prediction needs most" if same and clear else
+                               "are among those the prediction needs most, but the stages cannot be told apart "
+                               "here" if same else "are not the ones the prediction needs most")
                     parts.append(f"The most class-specific block, {spec.name} ({where}, divergence "
                                  f"{spec.divergence:.3f}), sits in {stage}, whose mean-gate ablation costs "
-                                 f"{drop_pp(mean, row):.1f} points: the most class-specific gates "
-                                 f"{'are also' if same else 'are not'} the ones the prediction needs most.")
+                                 f"{drop_pp(mean, row):.1f} points: the most class-specific gates {verdict}.")
     ident = tables.get("identity")
     if ident and mean:
         a_i, a_m = ident.row("all blocks"), mean.row("all blocks")

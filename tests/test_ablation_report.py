@@ -26,6 +26,8 @@ def test_sentence_names_the_stage_that_matters_and_follows_the_numbers():
     s_late, s_early = ablation_sentence(late, deep), ablation_sentence(early, deep)
     assert "matters most in **stage 4**" in s_late and "are also the ones" in s_late
     assert "matters most in **stage 2**" in s_early and "are not the ones" in s_early
+    close = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.012, 0.013, 0.014, 0.04])))}
+    assert "cannot be told apart" in ablation_sentence(close, deep)
     flat = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.0, 0.0, 0.0, 0.0])))}
     assert "no stage's input-dependent gating is needed" in ablation_sentence(flat, deep)
 
