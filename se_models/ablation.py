@@ -325,26 +325,3 @@ def stored_tables(name: str) -> dict[str, AblationTable] | None:
     path = ablation_path(name)
     return load_tables(path) if path.exists() else None
 
-
-@dataclass
-class AblatedImage:
-    """One image's prediction and Grad-CAM with SE switched off in some blocks."""
-    probs: torch.Tensor  # (num_classes,)
-    cam: torch.Tensor    # (H, W) in [0, 1]
-    target: int          # the class the Grad-CAM explains
-
-
-def ablated_image(loaded, image, blocks, mode: str, target: int | None = None, cam_layer: str | None = None,
-                  mean_gates: dict | None = None) -> AblatedImage:
-    """Prediction and Grad-CAM of one PIL image under ablate(...): one forward and one backward pass.
-
-    target None = the class predicted with SE switched off; pass the unablated prediction to compare maps."""
-    from .cam import run_grad_cam
-
-    x = loaded.preprocess(image)[None]  # (1, C, H, W)
-    layer = dict(loaded.model.named_modules())[loaded.block_module(cam_layer or list(loaded.se_blocks)[-1])]
-    out: dict = {}
-    with ablate(loaded, blocks, mode, mean_gates):
-        cam = run_grad_cam(loaded.model, layer, x, target, out)
-    probs = out["logits"][0].float().softmax(0)
-    return AblatedImage(probs, cam[0], int(probs.argmax()) if target is None else int(target))

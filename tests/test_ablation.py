@@ -198,15 +198,16 @@ def test_cli_ablate_json(tmp_path, capsys):
     assert set(find_se_blocks(timm.create_model("seresnet18", pretrained=False))) >= {"SE_2_1", "SE_5_2"}
 
 
-def test_ablated_image_targets_and_changes(tiny):
+def test_the_image_analysis_composes_with_ablation(tiny):
     from tests.conftest import pattern
 
     from se_models import analyze_image
-    from se_models.ablation import ablated_image
 
     img = pattern("circle")
     a = analyze_image(tiny, img)
-    off = ablated_image(tiny, img, None, "identity", target=a.target)
+    with ablate(tiny, None, "identity"):
+        off = analyze_image(tiny, img, target=a.target)
     assert off.target == a.target and off.cam.shape == a.cam.shape
     assert not torch.allclose(off.probs, a.probs)
+    assert all(torch.equal(s, torch.ones_like(s)) for s in off.excitation.values())
     assert hook_count(tiny.model) == 0

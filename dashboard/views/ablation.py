@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from se_models import figures
-from se_models.ablation import ablated_image, reference_mean_gates, stage_rows, stored_tables
+from se_models import analyze_image
+from se_models.ablation import ablate, reference_mean_gates, stage_rows, stored_tables
 from se_models.ablation_report import MODE_LABELS, ablation_chart, ablation_sentence
 from se_models.cam import overlay
 
@@ -45,11 +46,12 @@ def _mean_gates(name: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _ablated(model_key: str, digest: str, _image, blocks: tuple[str, ...], mode: str, target: int, layer: str):
-    """One forward + backward pass with SE off in `blocks`, keyed by everything that changes it."""
+def _ablated(model_key: str, digest: str, _image, blocks: tuple[str, ...], mode: str, target: int):
+    """The Image view's analysis (one forward + backward pass, every stage's Grad-CAM) with SE off in `blocks`."""
     loaded = cache.model(model_key)
     gates = _mean_gates(loaded.name) if mode == "mean" else None
-    return ablated_image(loaded, _image, list(blocks), mode, target=target, cam_layer=layer, mean_gates=gates)
+    with ablate(loaded, list(blocks), mode, gates):
+        return analyze_image(loaded, _image, target=target)
 
 
 def _choice(name: str, names: list[str]) -> tuple[str, tuple[str, ...], str]:
@@ -76,23 +78,25 @@ def _choice(name: str, names: list[str]) -> tuple[str, tuple[str, ...], str]:
     return what, blocks, mode
 
 
-def image_panel(sel, item, img, layer: str) -> None:
-    """Prediction bars and Grad-CAM with SE as trained and with SE switched off, side by side."""
+def image_panel(sel, item, img, before) -> None:
+    """Prediction bars and Grad-CAM (at the layer chosen above) with SE as trained and switched off, side by side."""
     loaded = sel.loaded
     names = list(loaded.se_blocks)
     st.markdown("### Switch SE off: what do the gates buy for this image?")
     what, blocks, mode = _choice(loaded.name, names)
-    before = cache.analysis(sel.model_key, item.digest, img, sel.target, layer)
-    after = _ablated(sel.model_key, item.digest, img, blocks, mode, before.target, layer)
+    layer = st.session_state.get("cam_layer")
+    layer = layer if layer in before.cams else list(before.cams)[-1]
+    after = _ablated(sel.model_key, item.digest, img, blocks, mode, before.target)
+    view = cache.model_view(sel.model_key, item.digest, img)
     cols = st.columns([1.3, 1, 1.3, 1], gap="small")
     for (bars_col, cam_col), probs, cam, tag, title in (
-            (cols[:2], before.probs, before.cam, "on", "SE as trained"),
-            (cols[2:], after.probs, after.cam, "off", f"SE off in {what}")):
+            (cols[:2], before.probs, before.cams[layer], "on", "SE as trained"),
+            (cols[2:], after.probs, after.cams[layer], "off", f"SE off in {what}")):
         fig = figures.prediction_bars(probs, loaded.labels, 5).update_layout(title=title, height=250)
         with bars_col:
             ui.chart(fig, f"abl_bars_{tag}", f"prediction {title} {item.label}", downloads=False)
-        cam_col.image(overlay(img, cam, st.session_state.get("alpha", 0.5), PX), width="stretch",
-                      caption=f"Grad-CAM for “{loaded.labels[before.target]}”, {title}")
+        cam_col.image(overlay(view, cam, st.session_state.get("alpha", 0.5), PX), width="stretch",
+                      caption=f"Grad-CAM for “{loaded.labels[before.target]}” at {layer}, {title}")
     p0, p1 = loaded.labels[int(before.probs.argmax())], loaded.labels[int(after.probs.argmax())]
     t = before.target
     st.caption(f"Prediction {p0} → **{p1}** ({'unchanged' if p0 == p1 else 'changed'}); probability of "
