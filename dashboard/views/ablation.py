@@ -96,10 +96,10 @@ def image_panel(sel, item, img, before) -> None:
         with bars_col:
             ui.chart(fig, f"abl_bars_{tag}", f"prediction {title} {item.label}", downloads=False)
         cam_col.image(overlay(view, cam, st.session_state.get("alpha", 0.5), PX), width="stretch",
-                      caption=f"Grad-CAM for “{loaded.labels[before.target]}” at {layer}, {title}")
+                      caption=f"Grad-CAM for “{loaded.labels[before.target]}”, {title}")
     p0, p1 = loaded.labels[int(before.probs.argmax())], loaded.labels[int(after.probs.argmax())]
     t = before.target
-    st.caption(f"Prediction {p0} → **{p1}** ({'unchanged' if p0 == p1 else 'changed'}); probability of "
+    st.caption(f"Grad-CAM at the layer chosen above ({layer}). Prediction {p0} → **{p1}** ({'unchanged' if p0 == p1 else 'changed'}); probability of "
                f"“{loaded.labels[t]}” {float(before.probs[t]):.1%} → {float(after.probs[t]):.1%}. "
                f"Mode: {MODE_LABELS[mode]}" + (" (the per-channel mean over the test split, reference statistics)."
                                                if mode == "mean" else ".")
