@@ -5,8 +5,15 @@ import json
 import sys
 from pathlib import Path
 
-from .ablation import (MODES, AblationTable, ablation_path, ablation_tables, reference_mean_gates, save_tables,
-                       stored_tables)
+from .ablation import (
+    MODES,
+    AblationTable,
+    ablation_path,
+    ablation_tables,
+    reference_mean_gates,
+    save_tables,
+    stored_tables,
+)
 from .errors import DatasetError
 
 

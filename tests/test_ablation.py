@@ -15,7 +15,7 @@ from torch import nn
 from torchvision.ops import SqueezeExcitation
 
 from se_models import SERecorder
-from se_models.ablation import (AblationError, ablate, ablation_table, ablation_tables, stage_rows)
+from se_models.ablation import AblationError, ablate, ablation_table, ablation_tables, stage_rows
 from se_models.blocks import SE_TYPES, find_se_blocks
 from se_models.cam import grad_cam
 from se_models.errors import DatasetError, NoSEBlocksError, SEExplorerError, UnknownBlockError
@@ -199,9 +199,8 @@ def test_cli_ablate_json(tmp_path, capsys):
 
 
 def test_the_image_analysis_composes_with_ablation(tiny):
-    from tests.conftest import pattern
-
     from se_models import analyze_image
+    from tests.conftest import pattern
 
     img = pattern("circle")
     a = analyze_image(tiny, img)

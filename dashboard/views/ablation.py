@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from se_models import figures
-from se_models import analyze_image
+from se_models import analyze_image, figures
 from se_models.ablation import ablate, reference_mean_gates, stage_rows, stored_tables
 from se_models.ablation_report import MODE_LABELS, ablation_chart, ablation_sentence
 from se_models.cam import overlay
@@ -99,8 +98,9 @@ def image_panel(sel, item, img, before) -> None:
                       caption=f"Grad-CAM for “{loaded.labels[before.target]}”, {title}")
     p0, p1 = loaded.labels[int(before.probs.argmax())], loaded.labels[int(after.probs.argmax())]
     t = before.target
-    st.caption(f"Grad-CAM at the layer chosen above ({layer}). Prediction {p0} → **{p1}** ({'unchanged' if p0 == p1 else 'changed'}); probability of "
-               f"“{loaded.labels[t]}” {float(before.probs[t]):.1%} → {float(after.probs[t]):.1%}. "
+    verdict = "unchanged" if p0 == p1 else "changed"
+    st.caption(f"Grad-CAM at the layer chosen above ({layer}). Prediction {p0} → **{p1}** ({verdict}); "
+               f"probability of “{loaded.labels[t]}” {float(before.probs[t]):.1%} → {float(after.probs[t]):.1%}. "
                f"Mode: {MODE_LABELS[mode]}" + (" (the per-channel mean over the test split, reference statistics)."
                                                if mode == "mean" else ".")
                + " Another image's gates need a batch of images: see the Classes view's table.")
