@@ -11,6 +11,7 @@ from se_models.errors import SEExplorerError, UnknownClassError
 
 from .. import access, cache, modelkeys, reading, ui, uploads, urlstate, wording
 from ..statspanel import CHANNELS, stats_downloads, stats_for
+from . import ablation
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Your images",
            "test": "Downloaded test set"}
@@ -168,3 +169,4 @@ def render() -> None:
                "**η²**: share of each channel's variance explained by the class. Solid: trained; dashed: the same "
                "network with random weights.")
     stats_downloads(full, "cls_dl", label)
+    ablation.classes_panel(sel)

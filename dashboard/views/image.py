@@ -11,7 +11,7 @@ from se_models.blocks import stage_blocks
 from se_models.cam import overlay, square_crop
 
 from .. import cache, exports, image_reading, imageitems, statspanel, ui, urlstate, wording
-from . import teach
+from . import ablation, teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
 OVERLAY_PX = 260
@@ -133,6 +133,7 @@ def render() -> None:
                    "camera in the sidebar.")
     a = cache.analysis(sel.model_key, item.digest, img, sel.target)  # the view's one forward + backward pass
     _top(sel, item, img, a)
+    ablation.image_panel(sel, item, img, a)
 
     st.divider()
     ref = cache.reference(loaded.name)
