@@ -8,23 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-
-def _progress(desc: str):
-    """(update, close): a tqdm bar driven by excitation_stats' (done, total) callback, made on the first call
-    (so a command that fails before any image is read prints no empty bar)."""
-    bars: list[tqdm] = []
-
-    def update(done: int, total: int) -> None:
-        if not bars:
-            bars.append(tqdm(total=total, desc=desc, unit="img", file=sys.stderr))
-        bars[0].update(done - bars[0].n)
-
-    def close() -> None:
-        for bar in bars:
-            bar.close()
-    return update, close
+from .cli_common import progress_bar, test_split
 
 
 def _class_index(loaded, target: str | None) -> int | None:
@@ -143,7 +127,7 @@ def cmd_stats(args) -> int:
             stats = stats.subset(args.classes)
     else:
         loaded = load_model(args.model, args.weights)
-        update, close = _progress("excitation statistics")
+        update, close = progress_bar("excitation statistics")
         data = test_split(loaded) if args.data == "test" else args.data
         control = load_model(loaded.name, "random") if args.control else None  # the same architecture, untrained
         stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class, progress=update,
@@ -182,13 +166,6 @@ def cmd_train(args) -> int:
     return 0
 
 
-def test_split(loaded):
-    """The test split of a bundled model's dataset (torchvision; downloads it once when online)."""
-    from .data import training_data
-
-    return training_data(loaded.card.dataset, train=False)[0]
-
-
 def cmd_reference(args) -> int:
     from .references import writable_reference_path
     from .registry import load_model
@@ -197,7 +174,7 @@ def cmd_reference(args) -> int:
     loaded = load_model(args.model)
     data = args.data or "test"
     dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
-    update, close = _progress("reference statistics (trained + control)")
+    update, close = progress_bar("reference statistics (trained + control)")
     stats = excitation_stats(loaded, dataset, per_class=None, progress=update,
                              control=load_model(loaded.name, "random"))
     close()
