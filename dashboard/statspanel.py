@@ -1,4 +1,4 @@
-"""Statistics shown in more than one view (Classes, Compare): channel choices, control relabelling, downloads."""
+"""Statistics shown in more than one view (Classes, Compare): channel choices, a control shown on its own, downloads."""
 from __future__ import annotations
 
 from dataclasses import replace
