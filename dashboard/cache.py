@@ -145,8 +145,10 @@ def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...
     changes the result (the progress callback is not one of them)."""
     loaded = model(model_key)
     dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card["dataset"])
+    untrained = model(logic.parse_model_key(model_key)[0] + logic.CONTROL) if control and not loaded.is_control \
+        else None  # the same architecture with random weights, loaded (and cached) once like any model
     return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
-                                      progress=_progress, control=control and not loaded.is_control)
+                                      progress=_progress, control=untrained)
 
 
 def live_stats_with_progress(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,

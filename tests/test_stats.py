@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from se_models import ExcitationStats, excitation_stats
+from se_models.errors import DatasetError
 from se_models.stats import class_divergence, eta_squared, probe_accuracy
 
 from .conftest import LABELS
@@ -55,11 +56,9 @@ def test_excitation_stats_on_a_folder(tiny, image_folder):
 
 
 def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path, monkeypatch):
-    import se_models.registry as registry
     from tests.conftest import make_loaded
 
-    monkeypatch.setattr(registry, "load_model", lambda name, weights=None: make_loaded(seed=1))
-    st = excitation_stats(tiny, image_folder, classes=["circle", "stripes"], per_class=None, control=True)
+    st = excitation_stats(tiny, image_folder, classes=["circle", "stripes"], per_class=None, control=make_loaded(seed=1))
     assert st.classes == ["circle", "stripes"] and st.counts == {"circle": 6, "stripes": 6}
     assert [b.name for b in st.control] == [b.name for b in st.blocks]
     assert st.control[0].class_means != st.blocks[0].class_means  # other weights, other numbers
@@ -70,7 +69,7 @@ def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path, monkeypatch)
     b = one.block("SE_2_1")
     mu = np.array([b.class_means["stripes"], b.class_means["circle"]])
     assert b.divergence == pytest.approx(float(np.sqrt(mu.var(0).mean())))
-    assert b.eta_squared is None and b.probe_accuracy is None
+    assert b.eta_squared is None and b.probe_accuracy is None and b.divergence_p is None and b.class_specific is None
     with pytest.raises(ValueError, match="unknown class"):
         st.subset(["dog"])
     with pytest.raises(ValueError, match="unknown class"):
@@ -78,7 +77,15 @@ def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path, monkeypatch)
 
 
 def test_no_readable_image_is_one_clear_error(tiny, tmp_path):
-    (tmp_path / "circle").mkdir()
-    (tmp_path / "circle" / "a.png").write_bytes(b"broken")
-    with pytest.raises(ValueError, match="none of the 1 selected images could be read, e.g. .*a.png"):
+    for c in ("circle", "square"):
+        (tmp_path / c).mkdir()
+        (tmp_path / c / "a.png").write_bytes(b"broken")
+    with pytest.raises(DatasetError, match="none of the 2 selected images could be read, e.g. .*a.png"):
         excitation_stats(tiny, tmp_path)
+
+
+def test_one_class_is_refused_clearly(tiny, image_folder):
+    with pytest.raises(DatasetError, match="at least 2 classes; .* gives 1 \\(circle\\)"):
+        excitation_stats(tiny, image_folder, classes=["circle"])
+    with pytest.raises(DatasetError, match="at least 2 classes"):
+        excitation_stats(tiny, image_folder / "circle" / "..", classes=["stripes", "stripes"])
