@@ -46,8 +46,8 @@ def ratio_text(stats, num: str, den: str, den_control: bool = False) -> str:
 
 def specificity_reading(stats, em=_plain) -> str:
     """First stage vs deepest block: divergence with interval and chance level, verdicts, the ratio deepest / first
-    stage and N× the control (each only when the verdicts support it), the probe, and the conclusion.
-    em(text) marks the headline numbers (Markdown bold in the app)."""
+    stage and N× the control (each only when the verdicts support it), the probe, and the conclusion (the sample-size
+    notes, ExcitationStats.sample_notes(), are shown beside it). em(text) marks the headline numbers (Markdown bold in the app)."""
     first, deep = first_and_deepest(stats)
     b1, bn = stats.block(first), stats.block(deep)
     text = (f"Class divergence is {em(f'{b1.divergence:.3f}')}{_ci(b1.divergence_ci)} at {first} (end of the first "
@@ -76,8 +76,6 @@ def specificity_reading(stats, em=_plain) -> str:
     if stats.weights == "random":
         text += (" These are random weights: what differs between classes here comes from the images passing "
                  "through random filters, not from learning.")
-    for note in stats.sample_notes():
-        text += " " + note
     return text
 
 

@@ -94,11 +94,14 @@ class BlockSums:
         self.s2 = torch.zeros(n_classes, channels, dtype=torch.float64)  # (K, C) sum of s^2
         self.sat = torch.zeros(2, dtype=torch.float64)                   # (high > 0.95, low < 0.05) counts
 
-    def add(self, s: torch.Tensor, y: torch.Tensor) -> None:
-        """s (B, C) float32 excitations, y (B,) class indices."""
+    def add(self, s: torch.Tensor, y: torch.Tensor, onehot: torch.Tensor | None = None) -> None:
+        """s (B, C) float32 excitations, y (B,) class indices; onehot (K, B) float64 of y, shared across blocks."""
         s64 = s.double()
-        self.s1.index_add_(0, y, s64)
-        self.s2.index_add_(0, y, s64 * s64)
+        if onehot is None:
+            onehot = torch.nn.functional.one_hot(y, self.s1.shape[0]).T.double()
+        # a (K, B) @ (B, C) matmul: 4x faster here than index_add_ on float64
+        self.s1 += onehot @ s64
+        self.s2 += onehot @ (s64 * s64)
         self.sat += torch.stack([(s > 0.95).sum(), (s < 0.05).sum()]).double()
 
     def merge(self, other: BlockSums) -> BlockSums:
@@ -120,8 +123,9 @@ class StreamingStats:
     def add(self, excitation: dict[str, torch.Tensor], y: torch.Tensor, index: np.ndarray) -> None:
         """excitation: block -> s (B, C); y (B,) class indices; index (B,) the images' indices in their source."""
         self.counts += torch.bincount(y, minlength=self.n_classes).double()
+        onehot = torch.nn.functional.one_hot(y, self.n_classes).T.double()  # (K, B)
         for b, s in excitation.items():
-            self.sums.setdefault(b, BlockSums(self.n_classes, s.shape[1])).add(s, y)
+            self.sums.setdefault(b, BlockSums(self.n_classes, s.shape[1])).add(s, y, onehot)
         self.sample.add(image_keys(index, self.seed), y.numpy(), np.asarray(index, np.int64),
                         {b: s.numpy() for b, s in excitation.items()})
 
