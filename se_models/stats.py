@@ -292,7 +292,6 @@ def _collate(items):
             errors)
 
 
-@torch.inference_mode()
 def collect(models: list, source, indices: list[int], label_of: np.ndarray, n_classes: int, cap: int, seed: int,
             batch_size: int = 128, workers: int = 0, progress=None) -> tuple[list[StreamingStats], int, list[str]]:
     """Forward passes under SERecorder -> (per model: streaming statistics; images read; unreadable files).
@@ -311,7 +310,8 @@ def collect(models: list, source, indices: list[int], label_of: np.ndarray, n_cl
             y = torch.from_numpy(label_of[idx.numpy()])
             for m, acc in zip(models, accs):
                 device = next(m.model.parameters()).device
-                with m.lock, SERecorder(m) as rec:
+                # inference mode for the pass only: the running sums must stay ordinary tensors (merged in place)
+                with m.lock, SERecorder(m) as rec, torch.inference_mode():
                     m.model(x.to(device, non_blocking=True))
                 acc.add({b: s.float().cpu() for b, s in rec.excitation.items()}, y, idx.numpy())
             kept += len(idx)
