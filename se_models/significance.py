@@ -41,18 +41,20 @@ def null_divergence_sq(counts: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> fl
 def permutation_null(s: np.ndarray, y: np.ndarray, n_perm: int, rng: np.random.Generator) -> tuple[float, np.ndarray]:
     """Divergence of s (M, C) with labels y (M,) in 0..K-1, and its values under n_perm label shuffles (n_perm,).
 
-    Class means of shuffled labels are one matmul of a (shuffles, K, M) averaging matrix with s."""
-    k = int(y.max()) + 1
-    n = np.bincount(y, minlength=k).astype(float)
+    Class means of shuffled labels are one 2-D matmul of a (shuffles x K, M) averaging matrix with s, in float32
+    (numpy's batched 3-D matmul measured 17x slower here; the null needs no float64)."""
+    k, m = int(y.max()) + 1, len(y)
+    inv_n = 1 / np.bincount(y, minlength=k).astype(np.float32)
     obs = float(divergence(np.stack([s[y == c].mean(0) for c in range(k)])))
+    s32 = s.astype(np.float32)
     out = []
-    step = max(1, _CHUNK // (k * len(y)))
+    step = max(1, _CHUNK // (k * m))
     for start in range(0, n_perm, step):
         p = min(step, n_perm - start)
-        yp = rng.permuted(np.broadcast_to(y, (p, len(y))), axis=1)  # (p, M), same class sizes
-        avg = np.zeros((p, k, len(y)))
-        avg[np.arange(p)[:, None], yp, np.arange(len(y))] = 1 / n[yp]
-        out.append(divergence(avg @ s))  # (p, K, C) -> (p,)
+        yp = rng.permuted(np.broadcast_to(y, (p, m)), axis=1)  # (p, M), same class sizes
+        avg = np.zeros((p * k, m), np.float32)
+        avg[(np.arange(p)[:, None] * k + yp).ravel(), np.tile(np.arange(m), p)] = inv_n[yp].ravel()
+        out.append(divergence((avg @ s32).reshape(p, k, -1).astype(np.float64)))  # (p, K, C) -> (p,)
     return obs, np.concatenate(out)
 
 

@@ -89,3 +89,14 @@ def test_one_class_is_refused_clearly(tiny, image_folder):
         excitation_stats(tiny, image_folder, classes=["circle"])
     with pytest.raises(DatasetError, match="at least 2 classes"):
         excitation_stats(tiny, image_folder / "circle" / "..", classes=["stripes", "stripes"])
+
+
+def test_worker_processes_give_the_same_statistics_and_report_bad_files(tiny, image_folder):
+    (image_folder / "square" / "broken.png").write_bytes(b"not a png")
+    one = excitation_stats(tiny, image_folder, per_class=None, workers=0, permutations=20, bootstrap=20)
+    two = excitation_stats(tiny, image_folder, per_class=None, workers=2, batch_size=4, permutations=20,
+                           bootstrap=20)
+    assert one.counts == two.counts == {"circle": 6, "square": 6, "stripes": 6}
+    assert len(two.skipped) == 1 and "broken.png" in two.skipped[0]
+    for a, b in zip(one.blocks, two.blocks):
+        assert a.divergence == pytest.approx(b.divergence, rel=1e-5) and a.class_means == b.class_means
