@@ -291,17 +291,27 @@ def stats_for(stats, control: bool):
     return replace(stats, model=f"{stats.model} (untrained)", weights="random", blocks=stats.control, control=None)
 
 
-METRICS = ["divergence", "eta_squared", "probe_accuracy", "chance", "mean", "std", "channel_spread",
-           "saturated_high", "saturated_low", "channels"]
+METRICS = ["divergence", "divergence_ci", "divergence_null", "divergence_p", "class_specific",
+           "divergence_corrected", "eta_squared", "probe_accuracy", "probe_ci", "probe_null", "chance", "mean", "std",
+           "channel_spread", "saturated_high", "saturated_low", "channels"]
+PAIRS = {"divergence_ci": ("low", "high"), "probe_ci": ("low", "high"),
+         "divergence_null": ("mean", "p99")}  # list-valued metrics become two CSV columns
 
 
 def metrics_rows(stats) -> list[dict]:
-    """One row per (weights, block): the class-specificity metrics, ready for a table or CSV."""
+    """One row per (weights, block): the class-specificity metrics with their intervals and verdict, ready for a
+    table or CSV."""
     rows = []
     for tag, blocks in (("trained", stats.blocks), ("untrained control", stats.control or [])):
         for b in blocks:
-            rows.append({"model": stats.model, "weights": tag, "block": b.name,
-                         **{m: getattr(b, m) for m in METRICS}})
+            row = {"model": stats.model, "weights": tag, "block": b.name}
+            for m in METRICS:
+                v = getattr(b, m)
+                if m in PAIRS:
+                    row.update({f"{m}_{part}": None if v is None else v[i] for i, part in enumerate(PAIRS[m])})
+                else:
+                    row[m] = v
+            rows.append(row)
     return rows
 
 
