@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:  # streamlit puts dashboard/ on the path, the pack
 
 import streamlit as st  # noqa: E402
 
-from dashboard import sidebar, ui  # noqa: E402
+from dashboard import access, debug, sidebar, ui  # noqa: E402
 from dashboard.views import about, classes, compare, image  # noqa: E402
 
 VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
@@ -38,6 +38,9 @@ def icon():
 def main() -> None:
     st.set_page_config(page_title="SE-Net Excitation Explorer", page_icon=icon(), layout="wide")
     st.html(CSS)
+    if debug.wanted():  # the multi-user test's check of the shared models (off unless the server is started so)
+        debug.render()
+        st.stop()
     wanted = st.query_params.get("view", "image")
     wanted = wanted if wanted in VIEWS else "image"
     pages = {name: st.Page(ui.guarded(mod.render), title=title, icon=icon, url_path=name, default=name == wanted)
@@ -49,7 +52,7 @@ def main() -> None:
         selection = st.session_state["_selection"] = sidebar.render()
     except Exception as err:  # noqa: BLE001 - a broken model file must not take the whole app down
         ui.log.exception("sidebar failed")
-        st.error(f"Could not load the model or images ({type(err).__name__}: {str(err)[:200]}).")
+        st.error(f"Could not load the model or images ({type(err).__name__}: {access.scrub(str(err)[:200])}).")
         st.stop()
     if selection.loaded is None:  # the load failed or waits for a weights file: the sidebar stays usable
         if selection.error:

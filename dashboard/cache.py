@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import concurrent.futures
+import io
 from pathlib import Path
 
 import streamlit as st
 
 import se_models
 from se_models import data as sm_data
-from se_models.registry import load_card, reference_path
+from se_models.cam import overlay
+from se_models.references import find_reference
+from se_models.registry import load_card
 from se_models.zoo import ZOO, is_zoo_name
 
 from . import logic
@@ -69,11 +72,17 @@ def model_labels() -> dict[str, str]:
     return logic.model_labels({name: card(name) for name in se_models.list_models()})
 
 
-@st.cache_data(show_spinner=False)
 def reference(name: str):
-    """The shipped reference statistics (whole test split, with the untrained control), or None."""
-    path = reference_path(name)
-    return se_models.ExcitationStats.load(path) if path.exists() else None
+    """The reference statistics (whole test split, with the untrained control): shipped with a bundled model, or
+    written into the user cache by `python -m se_models reference`; None when there are none."""
+    path = find_reference(name)
+    return _reference_at(str(path), path.stat().st_mtime_ns) if path else None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _reference_at(path: str, stamp: int):
+    """Keyed by the file's modification time too: statistics written while the app runs are picked up."""
+    return se_models.ExcitationStats.load(path)
 
 
 @st.cache_data(show_spinner=False)
@@ -113,10 +122,33 @@ def thumbnail(path: str, size: int = 56):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def analysis(model_key: str, digest: str, _image, target: int | None, layer: str):
-    """One forward+backward pass per (model, image bytes, target, Grad-CAM layer); the image is keyed by
-    its digest, so the unhashable PIL image is passed as _image."""
-    return se_models.analyze_image(model(model_key), _image, target=target, cam_layer=layer)
+def analysis(model_key: str, digest: str, _image, target: int | None):
+    """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
+    the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model. The image is
+    keyed by its digest, so the unhashable PIL image is passed as _image."""
+    return se_models.analyze_image(model(model_key), _image, target=target)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def predictions(model_key: str, digests: tuple[str, ...], _images):
+    """Class probabilities (N, K) of the chosen images from one batched forward pass without gradients."""
+    return se_models.predict(model(model_key), list(_images))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def model_view(model_key: str, digest: str, _image):
+    """The image as the model sees it (its own resize and centre crop): what Grad-CAM maps are drawn on."""
+    return model(model_key).model_view(_image)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, size: int, _view,
+                 _cam) -> bytes:
+    """A Grad-CAM overlay, encoded once per (model, image, target, layer, opacity, size): a rerun of the Grad-CAM
+    part then neither blends nor encodes the maps that did not change (the browser keeps them too)."""
+    buf = io.BytesIO()
+    overlay(_view, _cam, alpha, size).save(buf, "JPEG", quality=92)
+    return buf.getvalue()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

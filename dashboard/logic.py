@@ -20,8 +20,8 @@ from se_models.zoo import ZOO, is_zoo_name
 CONTROL = ":control"  # model key suffix: the same architecture with random (untrained) weights
 FILE = ":file:"       # model key infix: weights from a local file, `name:file:<stamp>:<path>`
 TIMM = "timm:"        # any timm model by name
-WEIGHTS = {"pretrained": "pretrained (downloads once, then cached)", "file": "local file",
-           "random": "random (untrained control)"}  # the weights choice of a zoo / timm model (in the URL)
+WEIGHTS = {"pretrained": "pretrained (downloads once, then cached)", "upload": "upload a file",
+           "file": "file on this server", "random": "random (untrained control)"}  # a zoo / timm model's (URL)
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 VIEWS = ["image", "classes", "compare", "about"]
@@ -163,7 +163,7 @@ def load_failure(name: str, weights: str | None, message: str) -> str:
                 "under *Any timm model*.")
     elif is_zoo_name(name) and weights != "random":
         hint = ("In the sidebar, choose Weights → **random (untrained control)** to explore the architecture "
-                "without a download, or **local file** with the path of a downloaded checkpoint.")
+                "without a download, or **upload a file** with a downloaded checkpoint.")
     else:
         hint = "Choose another model, or its untrained control."
     return f"**Could not load {name}.** {message.strip()}\n\n{hint}"

@@ -3,13 +3,14 @@ sample gallery, uploads, camera), Grad-CAM target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 import se_models
 from se_models.zoo import ZOO, is_zoo_name
 
-from . import cache, logic, urlstate
+from . import access, cache, logic, uploads, urlstate
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
@@ -77,19 +78,32 @@ def _model_picker() -> str:
     return key
 
 
-def _weights(name: str) -> tuple[str, str]:
-    """The weights of a zoo / timm model: (choice, local path); the choice is in the URL, the path is not."""
-    choice = urlstate.radio(st, "Weights", list(logic.WEIGHTS), "weights", format_func=logic.WEIGHTS.get,
+def _weights(name: str) -> tuple[str, str, str, str]:
+    """The weights of a zoo / timm model: (choice, file path, what is missing, why it is refused); the choice is in
+    the URL, the path is not. A typed path must lie inside the allowed roots; where there are none, only uploads are
+    offered."""
+    options = [w for w in logic.WEIGHTS if w != "file" or access.server_paths_allowed()]
+    choice = urlstate.radio(st, "Weights", options, "weights", format_func=logic.WEIGHTS.get,
                             help="Pretrained: timm's download (Hugging Face or GitHub), cached on this server after "
-                                 "the first time. Local file: a safetensors or weights-only torch checkpoint on this "
-                                 "server, for machines without internet. Random: the untrained control.")
-    path = ""
-    if choice == "file":
-        path = st.text_input("Weights file (path on the server)", key="weights_path", persist_state="session",
-                             placeholder="/path/to/model.safetensors",
-                             help=f"A file for {name}, e.g. model.safetensors from its Hugging Face page. The path "
-                                  "is on the machine that runs this app: a browser cannot pick files there.").strip()
-    return choice, path
+                                 "the first time. Upload: a safetensors or weights-only torch checkpoint from your "
+                                 "computer. File on this server: for machines without internet (only inside the "
+                                 "folders the server allows). Random: the untrained control.")
+    if choice == "upload":
+        path, label = uploads.weights(name)
+        return choice, path, "" if path else "Upload a weights file for this model in the sidebar.", ""
+    if choice != "file":
+        return choice, "", "", ""
+    typed = st.text_input("Weights file (path on the server)", key="weights_path", persist_state="session",
+                          placeholder="/path/to/model.safetensors",
+                          help=f"A file for {name}, e.g. model.safetensors from its Hugging Face page, inside the "
+                               "folders this server allows. A browser cannot pick files there: to send one from "
+                               "your computer, choose upload.").strip()
+    if not typed:
+        return choice, "", "Type the path of a weights file for this model in the sidebar.", ""
+    try:
+        return choice, str(access.checked(typed, "file")), "", ""
+    except access.PathNotAllowed as err:
+        return choice, "", "", str(err)
 
 
 def _toggle_sample(sid: str) -> None:
@@ -137,15 +151,18 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     picked = urlstate.multiselect(st, "Photos", [p["file"] for p in photos], "photos",
                                   format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
                                   help="Credited demo photos (see About). "
-                                       + ("Real photos: fair test images for an ImageNet model." if imagenet else
+                                       + ("Real photos: fair test images for an ImageNet model with trained "
+                                          "weights." if imagenet else
                                           "They are shrunk to the model's input size."))
     items = [cache.photo_item(f, labels, imagenet) for f in picked]
     if cache.samples(dataset):
         with st.expander(f"{logic.dataset_name(loaded.card)} test samples", expanded=False):
             items += [cache.sample_item(s, dataset, labels) for s in _gallery(dataset, list(labels))]
-    uploads = st.file_uploader("Upload images", type=logic.UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
-                               help="PNG, JPEG, WebP, BMP or TIFF; several at once.")
-    items += logic.upload_items([(f.name, f.getvalue()) for f in uploads or []])
+    files = st.file_uploader("Upload images", type=logic.UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
+                             max_upload_size=uploads.IMAGE_MB,
+                             help=f"PNG, JPEG, WebP, BMP or TIFF, at most {uploads.IMAGE_MB} MB each; several at once.")
+    items += logic.upload_items([(f.name, f.getvalue()) for f in files or []
+                                 if not uploads.too_big(f, uploads.IMAGE_MB, "an image")])
     if st.toggle("Camera", key="camera_on", help="Take a picture with your webcam"):
         shot = st.camera_input("Take a picture", key="camera")
         if shot is not None:
@@ -164,19 +181,21 @@ def render() -> Selection:
     """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable."""
     with st.sidebar:
         key = _model_picker()
+        path = ""
         if is_zoo_name(key):
-            choice, path = _weights(key)
-            if choice == "file" and not path:
-                return Selection(logic.model_key(key, choice), None, [], True, None, notice=(
-                    "Type the path of a weights file for this model in the sidebar (Weights → local file), or "
-                    "choose pretrained or random weights."))
-            key = logic.model_key(key, choice, path, logic.file_stamp(path) if path else "")
+            choice, path, missing, refused = _weights(key)
+            if missing or refused:
+                return Selection(logic.model_key(key, "file"), None, [], True, None, error=refused or None,
+                                 notice=f"{missing} Or choose pretrained or random weights." if missing else None)
+            file = "file" if choice == "upload" else choice  # an upload is a file in this session's folder
+            key = logic.model_key(key, file, path, logic.file_stamp(path) if path else "")
         else:
             urlstate.publish("weights", None)  # bundled models carry their weights in the key
         with st.spinner(f"Loading {logic.parse_model_key(key)[0]}…"):
             error = cache.load_error(key)
         if error:
-            return Selection(key, None, [], True, None, error=error)
+            known = {path: Path(path).name} if path else {}  # an upload's copy is known by its file name
+            return Selection(key, None, [], True, None, error=access.scrub(error, known))
         loaded = cache.model(key)
         st.caption(logic.model_caption(loaded.card, logic.is_control(key), loaded.weights))
         items, using_default = _images(loaded)

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from . import logic
+from . import access, logic
 
 log = logging.getLogger("dashboard")
 
@@ -37,13 +37,13 @@ def download_row(fig, key: str, name: str) -> None:
 def guarded(render):
     """Run a view; an unexpected error becomes one short st.error instead of a traceback (logged for us)."""
     @functools.wraps(render)
-    def run() -> None:
+    def run(*args, **kwargs) -> None:
         try:
-            render()
+            render(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - the last line of defence for the user
             log.exception("view %s failed", render.__module__)
-            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: "
-                     f"{str(err).splitlines()[0][:200] if str(err) else 'no details'}). "
+            detail = access.scrub(str(err).splitlines()[0][:200]) if str(err) else "no details"
+            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: {detail}). "
                      "Try another model or image; the other views still work.")
     return run
 

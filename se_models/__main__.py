@@ -1,4 +1,4 @@
-"""The command line: python -m se_models models | predict | gradcam | stats | train | samples | reference."""
+"""The command line: python -m se_models models | predict | gradcam | stats | train | samples | reference | download."""
 from __future__ import annotations
 
 import argparse
@@ -97,10 +97,12 @@ def cmd_gradcam(args) -> int:
 
     loaded = load_model(args.model, args.weights)
     image = load_image(args.image)
-    a = analyze_image(loaded, image, target=_class_index(loaded, args.target), cam_layer=args.layer)
-    overlay(image, a.cam, args.alpha, args.size).save(args.out)
+    layer = args.layer or list(loaded.se_blocks)[-1]
+    a = analyze_image(loaded, image, target=_class_index(loaded, args.target), layers=[layer])
+    # drawn on the model's own resize + centre crop: the only picture the map lines up with
+    overlay(loaded.model_view(image), a.cams[layer], args.alpha, args.size).save(args.out)
     print(f"{args.image}: predicted {loaded.labels[a.predicted]} ({a.probs.max():.1%}); Grad-CAM for "
-          f"{loaded.labels[a.target]} at {a.cam_layer} -> {args.out}")
+          f"{loaded.labels[a.target]} at {layer} ({loaded.block_module(layer)}) -> {args.out}")
     return 0
 
 
@@ -158,14 +160,15 @@ def cmd_stats(args) -> int:
     from . import distributed
     from .device import resolve_device
     from .readings import specificity_reading
-    from .registry import load_model, reference_path
+    from .references import find_reference
+    from .registry import DEFAULT_MODEL, load_model
     from .stats import ExcitationStats, excitation_stats
 
     if args.data == "reference":
-        path = reference_path(args.model)
-        if not path.exists():
-            raise ValueError(f"{args.model or 'the default model'} has no reference statistics ({path}); "
-                             "run: python -m se_models reference --model NAME")
+        path = find_reference(args.model or DEFAULT_MODEL)
+        if path is None:
+            raise ValueError(f"{args.model or 'the default model'} has no reference statistics; "
+                             "run: python -m se_models reference --model NAME [--data DIR]")
         stats = ExcitationStats.load(path)
         if args.classes:
             stats = stats.subset(args.classes)
@@ -231,7 +234,8 @@ def test_split(loaded):
 
 
 def cmd_reference(args) -> int:
-    from .registry import load_model, reference_path
+    from .references import writable_reference_path
+    from .registry import load_model
     from .stats import excitation_stats
 
     loaded = load_model(args.model, device=args.device)
@@ -241,11 +245,20 @@ def cmd_reference(args) -> int:
     stats = excitation_stats(loaded, dataset, per_class=None, progress=update, workers=args.workers,
                              control=load_model(loaded.name, "random", device=args.device))
     close()
-    if args.label:
-        stats.data = args.label
-    out = reference_path(loaded.name)
+    if args.label or data != "test":  # a folder is named by its name: the app shows this to every student
+        stats.data = args.label or Path(data).resolve().name
+    out = writable_reference_path(loaded.name)  # a zoo / timm model's go to the user cache, never the package
+    out.parent.mkdir(parents=True, exist_ok=True)
     stats.save(out)
     print(f"wrote {out}: {sum(stats.counts.values())} images", file=sys.stderr)
+    return 0
+
+
+def cmd_download(args) -> int:
+    from .prefetch import download
+
+    for name in args.names:
+        print(f"{name}: {download(name)}", file=sys.stderr)
     return 0
 
 
@@ -337,13 +350,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--per-class", type=int, default=100)
     sp.set_defaults(fn=cmd_samples)
 
-    sp = sub.add_parser("reference", help="rewrite a model's reference statistics (trained + control)")
+    sp = sub.add_parser("reference", help="a model's reference statistics (trained + control): a bundled model's "
+                                          "into assets/models/, any other's into the user cache")
     sp.add_argument("--model", default=None)
-    sp.add_argument("--data", help="DIR, or 'test' for the dataset's test split (default)")
-    sp.add_argument("--label", help="how the statistics name their data (default: the split, or DIR's path)")
+    sp.add_argument("--data", help="DIR (DIR/<class>/<image>; needed for an ImageNet model), or 'test' for a bundled "
+                                   "model's test split (default)")
+    sp.add_argument("--label", help="how the statistics name their data (default: the split, or DIR's name)")
     device_arg(sp)
     workers_arg(sp)
     sp.set_defaults(fn=cmd_reference)
+
+    sp = sub.add_parser("download", help="fetch zoo / timm:NAME pretrained weights into timm's cache, for offline use")
+    sp.add_argument("names", nargs="+", metavar="NAME")
+    sp.set_defaults(fn=cmd_download)
     return p
 
 

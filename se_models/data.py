@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torchvision import datasets
+from torchvision.datasets.folder import IMG_EXTENSIONS
+
+from .errors import DatasetError
 
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -19,10 +22,6 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 CACHE_DIR = Path(os.environ.get("SE_MODELS_CACHE", Path.home() / ".cache" / "se_models"))
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SAMPLES_DIR = ASSETS / "samples"
-
-
-class DatasetError(RuntimeError):
-    """A dataset could not be found or fetched."""
 
 
 @dataclass
@@ -114,6 +113,19 @@ class ImageSource:
         return len(self.targets)
 
 
+def image_folder(root: Path) -> datasets.ImageFolder:
+    """torchvision's ImageFolder of paths, with errors that count but never list what the folder holds (the app
+    passes user-typed paths here; torchvision's own messages name every sub-folder found)."""
+    try:
+        return datasets.ImageFolder(str(root), loader=lambda p: p)  # we decode ourselves, later
+    except (FileNotFoundError, RuntimeError, OSError) as err:
+        subdirs = sum(1 for d in root.iterdir() if d.is_dir()) if root.is_dir() else 0
+        what = (f"at least one of its {subdirs} sub-folders holds no" if subdirs and "Found no valid" in str(err)
+                else "it has no sub-folders with an")
+        raise DatasetError(f"{root}: {what} image file ({' '.join(IMG_EXTENSIONS)}); expected DIR/<class>/<image>: "
+                           "every sub-folder is a class and needs at least one image") from err
+
+
 def as_source(dataset, loaded) -> ImageSource:
     """`bundled`, a folder path (ImageFolder layout), an ArrayDataset or a torchvision dataset -> ImageSource."""
     from PIL import Image
@@ -129,10 +141,7 @@ def as_source(dataset, loaded) -> ImageSource:
         root = Path(dataset)
         if not root.is_dir():
             raise DatasetError(f"{root}: not a folder (expected DIR/<class>/<image>)")
-        try:
-            folder = datasets.ImageFolder(str(root), loader=lambda p: p)
-        except (FileNotFoundError, RuntimeError) as err:
-            raise DatasetError(f"{root}: {err}") from err
+        folder = image_folder(root)
         # folder names stand for the model's labels when they match once made filesystem-safe
         by_dir = {safe_dirname(lab): lab for lab in loaded.labels}
         classes = [by_dir.get(c, c) for c in folder.classes]

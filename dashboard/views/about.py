@@ -54,8 +54,9 @@ READING = """
   (7–8 px grids) but class-specific; shallow ones are sharp but generic.
 - **Excitation profile**: bars are this image's gates s, one per channel, in every SE block; the line is the
   average over the test images of a class. Bars that follow the line: the image behaves like its class.
-- **Feature maps before / after**: U (top) and s·U (bottom) for the channels the gate amplifies most (▲) and
-  suppresses most (▼); one colour scale for all panels, so suppression shows as fading.
+- **Feature maps before / after**: U (top) and s·U (bottom) for the channels with the highest gates (▲, least
+  scaled down: a gate s < 1 never amplifies) and the lowest (▼); one colour scale for all panels, so suppression
+  shows as fading. The next layer sees the relative scaling between channels.
 - **Class curves (Fig. 6)**: per SE block, the mean gate per channel for each class (one line each) and over all
   classes (dashed). Curves on top of each other = the block treats every class alike; curves apart = class-specific.
   With *mean ± std* (Fig. 7) the band shows how much single images of one class differ.
@@ -100,9 +101,10 @@ def _zoo() -> None:
         "**Weights without internet.** *Pretrained* downloads once and timm caches the file (Hugging Face cache or "
         "`~/.cache/torch/hub`); offline and uncached it fails within seconds and says what to fetch. On a machine "
         "with internet, either warm that cache and copy it over, or download the weights file (e.g. "
-        "`model.safetensors` from the model's Hugging Face page) and use it here with Weights → **local file** "
-        "(a path on the server), or on the command line with `--weights PATH`:")
-    st.code("python -c \"import timm; timm.create_model('legacy_seresnet50.in1k', pretrained=True)\"  # online, once\n"
+        "`model.safetensors` from the model's Hugging Face page) and use it here with Weights → **upload a file** "
+        "(or **file on this server**, where the server allows its folder), or on the command line with "
+        "`--weights PATH`:")
+    st.code("python -m se_models download legacy_seresnet50.in1k  # online, once: into timm's cache\n"
             "python -m se_models predict photo.jpg --model legacy_seresnet50.in1k --weights PATH\n"
             "python -m se_models stats --model legacy_seresnet50.in1k --weights PATH --data DIR --per-class 50 "
             "--control --json fig6.json --png fig6", language="bash")

@@ -8,9 +8,9 @@ import streamlit as st
 from se_models import ImageError, figures
 from se_models.data import DatasetError
 
-from .. import cache, logic, reading, ui, urlstate
+from .. import access, cache, logic, reading, ui, uploads, urlstate
 
-SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Local folder",
+SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Your images",
            "test": "Downloaded test set"}
 CHANNELS = {"sampled": "50 uniform (paper)", "variable": "50 most class-dependent", "all": "all"}
 PAPER_PER_CLASS = 50  # the paper's Fig. 6: 50 validation images per class, 50 uniformly sampled channels
@@ -33,15 +33,18 @@ def stats_downloads(stats, key: str) -> None:
 def _folder_howto(sel) -> None:
     """What to do without a folder: its layout, the paper's classes, and the same figure from the command line."""
     name, weights = logic.parse_model_key(sel.model_key)
-    st.info("Type the path of a folder on this server laid out as DIR/<class>/<image> (class names as folder "
-            f"names). For the paper's Fig. 6: {PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}. "
-            "The same figure from the command line:", icon=":material/folder_open:")
+    where = ("Type the path of a folder on this server, or upload a zip, laid out" if access.server_paths_allowed()
+             else "Upload a zip of images laid out")
+    st.info(f"{where} as DIR/<class>/<image> (class names as folder names). For the paper's Fig. 6: "
+            f"{PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}. The same figure from the command "
+            "line:", icon=":material/folder_open:")
     st.code(logic.stats_command(name, weights), language="bash", wrap_lines=True)
 
 
-def _live(sel, source: str, folder: str, classes: list[str], per_class: int, control: bool):
+def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_class: int, control: bool):
     """Compute (or fetch from the cache) statistics with a progress bar; None and an st.error on failure."""
-    if source == "folder" and not folder.strip():
+    folder = images.path
+    if source == "folder" and not folder:
         _folder_howto(sel)
         return None
     bar = st.progress(0.0, text="Computing excitation statistics…")
@@ -58,19 +61,22 @@ def _live(sel, source: str, folder: str, classes: list[str], per_class: int, con
         bar.progress(done / max(total, 1), text=f"{what}: {done} / {total} images")
 
     try:
-        stats = cache.live_stats_with_progress(sel.model_key, source, folder.strip(), tuple(classes), per_class,
+        stats = cache.live_stats_with_progress(sel.model_key, source, folder, tuple(classes), per_class,
                                                control, progress)
-    except (DatasetError, ImageError, ValueError, FileNotFoundError) as err:
+    except (DatasetError, ImageError, ValueError, OSError) as err:
         unknown_class = isinstance(err, ValueError) and "unknown class" in str(err)
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
-        st.error(f"Could not compute statistics: {err}.{hint}")
+        st.error(f"Could not compute statistics: {access.scrub(str(err), images.known())}.{hint}")
         return None
     finally:
         bar.empty()
-    if stats.skipped:
-        st.warning(f"{len(stats.skipped)} unreadable image(s) skipped, e.g. {stats.skipped[0]}")
+    skipped = images.skipped + [access.scrub(s, images.known()) for s in stats.skipped]
+    if skipped:
+        st.warning(f"{len(skipped)} unreadable image(s) skipped, e.g. {skipped[0]}")
     for note in stats.sample_notes():  # too few images, or fewer than asked for
         st.warning(note, icon=":material/warning:")
+    if images.label:  # the data is named as the user knows it (an upload's folder is the server's business)
+        stats = replace(stats, data=images.label)
     return replace(stats, model=f"{stats.model} (untrained)") if sel.is_control else stats
 
 
@@ -112,11 +118,7 @@ def _controls(sel, names: list[str]) -> dict:
     per_class = c3.number_input("Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
                                 persist_state="session", disabled=source == "reference" or preset,
                                 help="The paper averaged 50 validation images per class.")
-    folder = ""
-    if source == "folder":
-        folder = st.text_input("Folder", key="folder", placeholder="/path/to/DIR", persist_state="session",
-                               help="On this server: DIR/<class>/<image>, e.g. ImageNet validation images sorted "
-                                    "into one folder per class.")
+    folder = uploads.folder() if source == "folder" else uploads.Folder()
     if preset:
         images = (f"{PAPER_PER_CLASS} images per class" if source != "reference" else
                   f"every image of the test split (the reference statistics) instead of the paper's {PAPER_PER_CLASS} "
@@ -136,7 +138,7 @@ def _controls(sel, names: list[str]) -> dict:
     control = source != "reference" and not sel.is_control and st.toggle(
         "Also compute the untrained control (twice the time)", value=True, key="live_control",
         persist_state="session")
-    return dict(source=source, classes=classes, per_class=int(per_class), folder=folder,
+    return dict(source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
                 channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
 
 
@@ -157,7 +159,7 @@ def render() -> None:
         shown = logic.stats_for(full, sel.is_control)
         curves = shown.subset(opts["classes"]) if opts["classes"] else shown
     else:
-        full = _live(sel, opts["source"], opts["folder"], opts["classes"], opts["per_class"], opts["control"])
+        full = _live(sel, opts["source"], opts["images"], opts["classes"], opts["per_class"], opts["control"])
         if full is None:
             return
         shown = curves = full
