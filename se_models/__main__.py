@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
 
 from .cli_common import progress_bar, test_split
+from .device import DEVICES
+
+
+def default_workers() -> int:
+    """Image-decoding worker processes: one per spare core, at most 4 (0 on a single core)."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
 def _class_index(loaded, target: str | None) -> int | None:
@@ -46,7 +53,7 @@ def cmd_predict(args) -> int:
     from .images import ImageError, load_image
     from .registry import load_model
 
-    loaded = load_model(args.model, args.weights)
+    loaded = load_model(args.model, args.weights, device=args.device)
     results, failed = [], 0
     for path in args.images:
         try:
@@ -56,7 +63,7 @@ def cmd_predict(args) -> int:
             failed += 1
             continue
         with torch.inference_mode():
-            probs = loaded.model(x)[0].softmax(0)
+            probs = loaded.model(x.to(next(loaded.model.parameters()).device))[0].softmax(0).cpu()
         top = probs.topk(min(args.top, len(probs)))
         preds = [{"class": loaded.labels[i], "index": int(i), "probability": round(float(p), 4)}
                  for p, i in zip(top.values, top.indices)]
@@ -98,21 +105,31 @@ def _write_html(stats, path: str, blocks: list[str] | None) -> None:
 
 
 def markdown_table(stats) -> str:
-    """Per block: the class-specificity metrics, trained vs untrained control, as a Markdown table."""
+    """Per block: divergence with its interval, chance level, p-value and verdict, the other metrics, and the
+    untrained control, as a Markdown table."""
     fmt = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
-    rows = ["| block | divergence | η² | probe acc. | mean s | spread over channels | s > 0.95 | s < 0.05 "
-            "| control divergence | control probe |", "|" + "---|" * 10]
+    ci = lambda v, d=4: "" if not v else f" [{v[0]:.{d}f}, {v[1]:.{d}f}]"  # noqa: E731
+    rows = ["| block | divergence [95 % CI] | chance (99th pct) | p | class-specific | η² | probe acc. [95 % CI] "
+            "| mean s | spread over channels | s > 0.95 | s < 0.05 | control divergence [95 % CI] | control probe |",
+            "|" + "---|" * 13]
     control = {b.name: b for b in stats.control or []}
+    verdict = {True: "**yes**", False: "no", None: "–"}
     for b in stats.blocks:
         c = control.get(b.name)
-        rows.append(f"| {b.name} | {fmt(b.divergence, 4)} | {fmt(b.eta_squared)} | {fmt(b.probe_accuracy)} "
+        rows.append(f"| {b.name} | {fmt(b.divergence, 4)}{ci(b.divergence_ci)} "
+                    f"| {fmt(b.divergence_null[1] if b.divergence_null else None, 4)} | {fmt(b.divergence_p, 3)} "
+                    f"| {verdict[b.class_specific]} | {fmt(b.eta_squared)} | {fmt(b.probe_accuracy)}{ci(b.probe_ci, 2)} "
                     f"| {fmt(b.mean)} | {fmt(b.channel_spread)} | {fmt(b.saturated_high)} | {fmt(b.saturated_low)} "
-                    f"| {fmt(c.divergence, 4) if c else '–'} | {fmt(c.probe_accuracy) if c else '–'} |")
+                    f"| {fmt(c.divergence, 4) + ci(c.divergence_ci) if c else '–'} "
+                    f"| {fmt(c.probe_accuracy) if c else '–'} |")
     return "\n".join(rows)
 
 
 def cmd_stats(args) -> int:
     from .errors import DatasetError
+    from . import distributed
+    from .device import resolve_device
+    from .readings import specificity_reading
     from .references import find_reference
     from .registry import DEFAULT_MODEL, load_model
     from .stats import ExcitationStats, excitation_stats
@@ -126,13 +143,18 @@ def cmd_stats(args) -> int:
         if args.classes:
             stats = stats.subset(args.classes)
     else:
-        loaded = load_model(args.model, args.weights)
-        update, close = progress_bar("excitation statistics")
+        device = resolve_device(args.device)
+        distributed.init_from_env(device)
+        rank, _ = distributed.rank_and_world()
+        loaded = load_model(args.model, args.weights, device=device)
+        control = load_model(loaded.name, "random", device=device) if args.control else None
+        update, close = progress_bar("excitation statistics") if rank == 0 else (None, lambda: None)
         data = test_split(loaded) if args.data == "test" else args.data
-        control = load_model(loaded.name, "random") if args.control else None  # the same architecture, untrained
         stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class, progress=update,
-                                 control=control)
+                                 control=control, workers=args.workers)
         close()
+        if rank != 0:  # rank 0 writes the merged result
+            return 0
         for msg in stats.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
     Path(args.json).write_text(stats.to_json())
@@ -145,12 +167,20 @@ def cmd_stats(args) -> int:
         specificity_vs_depth(stats).write_image(f"{args.png}_depth.png", width=1300, scale=1.5)
     if args.markdown:
         print(markdown_table(stats))
-    print(f"{stats.model}: {sum(stats.counts.values())} images, {len(stats.blocks)} SE blocks -> {args.json}",
+    procs = f" from {stats.processes} processes" if stats.processes > 1 else ""
+    print(f"{stats.model}: {sum(stats.counts.values())} images{procs}, {len(stats.blocks)} SE blocks -> {args.json}",
           file=sys.stderr)
     for b in stats.blocks:
-        print(f"  {b.name:8s} divergence {b.divergence:.4f}  eta2 {b.eta_squared:.3f}  "
+        p = "–" if b.divergence_p is None else f"{b.divergence_p:.3f}"
+        verdict = {True: "class-specific", False: "not distinguishable from chance", None: ""}[b.class_specific]
+        print(f"  {b.name:8s} divergence {b.divergence:.4f}  chance (99th pct) "
+              f"{b.divergence_null[1] if b.divergence_null else float('nan'):.4f}  p {p}  {verdict:32s} "
               f"probe {b.probe_accuracy if b.probe_accuracy is None else round(b.probe_accuracy, 3)}  "
-              f"mean {b.mean:.3f}  spread {b.channel_spread:.3f}", file=sys.stderr)
+              f"eta2 {b.eta_squared if b.eta_squared is None else round(b.eta_squared, 3)}", file=sys.stderr)
+    for note in stats.sample_notes():
+        print(f"note: {note}", file=sys.stderr)
+    if stats.blocks[0].divergence_p is not None:
+        print(specificity_reading(stats), file=sys.stderr)
     return 0
 
 
@@ -160,7 +190,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(dataset=args.dataset, name=args.name or "", arch=args.arch, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                       label_smoothing=args.label_smoothing, pad=args.pad, cutout=args.cutout, bf16=not args.fp32,
-                      seed=args.seed, eval_every=args.eval_every, init=args.init or "",
+                      seed=args.seed, eval_every=args.eval_every, init=args.init or "", device=args.device,
                       out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
@@ -171,12 +201,12 @@ def cmd_reference(args) -> int:
     from .registry import load_model
     from .stats import excitation_stats
 
-    loaded = load_model(args.model)
+    loaded = load_model(args.model, device=args.device)
     data = args.data or "test"
     dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
     update, close = progress_bar("reference statistics (trained + control)")
-    stats = excitation_stats(loaded, dataset, per_class=None, progress=update,
-                             control=load_model(loaded.name, "random"))
+    stats = excitation_stats(loaded, dataset, per_class=None, progress=update, workers=args.workers,
+                             control=load_model(loaded.name, "random", device=args.device))
     close()
     if args.label or data != "test":  # a folder is named by its name: the app shows this to every student
         stats.data = args.label or Path(data).resolve().name
@@ -224,8 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--model", default=None, help="model name (default: the default model)")
         sp.add_argument("--weights", default=None, help="a local checkpoint, or 'random' for the untrained control")
 
+    def device_arg(sp):
+        sp.add_argument("--device", default="cpu", choices=DEVICES,
+                        help="cpu (default) | cuda | mps | auto (the best available)")
+
+    def workers_arg(sp):
+        sp.add_argument("--workers", type=int, default=default_workers(),
+                        help=f"image-decoding processes beside the model (default here: {default_workers()})")
+
     sp = sub.add_parser("predict", help="classify images")
     model_args(sp)
+    device_arg(sp)
     sp.add_argument("images", nargs="+")
     sp.add_argument("--top", type=int, default=3)
     sp.add_argument("--json", action="store_true", help="print JSON")
@@ -259,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--html", help="write the figures as one HTML page")
     sp.add_argument("--png", metavar="PREFIX", help="write PREFIX_curves.png and PREFIX_depth.png")
     sp.add_argument("--markdown", action="store_true", help="print the per-block table as Markdown")
+    device_arg(sp)
+    workers_arg(sp)
     sp.set_defaults(fn=cmd_stats)
 
     sp = sub.add_parser("train", help="train a small SE-ResNet (resumable)")
@@ -280,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "e.g. a warm restart of a trained model with a new learning-rate cycle")
     sp.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "models"))
     sp.add_argument("--resume", action="store_true")
+    device_arg(sp)
     sp.set_defaults(fn=cmd_train)
 
     sp = sub.add_parser("samples", help="write held-out test images per class as PNG into assets/samples/")
@@ -293,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--data", help="DIR (DIR/<class>/<image>; needed for an ImageNet model), or 'test' for a bundled "
                                    "model's test split (default)")
     sp.add_argument("--label", help="how the statistics name their data (default: the split, or DIR's name)")
+    device_arg(sp)
+    workers_arg(sp)
     sp.set_defaults(fn=cmd_reference)
 
     sp = sub.add_parser("download", help="fetch zoo / timm:NAME pretrained weights into timm's cache, for offline use")

@@ -109,8 +109,20 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     return fig
 
 
+def _error_y(blocks, value: str, interval: str) -> dict | None:
+    """Plotly error bars from [lo, hi] intervals (None when the statistics carry none)."""
+    cis = [getattr(b, interval) for b in blocks]
+    if not all(cis):
+        return None
+    vals = [getattr(b, value) for b in blocks]
+    return dict(type="data", symmetric=False, array=[max(0.0, ci[1] - v) for ci, v in zip(cis, vals)],
+                arrayminus=[max(0.0, v - ci[0]) for ci, v in zip(cis, vals)], thickness=1.5, width=4)
+
+
 def specificity_vs_depth(stats, others: dict | None = None, label: str | None = None) -> go.Figure:
-    """Class divergence, probe accuracy and eta^2 per SE block: trained (solid) vs untrained control (dashed).
+    """Class divergence (95 % interval, and the chance level of label shuffles), probe accuracy (95 % interval,
+    chance) and eta^2 per SE block: trained (solid) vs untrained control (dashed). Filled markers: blocks whose
+    verdict is class-specific; open markers: not distinguishable from chance (or not above the control).
 
     others: extra {label: ExcitationStats} drawn on the same axes (to compare models); label names `stats`
     (default stats.model)."""
@@ -127,11 +139,25 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
             style = dict(color=_color(si), dash="dash" if ctrl else "solid", width=2.5)
             kind = "untrained control" if ctrl else ("untrained" if st.weights == "random" else "trained")
             tag = f"{label} — {kind}"
-            for col, key in enumerate(("divergence", "probe_accuracy", "eta_squared"), 1):
+            verdicts = [b.class_specific for b in blocks]
+            symbols = ["circle" if v else "circle-open" for v in verdicts]
+            words = ["class-specific" if v else "not distinguishable from chance" if v is False else "no verdict"
+                     for v in verdicts]
+            for col, key, interval in ((1, "divergence", "divergence_ci"), (2, "probe_accuracy", "probe_ci"),
+                                       (3, "eta_squared", None)):
                 fig.add_trace(go.Scatter(
                     x=names, y=[getattr(b, key) for b in blocks], mode="lines+markers", name=tag, legendgroup=tag,
-                    showlegend=col == 1, line=style,
-                    hovertemplate=f"{tag}<br>%{{x}}: {key.replace('_', ' ')} = %{{y:.3f}}<extra></extra>"), 1, col)
+                    showlegend=col == 1, line=style, marker=dict(symbol=symbols, size=9, line=dict(width=2)),
+                    error_y=_error_y(blocks, key, interval) if interval else None, customdata=words,
+                    hovertemplate=f"{tag}<br>%{{x}}: {key.replace('_', ' ')} = %{{y:.3f}}"
+                                  + ("<br>%{customdata}" if col == 1 else "") + "<extra></extra>"), 1, col)
+            if all(b.divergence_null for b in blocks):  # what label shuffles reach: the chance level per block
+                fig.add_trace(go.Scatter(
+                    x=names, y=[b.divergence_null[1] for b in blocks], mode="lines", legendgroup=tag,
+                    name=f"{tag}: chance (99th pct of shuffles)", showlegend=si == 0 and not ctrl,
+                    line=dict(color=_color(si), dash="dot", width=1.5),
+                    hovertemplate=f"{tag}<br>%{{x}}: label shuffles reach %{{y:.4f}} (99th percentile)"
+                                  "<extra></extra>"), 1, 1)
     chance = stats.blocks[0].chance
     fig.add_hline(y=chance, line=dict(color="grey", dash="dot"), row=1, col=2,
                   annotation_text=f"chance {chance:.2f}", annotation_position="bottom right")
@@ -139,7 +165,8 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], row=1, col=3)
     fig.update_xaxes(tickangle=-45, tickfont=dict(size=12))
-    fig.update_layout(title="Class-specificity vs depth (shallow → deep)", height=460, font=FONT,
+    fig.update_layout(title="Class-specificity vs depth (shallow → deep; filled marker = class-specific, "
+                            "bars = 95 % intervals, dotted = chance)", height=480, font=FONT,
                       template="plotly_white", legend=dict(orientation="h", y=-0.3),
                       margin=dict(l=50, r=20, t=80, b=40))
     return fig

@@ -97,15 +97,19 @@ def _transform(card: ModelCard) -> transforms.Compose:
     return transforms.Compose(steps)
 
 
-def load_model(name: str | None = None, weights: str | Path | None = None) -> LoadedModel:
+def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu"
+               ) -> LoadedModel:
     """Load a model by name: bundled, an ImageNet zoo name, or `timm:NAME`.
 
     weights: None = its own weights (shipped, or timm's pretrained download), a path = a local checkpoint,
-    "random" = untrained (the control)."""
+    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device)."""
+    from .device import resolve_device
+
     name = name or DEFAULT_MODEL
+    device = resolve_device(device)
     if is_zoo_name(name):
         model, card, label = build_timm(name, weights)
-        model = model.to(memory_format=torch.channels_last).eval()
+        model = model.to(device, memory_format=torch.channels_last).eval()
         return LoadedModel(name, model, card, label, find_se_blocks(model), timm_transform(model))
     card = load_card(name)
     with torch.random.fork_rng():  # the control is reproducible, and the caller's RNG stays untouched
@@ -117,5 +121,5 @@ def load_model(name: str | None = None, weights: str | Path | None = None) -> Lo
         load_weights(model, path, f"{name} ({card.architecture}, {len(card.labels)} classes)")
         label = "trained" if weights is None else str(path)
     # channels-last runs oneDNN's faster convolution kernels on CPU
-    model = model.to(memory_format=torch.channels_last).eval()
+    model = model.to(device, memory_format=torch.channels_last).eval()
     return LoadedModel(name, model, card, label, find_se_blocks(model), _transform(card))

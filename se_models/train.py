@@ -18,6 +18,7 @@ from .architectures import build
 from .card import ModelCard
 from .checkpoint import load_weights
 from .data import ArrayDataset, training_data
+from .device import resolve_device
 
 
 @dataclass
@@ -37,6 +38,7 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 1              # test accuracy every N epochs and after the last (a pass costs time)
     init: str = ""                   # start from these weights (safetensors or checkpoint): a warm restart
+    device: str = "cpu"              # cpu | cuda | mps | auto (se_models.device)
     out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
     command: str = field(default="", repr=False)
 
@@ -84,10 +86,11 @@ def normalize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.T
 def evaluate(model: torch.nn.Module, data: ArrayDataset, mean, std, batch: int = 500) -> float:
     """Top-1 accuracy in fp32."""
     model.eval()
+    device = next(model.parameters()).device
     correct = 0
     for i in range(0, len(data.labels), batch):
-        logits = model(normalize(data.images[i:i + batch], mean, std))
-        correct += (logits.argmax(1) == data.labels[i:i + batch]).sum().item()
+        logits = model(normalize(data.images[i:i + batch], mean, std).to(device))
+        correct += (logits.argmax(1).cpu() == data.labels[i:i + batch]).sum().item()
     return correct / len(data.labels)
 
 
@@ -134,12 +137,13 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
     resuming = resume and ckpt_path.exists()
     if cfg.init and not resuming:  # a resumed run's checkpoint already holds the weights: the init file may be gone
         load_weights(model, cfg.init, f"{cfg.arch} with {len(train_set.classes)} classes")
-    model = model.to(memory_format=torch.channels_last)
+    device = resolve_device(cfg.device)
+    model = model.to(device, memory_format=torch.channels_last)
     opt = torch.optim.SGD(_param_groups(model, cfg.weight_decay), lr=cfg.lr, momentum=0.9, nesterov=True)
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history = 0, []
     if resuming:
-        ckpt = torch.load(ckpt_path, weights_only=True)
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["opt"])
         gen.set_state(ckpt["gen"])
@@ -157,10 +161,11 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
         for i in bar:
             idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
             x = cutout(normalize(augment(train_set.images[idx], cfg.pad, cfg.flip, gen), mean, std), cfg.cutout, gen)
+            x, target = x.to(device, non_blocking=True), train_set.labels[idx].to(device, non_blocking=True)
             for g in opt.param_groups:
                 g["lr"] = _lr_at(epoch * steps_per_epoch + i, total, cfg.lr)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                loss = F.cross_entropy(model(x), train_set.labels[idx], label_smoothing=cfg.label_smoothing)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                loss = F.cross_entropy(model(x), target, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -181,14 +186,14 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
     acc = last.get("test_accuracy") if last.get("epoch") == cfg.epochs else None  # the last epoch's evaluation
     if acc is None:  # a resumed run that had already stopped between evaluations
         acc = evaluate(model, test_set, mean, std)
-    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, str(out / f"{name}.safetensors"))
     card = ModelCard(
         name=name, kind="bundled", architecture=cfg.arch, dataset=ds_name, labels=train_set.classes,
         in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
         std=[round(v, 4) for v in std.tolist()], test_accuracy=round(acc, 4), test_images=len(test_set.labels),
         epochs=cfg.epochs, params=sum(p.numel() for p in model.parameters()), train_command=cfg.command,
-        init=_init_summary(cfg.init), config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
+        init=_init_summary(cfg.init), config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out", "device")},
         history=history)
     card.save(out / f"{name}.json")
     log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")

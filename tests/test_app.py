@@ -1,4 +1,4 @@
-"""The Streamlit app under AppTest (widgets driven by key), plus its pure helpers in dashboard.logic / reading."""
+"""The Streamlit app under AppTest (widgets driven by key), plus its pure helpers in the dashboard modules."""
 from __future__ import annotations
 
 import json

@@ -9,7 +9,8 @@ from se_models.data import bundled_samples_dir
 from se_models.registry import load_card, reference_path
 
 BLOCK_KEYS = {"name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy",
-              "chance", "mean", "std", "saturated_high", "saturated_low", "class_means"}
+              "chance", "mean", "std", "saturated_high", "saturated_low", "class_means", "divergence_null",
+              "divergence_p", "divergence_ci", "divergence_corrected", "probe_ci", "probe_null", "class_specific"}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_stats_schema_bundled(tmp_path, capsys):
     out, html = tmp_path / "s.json", tmp_path / "s.html"
     assert main(["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag",
                  "Trouser", "Sneaker", "--per-class", "10", "--control", "--json", str(out), "--html",
-                 str(html)]) == 0
+                 str(html), "--workers", "0"]) == 0
     d = json.loads(out.read_text())
     assert {"model", "classes", "per_class", "blocks", "control"} <= d.keys()
     assert d["classes"] == ["Bag", "Trouser", "Sneaker"] and d["per_class"] == 10
@@ -81,6 +82,24 @@ def test_stats_schema_bundled(tmp_path, capsys):
         assert BLOCK_KEYS <= b.keys() and set(b["class_means"]) == set(d["classes"])
         assert len(b["class_means"]["Bag"]) == b["channels"]
     assert html.read_text().count("plotly") > 3
+    assert d["processes"] == 1 and d["counts"] == {"Bag": 10, "Trouser": 10, "Sneaker": 10}
+    b = d["blocks"][-1]
+    assert b["divergence_ci"][0] <= b["divergence"] <= b["divergence_ci"][1] and 0 < b["divergence_p"] <= 1
+    err = capsys.readouterr().err
+    assert "verdicts are weak" in err  # 10 images a class
+    assert ("not distinguishable from chance" in err) == (not all(x["class_specific"] for x in d["blocks"]))
+
+
+def test_stats_says_how_many_images_were_used_and_refuses_one_class(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag",
+                 "Trouser", "--per-class", "500", "--json", str(out), "--workers", "0"]) == 0
+    d = json.loads(out.read_text())
+    assert d["counts"] == {"Bag": 100, "Trouser": 100} and "Asked for 500 images per class" in d["notes"][0]
+    assert "Asked for 500 images per class; fewer exist" in capsys.readouterr().err
+    assert main(["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag",
+                 "--json", str(out)]) == 2
+    assert "at least 2 classes" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["se_resnet20_fashion_mnist"])

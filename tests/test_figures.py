@@ -27,13 +27,35 @@ def test_class_curves_panels_lines_and_hover(ref):
     assert len(figures.channel_order(ref.block("SE_4_3"), "variable")) == 50
 
 
+def _series(fig) -> set[str]:
+    return {t.name for t in fig.data if t.mode == "lines+markers"}
+
+
 def test_specificity_labels_follow_the_weights(ref):
-    names = {t.name for t in figures.specificity_vs_depth(ref).data}
-    assert names == {"se_resnet20_fashion_mnist — trained", "se_resnet20_fashion_mnist — untrained control"}
+    assert _series(figures.specificity_vs_depth(ref)) == {"se_resnet20_fashion_mnist — trained",
+                                                         "se_resnet20_fashion_mnist — untrained control"}
     from dataclasses import replace
 
     rand = replace(ref, weights="random", control=None)
-    assert {t.name for t in figures.specificity_vs_depth(rand).data} == {"se_resnet20_fashion_mnist — untrained"}
+    assert _series(figures.specificity_vs_depth(rand)) == {"se_resnet20_fashion_mnist — untrained"}
+
+
+def test_depth_chart_draws_chance_intervals_and_verdicts(ref):
+    from dataclasses import replace
+
+    fig = figures.specificity_vs_depth(ref)
+    div = next(t for t in fig.data if t.name == "se_resnet20_fashion_mnist — trained" and t.xaxis == "x")
+    chance = next(t for t in fig.data if "chance" in (t.name or "") and "untrained" not in t.name)
+    assert list(chance.y) == [b.divergence_null[1] for b in ref.blocks]
+    assert div.error_y.array is not None and len(div.error_y.array) == len(ref.blocks)
+    assert list(div.marker.symbol) == ["circle"] * len(ref.blocks)  # every trained block is class-specific
+    probe = next(t for t in fig.data if t.name == "se_resnet20_fashion_mnist — trained" and t.xaxis == "x2")
+    assert probe.error_y.array is not None
+    # a block called not class-specific is drawn with an open marker
+    blocks = [replace(b, class_specific=False) if b.name == "SE_2_1" else b for b in ref.blocks]
+    div = next(t for t in figures.specificity_vs_depth(replace(ref, blocks=blocks)).data
+               if t.name == "se_resnet20_fashion_mnist — trained" and t.xaxis == "x")
+    assert div.marker.symbol[0] == "circle-open" and "not distinguishable" in div.customdata[0]
 
 
 def test_many_rows_of_panels_get_a_fixed_pixel_gap():

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from se_models import ExcitationStats, excitation_stats
+from se_models.errors import DatasetError
 from se_models.stats import class_divergence, eta_squared, probe_accuracy
 
 from .conftest import LABELS
@@ -71,7 +72,7 @@ def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path):
     b = one.block("SE_2_1")
     mu = np.array([b.class_means["stripes"], b.class_means["circle"]])
     assert b.divergence == pytest.approx(float(np.sqrt(mu.var(0).mean())))
-    assert b.eta_squared is None and b.probe_accuracy is None
+    assert b.eta_squared is None and b.probe_accuracy is None and b.divergence_p is None and b.class_specific is None
     with pytest.raises(ValueError, match="unknown class"):
         st.subset(["dog"])
     with pytest.raises(ValueError, match="unknown class"):
@@ -79,7 +80,26 @@ def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path):
 
 
 def test_no_readable_image_is_one_clear_error(tiny, tmp_path):
-    (tmp_path / "circle").mkdir()
-    (tmp_path / "circle" / "a.png").write_bytes(b"broken")
-    with pytest.raises(ValueError, match="none of the 1 selected images could be read, e.g. .*a.png"):
+    for c in ("circle", "square"):
+        (tmp_path / c).mkdir()
+        (tmp_path / c / "a.png").write_bytes(b"broken")
+    with pytest.raises(DatasetError, match="none of the 2 selected images could be read, e.g. .*a.png"):
         excitation_stats(tiny, tmp_path)
+
+
+def test_one_class_is_refused_clearly(tiny, image_folder):
+    with pytest.raises(DatasetError, match="at least 2 classes; .* gives 1 \\(circle\\)"):
+        excitation_stats(tiny, image_folder, classes=["circle"])
+    with pytest.raises(DatasetError, match="at least 2 classes"):
+        excitation_stats(tiny, image_folder / "circle" / "..", classes=["stripes", "stripes"])
+
+
+def test_worker_processes_give_the_same_statistics_and_report_bad_files(tiny, image_folder):
+    (image_folder / "square" / "broken.png").write_bytes(b"not a png")
+    one = excitation_stats(tiny, image_folder, per_class=None, workers=0, permutations=20, bootstrap=20)
+    two = excitation_stats(tiny, image_folder, per_class=None, workers=2, batch_size=4, permutations=20,
+                           bootstrap=20)
+    assert one.counts == two.counts == {"circle": 6, "square": 6, "stripes": 6}
+    assert len(two.skipped) == 1 and "broken.png" in two.skipped[0]
+    for a, b in zip(one.blocks, two.blocks):
+        assert a.divergence == pytest.approx(b.divergence, rel=1e-5) and a.class_means == b.class_means

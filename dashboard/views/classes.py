@@ -62,6 +62,8 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
     skipped = images.skipped + [access.scrub(s, images.known()) for s in stats.skipped]
     if skipped:
         st.warning(f"{len(skipped)} unreadable image(s) skipped, e.g. {skipped[0]}")
+    for note in stats.sample_notes():  # too few images, or fewer than asked for
+        st.warning(note, icon=":material/warning:")
     if images.label:  # the data is named as the user knows it (an upload's folder is the server's business)
         stats = replace(stats, data=images.label)
     return stats
@@ -94,9 +96,7 @@ def _controls(sel, names: list[str]) -> dict:
     preset = preset and stages
     if preset:
         _paper_preset(names)
-        st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {PAPER_PER_CLASS} images per class "
-                   f"· {PAPER_PER_CLASS} uniformly sampled channels · every class of the data · the dashed “all” "
-                   "line. Turn the preset off to change them.")
+    caption = st.empty()  # the preset's caption, once the data source (which fixes the images per class) is known
     c1, c2, c3 = st.columns([1.2, 2.4, 0.9])
     source = urlstate.selectbox(c1, "Data", sources, "source", format_func=SOURCES.get,
                                 help="Reference statistics: the whole test split, computed when the model was "
@@ -108,6 +108,13 @@ def _controls(sel, names: list[str]) -> dict:
                                 persist_state="session", disabled=source == "reference" or preset,
                                 help="The paper averaged 50 validation images per class.")
     folder = uploads.folder() if source == "folder" else uploads.Folder()
+    if preset:
+        images = (f"{PAPER_PER_CLASS} images per class" if source != "reference" else
+                  f"every image of the test split (the reference statistics) instead of the paper's {PAPER_PER_CLASS} "
+                  "per class — choose another data source for that")
+        caption.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
+                        "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the "
+                        "preset off to change them.")
     d1, d2, d3 = st.columns([2.1, 1.0, 2.0], vertical_alignment="bottom")
     channels = d1.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
                                     key="channels", required=True, persist_state="session", disabled=preset)
@@ -165,8 +172,11 @@ def render() -> None:
                         lambda: figures.specificity_vs_depth(full, label=name))
     ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
     st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class curves "
-               "sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
-               "**η²**: share of each channel's variance explained by the class. Solid: trained; dashed: the same "
-               "network with random weights.")
+               "sit, in gate units; the dotted line is what shuffling the class labels reaches by chance (99th "
+               "percentile), the bars are 95 % bootstrap intervals. A filled marker is a block called "
+               "**class-specific**: above chance (permutation p < 0.01) and, when the untrained control was "
+               "measured, with its interval above the control's. **Probe**: held-out accuracy of a logistic "
+               "regression reading the class from s. **η²**: share of each channel's variance explained by the "
+               "class. Solid: trained; dashed: the same network with random weights.")
     stats_downloads(full, "cls_dl", label)
     ablation.classes_panel(sel)

@@ -1,0 +1,124 @@
+"""Benchmark: the statistics with chance baselines and intervals, streaming, against the previous excitation_stats
+and against bare decode + forward passes; peak memory against the number of images; decoding workers.
+
+Run by hand; results go into the README's Performance section.
+  python benchmarks/bench_stats.py overhead                     # 10 x 100 bundled images: new vs before (git main)
+  python benchmarks/bench_stats.py scale --data DIR --per-class 2000     # 20 000 images: vs bare decode + forward
+  python benchmarks/bench_stats.py memory --data DIR --per-class 200 2000  # peak RSS, one fresh process each
+  python benchmarks/bench_stats.py workers --data DIR --per-class 2000 --workers 0 2"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from anywhere, no install needed
+
+import se_models  # noqa: E402
+from se_models.data import as_source  # noqa: E402
+from se_models.stats import _collate, _Images, _select, excitation_stats  # noqa: E402
+
+
+def previous_stats_module(ref: str) -> types.ModuleType:
+    """se_models/stats.py as it was at git `ref`, imported beside the current package (its relative imports work)."""
+    code = subprocess.run(["git", "show", f"{ref}:se_models/stats.py"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+    mod = types.ModuleType("se_models._stats_before")
+    mod.__package__ = "se_models"
+    sys.modules[mod.__name__] = mod  # dataclasses look their module up
+    exec(compile(code, f"{ref}:se_models/stats.py", "exec"), mod.__dict__)  # noqa: S102 - our own file at a commit
+    return mod
+
+
+def overhead(args, loaded) -> None:
+    """Interleaved: the previous excitation_stats vs the current one, same images, no control."""
+    before = previous_stats_module(args.ref)
+    runs = {"before": lambda: before.excitation_stats(loaded, args.data, per_class=args.per_class[0]),
+            "now": lambda: excitation_stats(loaded, args.data, per_class=args.per_class[0])}
+    times = {k: [] for k in runs}
+    for fn in runs.values():
+        fn()  # warm-up
+    for _ in range(args.repeats):
+        for k, fn in runs.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    print(f"{args.per_class[0]} images per class: before {med['before']:.2f} s, now {med['now']:.2f} s "
+          f"-> {med['now'] / med['before']:.2f}x (medians of {args.repeats}, interleaved)")
+
+
+def bare(loaded, source, indices, workers: int, batch: int = 128) -> None:
+    """Decode + forward, nothing recorded: the floor of any statistics over these images."""
+    loader = DataLoader(_Images(source, indices), batch_size=batch, num_workers=workers, collate_fn=_collate)
+    with torch.inference_mode():
+        for _, x, _ in loader:
+            loaded.model(x)
+
+
+def scale(args, loaded) -> None:
+    """Interleaved: statistics vs bare decode + forward over the same images, with the same workers."""
+    source = as_source(args.data, loaded)
+    idx = _select(source.targets, list(range(len(source.classes))), args.per_class[0], 0)
+    runs = {"bare": lambda: bare(loaded, source, idx, args.workers[0]),
+            "stats": lambda: excitation_stats(loaded, args.data, per_class=args.per_class[0],
+                                              workers=args.workers[0])}
+    times = {k: [] for k in runs}
+    for _ in range(args.repeats):
+        for k, fn in runs.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    print(f"{len(idx)} images, {args.workers[0]} workers: bare decode + forward {med['bare']:.1f} s, statistics "
+          f"{med['stats']:.1f} s -> {med['stats'] / med['bare']:.2f}x (medians of {args.repeats}, interleaved)")
+
+
+def one_run(args, loaded) -> None:
+    """(child process) one statistics run; prints its peak RSS and time as JSON."""
+    t = time.perf_counter()
+    st = excitation_stats(loaded, args.data, per_class=args.per_class[0], workers=args.workers[0])
+    print(json.dumps({"images": sum(st.counts.values()), "seconds": round(time.perf_counter() - t, 2),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+
+
+def children(args, key: str) -> None:
+    """One fresh process per setting (peak memory is per process)."""
+    values = args.per_class if key == "per_class" else args.workers
+    for v in values:
+        cmd = [sys.executable, __file__, "one", "--data", str(args.data), "--model", args.model or "",
+               "--per-class", str(v if key == "per_class" else args.per_class[0]),
+               "--workers", str(v if key == "workers" else args.workers[0])]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        print(f"{key} {v}: {out}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["overhead", "scale", "memory", "workers", "one"])
+    p.add_argument("--model", default=None)
+    p.add_argument("--data", default="bundled")
+    p.add_argument("--per-class", type=int, nargs="+", default=[100])
+    p.add_argument("--workers", type=int, nargs="+", default=[0])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--ref", default="main", help="git ref of the previous statistics (overhead)")
+    args = p.parse_args()
+    loaded = se_models.load_model(args.model or (None if args.data != "bundled" else "se_resnet20_fashion_mnist"))
+    if args.what != "one":
+        print(f"model {loaded.name}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    {"overhead": overhead, "scale": scale, "one": one_run}.get(args.what, lambda a, m: None)(args, loaded)
+    if args.what in ("memory", "workers"):
+        children(args, "per_class" if args.what == "memory" else "workers")
+
+
+if __name__ == "__main__":
+    main()
