@@ -20,7 +20,10 @@ def untrained_note(weights: str | None) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{x:.0%}"
+    """A share in words that never rounds a gate of 0.9996 to 100 % or 0.0004 to 0 %."""
+    if 0.01 <= x <= 0.99:
+        return f"{x:.0%}"
+    return f"{x:.1%}" if 0.001 <= x <= 0.999 else ("under 0.1%" if x < 0.5 else "over 99.9%")
 
 
 def _times(a: float, b: float) -> float:
@@ -56,8 +59,8 @@ def se_step(z, s, block: str, hw: tuple[int, int], k: int = 1) -> tuple[list[Cha
     rows = [ChannelScale(ch, float(z[ch]), float(s[ch]), float(s[ch] * z[ch])) for ch in picked_channels(s, k)]
     hi, lo = rows[0], rows[-1]
     text = (f"**Squeeze**: {block} averages each of its {c} feature maps ({hw[0]}×{hw[1]} values) into one number, "
-            f"z = {z.min():.2f} … {z.max():.2f}. **Excitation** turns z into {c} gates s = {s.min():.2f} … "
-            f"{s.max():.2f}; ")
+            f"z from {z.min():.2f} to {z.max():.2f}. **Excitation** turns z into {c} gates s from {s.min():.3f} to "
+            f"{s.max():.3f}; ")
     spread = float(s.max() - s.min())
     if spread < FLAT_GATES:
         text += (f"they lie within {spread:.2f} of each other, so **scale** treats every channel about alike on this "
@@ -104,34 +107,37 @@ def _verdict(b) -> bool | None:
     return getattr(b, "class_specific", None)
 
 
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def first_stage_sentence(stats, first: str) -> str:
     """Whether the first stage's gates already differ by class, from its verdict (None: the statistics carry none)."""
     b = stats.block(first)
     verdict = _verdict(b)
-    probe = (f" a linear probe reads the class from its gates with {_pct(b.probe_accuracy)} accuracy "
-             f"(chance {_pct(b.chance)})" if b.probe_accuracy is not None else "")
+    probe = (f"a linear probe reads the class from its gates with {_pct(b.probe_accuracy)} accuracy, chance "
+             f"{_pct(b.chance)}" if b.probe_accuracy is not None else "")
     if verdict is None:
-        return (f"These statistics carry no chance baseline, so they give no verdict on whether {first} already "
-                f"differs by class{';' + probe if probe else ''}.")
+        return (f"These statistics carry no chance baseline, so no verdict on whether {first} already differs by "
+                f"class{' (' + probe + ')' if probe else ''}.")
     if verdict:
-        return (f"Unlike the paper's early layers, {first} already differs by class here (p = "
-                f"{b.divergence_p:.3f}, above the untrained control){',' + probe if probe else ''}: this data's classes "
-                "differ in features simple enough for the first stage.")
+        return (f"Unlike the paper's early layers, {first} already differs by class here ({_p(b.divergence_p)}, "
+                f"above the untrained control{'; ' + probe if probe else ''}).")
     return (f"As in the paper, {first} is class-agnostic: its class curves are not distinguishable from chance "
-            f"(p = {b.divergence_p:.3f}).")
+            f"({_p(b.divergence_p)}).")
 
 
 def fig6_step(stats, shallow: str, deep: str) -> str:
     """The class curves at a shallow and a deep block: how far apart, the ratio, and the first stage's verdict."""
     bs, bd = stats.block(shallow), stats.block(deep)
     text = untrained_note(stats.weights)
-    text += (f"Each line is one class's average gate per channel. The class curves are {bs.divergence:.3f} apart at "
-             f"{shallow} and {bd.divergence:.3f} at {deep}")
+    text += (f"Each line is one class's average gate per channel: the curves lie {bs.divergence:.3f} apart at "
+             f"{shallow}, {bd.divergence:.3f} at {deep}")
     way = _compare(bd.divergence, bs.divergence)
     if way == "more":
-        text += f", {_times(bd.divergence, bs.divergence):.1f}× further apart in the deep block, as in the paper. "
+        text += f" — {_times(bd.divergence, bs.divergence):.1f}× further apart in the deep block, as in the paper. "
     elif way == "less":
-        text += f": the shallow block's curves are further apart, unlike the paper. "
+        text += ": the shallow block's curves are further apart, unlike the paper. "
     else:
         text += f": about as far apart at both depths (within {CLEAR_RATIO}×), unlike the paper. "
     return text + first_stage_sentence(stats, shallow)

@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 from .figures import FONT, PALETTE
 
 BIG = dict(FONT, size=16)  # read from the back of a classroom
-HIGH, LOW, REST = "#d62728", "#1f77b4", "#c7c7c7"
+HIGH, LOW, REST = "#d62728", "#1f77b4", "#8c8c8c"
 
 
 def se_block(z, s, before, after, channels: list[int], block: str, height: int = 400) -> go.Figure:
@@ -19,17 +19,20 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
     before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     colors = [HIGH if c == channels[0] else LOW if c == channels[-1] else REST for c in range(len(s))]
     n = len(channels)
-    titles = ["1 · squeeze: z = mean of each map", "2 · excitation: gate s"]
-    titles += [f"3 · scale: U (ch {channels[0]})", f"s·U (s = {s[channels[0]]:.2f})"]
-    titles += sum(([f"U (ch {c})", f"s·U (s = {s[c]:.2f})"] for c in channels[1:]), [])
+    titles = ["1 · squeeze: z", "2 · excitation: s", f"3 · scale: U<sub>{channels[0]}</sub>",
+              f"s·U (s = {s[channels[0]]:.2f})"]
+    titles += sum(([f"U<sub>{c}</sub>", f"s·U (s = {s[c]:.2f})"] for c in channels[1:]), [])
     fig = make_subplots(n, 4, specs=[[{"rowspan": n}, {"rowspan": n}, {}, {}]] + [[None, None, {}, {}]] * (n - 1),
-                        column_widths=[0.32, 0.32, 0.18, 0.18], horizontal_spacing=0.05, vertical_spacing=0.12,
+                        column_widths=[0.3, 0.3, 0.2, 0.2], horizontal_spacing=0.06, vertical_spacing=0.14,
                         subplot_titles=titles)
     x = list(range(len(s)))
-    fig.add_bar(x=x, y=z, marker_color=colors, row=1, col=1, showlegend=False,
-                hovertemplate="channel %{x}: z = %{y:.3f}<extra></extra>")
-    fig.add_bar(x=x, y=s, marker_color=colors, row=1, col=2, showlegend=False,
-                hovertemplate="channel %{x}: s = %{y:.3f}<extra></extra>")
+    for col, values, what in ((1, z, "z"), (2, s, "s")):
+        fig.add_bar(x=x, y=values, marker_color=colors, row=1, col=col, showlegend=False,
+                    hovertemplate=f"channel %{{x}}: {what} = %{{y:.3f}}<extra></extra>")
+        # with 100+ channels a bar is a hairline: a large marker shows where the two picked channels are
+        fig.add_scatter(x=channels, y=values[channels], mode="markers", showlegend=False, row=1, col=col,
+                        marker=dict(size=13, color=[HIGH] + [LOW] * (n - 1), line=dict(color="white", width=1.5)),
+                        hovertemplate=f"channel %{{x}}: {what} = %{{y:.3f}}<extra></extra>")
     lim = float(np.abs(np.concatenate([before[channels].ravel(), after[channels].ravel()])).max()) or 1.0
     for r, c in enumerate(channels, 1):
         for col, maps, what in ((3, before, "U"), (4, after, "s·U")):
@@ -38,10 +41,12 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
             anchor = fig.get_subplot(r, col).xaxis.plotly_name.replace("axis", "")  # "xaxis5" -> "x5"
             fig.update_xaxes(visible=False, row=r, col=col)
             fig.update_yaxes(visible=False, scaleanchor=anchor, constrain="domain", row=r, col=col)
+    for ann in fig.layout.annotations:
+        ann.font.size = 15
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_xaxes(title_text="channel", row=1, col=1)
     fig.update_xaxes(title_text="channel", row=1, col=2)
-    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value", len=0.8)),
+    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value", len=0.8, thickness=14)),
                       title=dict(text=f"{block}: red = the channel kept most, blue = the channel kept least",
                                  font=dict(size=17)),
                       height=height, font=BIG, template="plotly_white", bargap=0.1,
@@ -76,5 +81,5 @@ def gate_pair(gates: dict[str, tuple], names: tuple[str, str], distances: dict[s
 def projector(fig: go.Figure, height: int = 400) -> go.Figure:
     """An existing figure made to fit one projector screen: a fixed height, larger type, the legend below."""
     fig = go.Figure(fig)  # a copy: the cached original stays as the other views draw it
-    fig.update_layout(height=height, font=BIG)
+    fig.update_layout(height=height, font=BIG, legend=dict(font=dict(size=14), tracegroupgap=1))
     return fig
