@@ -46,7 +46,8 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_xaxes(title_text="channel", row=1, col=1)
     fig.update_xaxes(title_text="channel", row=1, col=2)
-    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value", len=0.8, thickness=14)),
+    bar = dict(title="value", len=0.8, thickness=14)
+    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=bar),
                       title=dict(text=f"{block}: red = the channel kept most, blue = the channel kept least",
                                  font=dict(size=17)),
                       height=height, font=BIG, template="plotly_white", bargap=0.1,

@@ -128,8 +128,9 @@ def test_depth_step_without_intervals_gives_no_verdict():
 
 def test_above_control_uses_intervals_when_both_have_them():
     # point values 3× apart, but the intervals overlap: not clearly above
-    assert not lesson.above_control(Block("a", 0.3, divergence_ci=[0.05, 0.5]), Block("a", 0.1, divergence_ci=[0.05, 0.2]))
-    assert lesson.above_control(Block("a", 0.3, divergence_ci=[0.25, 0.35]), Block("a", 0.1, divergence_ci=[0.05, 0.2]))
+    control = Block("a", 0.1, divergence_ci=[0.05, 0.2])
+    assert not lesson.above_control(Block("a", 0.3, divergence_ci=[0.05, 0.5]), control)
+    assert lesson.above_control(Block("a", 0.3, divergence_ci=[0.25, 0.35]), control)
 
 
 # ---- step 5 ------------------------------------------------------------------------------------------------------
