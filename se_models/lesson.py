@@ -15,8 +15,8 @@ HOT = 0.5            # a Grad-CAM pixel at or above half the map's maximum count
 
 def untrained_note(weights: str | None) -> str:
     """The sentence every step starts with when the weights are random; empty for trained ones."""
-    return ("These weights are untrained (random): whatever the gates do here comes from the architecture and the "
-            "image, not from learning. " if weights == "random" else "")
+    return ("Untrained (random) weights: what the gates do here comes from the architecture and the image, not "
+            "from learning. " if weights == "random" else "")
 
 
 def _pct(x: float) -> str:
@@ -62,7 +62,10 @@ def se_step(z, s, block: str, hw: tuple[int, int], k: int = 1) -> tuple[list[Cha
             f"z from {z.min():.2f} to {z.max():.2f}. **Excitation** turns z into {c} gates s from {s.min():.3f} to "
             f"{s.max():.3f}; ")
     spread = float(s.max() - s.min())
-    if spread < FLAT_GATES:
+    if not np.abs(z).max() > 0:  # e.g. timm's random init: the last BatchNorm of each residual branch starts at 0
+        text += ("but U is zero everywhere (z = 0 in every channel), so **scale** has nothing to scale: this "
+                 "initialisation starts every residual branch at zero.")
+    elif spread < FLAT_GATES:
         text += (f"they lie within {spread:.2f} of each other, so **scale** treats every channel about alike on this "
                  f"image (channel {hi.channel} keeps {_pct(hi.s)} of its map, channel {lo.channel} {_pct(lo.s)}).")
     else:

@@ -44,8 +44,8 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
     for ann in fig.layout.annotations:
         ann.font.size = 15
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
-    fig.update_xaxes(title_text="channel", row=1, col=1)
-    fig.update_xaxes(title_text="channel", row=1, col=2)
+    for col in (1, 2):  # a few upright ticks: 2048 channels would otherwise get rotated labels that eat height
+        fig.update_xaxes(title_text="channel", nticks=4, tickangle=0, row=1, col=col)
     bar = dict(title="value", len=0.8, thickness=14)
     fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=bar),
                       title=dict(text=f"{block}: red = the channel kept most, blue = the channel kept least",

@@ -53,6 +53,11 @@ def test_se_step_says_when_the_gates_treat_every_channel_alike():
     assert "about alike" in text and "picks channels" not in text
 
 
+def test_se_step_says_when_there_is_nothing_to_scale():
+    _, text = lesson.se_step([0.0, 0.0, 0.0], [0.2, 0.5, 0.8], "SE_5_3", (7, 7))
+    assert "U is zero everywhere" in text and "picks channels" not in text
+
+
 def test_shares_near_the_ends_are_not_rounded_to_all_or_nothing():
     _, text = lesson.se_step([1.0, 1.0], [0.9996, 0.0004], "SE_2_1", (2, 2))
     assert "over 99.9%" in text and "under 0.1%" in text and "100%" not in text
@@ -94,7 +99,7 @@ def test_first_stage_sentence_follows_the_verdict(specific, p, words):
 
 def test_untrained_weights_are_said():
     stats = Stats([Block("SE_2_3", 0.02), Block("SE_4_3", 0.2)], weights="random")
-    assert lesson.fig6_step(stats, "SE_2_3", "SE_4_3").startswith("These weights are untrained")
+    assert lesson.fig6_step(stats, "SE_2_3", "SE_4_3").startswith("Untrained (random) weights")
     assert lesson.untrained_note("trained") == ""
 
 
