@@ -51,7 +51,7 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
                       title=dict(text=f"{block}: red = the channel kept most, blue = the channel kept least",
                                  font=dict(size=17)),
                       height=height, font=BIG, template="plotly_white", bargap=0.1,
-                      margin=dict(l=50, r=10, t=80, b=50))
+                      margin=dict(l=50, r=10, t=70, b=45))
     return fig
 
 

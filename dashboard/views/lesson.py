@@ -88,8 +88,14 @@ def _stats(sel):
     shown = logic.stats_for(ref, sel.is_control) if ref else None
     if shown is None:
         name, weights = logic.parse_model_key(sel.model_key)
-        _say(lesson.untrained_note(_weights(sel)) + f"This step needs class statistics over labelled images, and "
-             f"{cache.model_label(sel.model_key)} has none yet, so it is skipped. They come from the command line:")
+        if _weights(sel) == "random":  # random weights learned no classes: point at the trained network instead
+            _say(lesson.untrained_note("random") + "This step shows what training does to the gates, so it needs the "
+                 "trained network and its class statistics over labelled images. Choose pretrained weights, and "
+                 "compute the statistics with:")
+            weights = None
+        else:
+            _say(f"This step needs class statistics over labelled images, and {cache.model_label(sel.model_key)} "
+                 "has none yet, so it is skipped. They come from the command line:")
         st.code(logic.stats_command(name, weights), language="bash", wrap_lines=True)
     return shown
 
@@ -106,7 +112,7 @@ def step_se(sel, item, img) -> None:
     with c2:
         fig = cache.built("lesson_se", (sel.model_key, item.digest, block),
                           lambda: lf.se_block(m.squeeze, m.excitation, m.before, m.after, [r.channel for r in rows],
-                                              block, FIG_PX))
+                                              block, FIG_PX - 40))
         ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False)
 
 
@@ -195,11 +201,12 @@ def step_cam(sel, item, img) -> None:
     _say(lesson.untrained_note(_weights(sel)) + text)
     view = cache.model_view(sel.model_key, item.digest, img)
     cols = st.columns(len(a.cams) + 1, gap="small")
-    cols[0].image(logic.model_view_thumb(view, loaded.input_size[-1]), width=CAM_PX - 40,
+    # every picture as wide as its column: 3 stages (bundled models) or 4 (ImageNet) fit the same row
+    cols[0].image(logic.model_view_thumb(view, loaded.input_size[-1]), width="stretch",
                   caption=f"{item.label} → {loaded.labels[a.predicted]}")
     for col, (block, cam) in zip(cols[1:], a.cams.items()):
         col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, 0.5, CAM_PX, view, cam),
-                  width=CAM_PX, caption=lesson.stage_label(block))
+                  width="stretch", caption=lesson.stage_label(block))
     st.caption(f"Grad-CAM for “{target}” (change the class in the sidebar). Red: where the evidence lies; blue: none.")
 
 
