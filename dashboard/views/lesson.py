@@ -156,8 +156,8 @@ def step_fig6(sel) -> None:
     label = cache.model_label(sel.model_key)
     fig = cache.built("lesson_fig6", (sel.model_key,), lambda: lf.projector(figures.class_curves(
         stats, blocks=[shallow, deep], cols=2), FIG_PX).update_layout(
-        title=dict(text=f"Average gate per channel and class — {label}", font=dict(size=17)),
-        legend_title_text="class", margin=dict(t=90, b=50)))
+        title=dict(text=f"Average gate per channel and class — {label}", font=dict(size=17), y=0.99,
+                   yanchor="top"), legend_title_text="class", margin=dict(t=105, b=50)))
     ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False)
 
 
