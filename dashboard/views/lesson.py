@@ -2,14 +2,12 @@
 from its numbers; Back / Next, the step in the URL (?view=lesson&step=N)."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from se_models import figures, lesson
 from se_models import lesson_figures as lf
 
-from .. import cache, logic, ui, urlstate
+from .. import cache, imageitems, modelkeys, statspanel, ui, urlstate, wording
 
 STEPS = {  # URL step number -> (short name on the step buttons, title)
     1: ("SE block", "Squeeze, excite, scale: one SE block on one image"),
@@ -64,16 +62,16 @@ def _say(text: str) -> None:
 def _images(sel):
     """The step-1 image (the sidebar's first) and the candidates for a second one: the other chosen images, then the
     demo photos and one test sample per class."""
-    good, _ = logic.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
+    good, _ = imageitems.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
     labels = tuple(sel.loaded.labels)
-    dataset = sel.loaded.card["dataset"]
+    dataset = sel.loaded.card.dataset
     extra = [cache.photo_item(p["file"], labels, dataset == "imagenet") for p in cache.photos()]
     seen_class = set()
     for path, folder in cache.samples(dataset):
         if folder not in seen_class:
             seen_class.add(folder)
-            extra.append(cache.sample_item(logic.sample_id(path), dataset, labels))
-    more, _ = logic.decode_items(extra, decode=lambda it: cache.decode(it.data, it.label))
+            extra.append(cache.sample_item(imageitems.sample_id(path), dataset, labels))
+    more, _ = imageitems.decode_items(extra, decode=lambda it: cache.decode(it.data, it.label))
     known = {item.digest for item, _ in good}
     return good, good[1:] + [(i, im) for i, im in more if i.digest not in known]
 
@@ -85,9 +83,9 @@ def _weights(sel) -> str:
 def _stats(sel):
     """The reference statistics as shown for this model key, or None (and the reason said on screen)."""
     ref = cache.reference(sel.name)
-    shown = logic.stats_for(ref, sel.is_control) if ref else None
+    shown = statspanel.stats_for(ref, sel.is_control) if ref else None
     if shown is None:
-        name, weights = logic.parse_model_key(sel.model_key)
+        name, weights = modelkeys.parse_model_key(sel.model_key)
         if _weights(sel) == "random":  # random weights learned no classes: point at the trained network instead
             _say(lesson.untrained_note("random") + "This step shows what training does to the gates, so it needs the "
                  "trained network and its class statistics over labelled images. Choose pretrained weights, and "
@@ -96,7 +94,7 @@ def _stats(sel):
         else:
             _say(f"This step needs class statistics over labelled images, and {cache.model_label(sel.model_key)} "
                  "has none yet, so it is skipped. They come from the command line:")
-        st.code(logic.stats_command(name, weights), language="bash", wrap_lines=True)
+        st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
     return shown
 
 
@@ -107,7 +105,7 @@ def step_se(sel, item, img) -> None:
     rows, text = lesson.se_step(m.squeeze.tolist(), m.excitation.tolist(), block, tuple(m.before.shape[-2:]))
     _say(lesson.untrained_note(_weights(sel)) + text)
     c1, c2 = st.columns([1, 6], gap="small")
-    c1.image(logic.model_view_thumb(cache.model_view(sel.model_key, item.digest, img), sel.loaded.input_size[-1]),
+    c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, item.digest, img), sel.loaded.input_size[-1]),
              width=THUMB_PX - 30, caption=item.label)
     with c2:
         fig = cache.built("lesson_se", (sel.model_key, item.digest, block),
@@ -140,7 +138,7 @@ def step_pair(sel, item, img, others) -> None:
     _say(lesson.untrained_note(_weights(sel)) + text)
     c1, c2 = st.columns([1, 6], gap="small")
     for i, im, p in pair:
-        c1.image(logic.model_view_thumb(cache.model_view(sel.model_key, i.digest, im), loaded.input_size[-1]),
+        c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, i.digest, im), loaded.input_size[-1]),
                  width=THUMB_PX - 50, caption=f"{i.label} → {loaded.labels[p]}")
     with c2:
         fig = lf.gate_pair(gates, tags, dist, FIG_PX)
@@ -166,9 +164,9 @@ def step_depth(sel) -> None:
     if stats is None:
         return
     _say(lesson.depth_step(stats))
-    name = logic.dataset_name(sel.card)
+    name = wording.dataset_name(sel.card)
     fig = cache.built("lesson_depth", (sel.model_key,), lambda: lf.projector(figures.specificity_vs_depth(
-        stats if stats.weights == "random" else replace(stats, model=name)), FIG_PX + 20))
+        stats, label=None if stats.weights == "random" else name), FIG_PX))
     ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False)
 
 
@@ -189,7 +187,7 @@ def step_ablation(sel) -> None:
              f"{sel.name} --data DIR` computes one.")
         return
     _say(lesson.ablation_step(tables))
-    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), FIG_PX + 20))
+    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), FIG_PX - 20))
     ui.chart(fig, "lesson_ablation", f"lesson ablation {sel.name}", downloads=False)
 
 
@@ -202,7 +200,7 @@ def step_cam(sel, item, img) -> None:
     view = cache.model_view(sel.model_key, item.digest, img)
     cols = st.columns(len(a.cams) + 1, gap="small")
     # every picture as wide as its column: 3 stages (bundled models) or 4 (ImageNet) fit the same row
-    cols[0].image(logic.model_view_thumb(view, loaded.input_size[-1]), width="stretch",
+    cols[0].image(imageitems.model_view_thumb(view, loaded.input_size[-1]), width="stretch",
                   caption=f"{item.label} → {loaded.labels[a.predicted]}")
     for col, (block, cam) in zip(cols[1:], a.cams.items()):
         col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, 0.5, CAM_PX, view, cam),
