@@ -155,7 +155,7 @@ def step_fig6(sel) -> None:
     fig = cache.built("lesson_fig6", (sel.model_key,), lambda: lf.projector(figures.class_curves(
         stats, blocks=[shallow, deep], cols=2), FIG_PX).update_layout(
         title=dict(text=f"Average gate per channel and class — {label}", font=dict(size=17), y=0.99,
-                   yanchor="top"), legend_title_text="class", margin=dict(t=105, b=50)))
+                   yanchor="top"), legend=dict(title_text="class", font=dict(size=13)), margin=dict(t=88, b=50)))
     ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False)
 
 
