@@ -9,7 +9,7 @@ from se_models.ablation import ablate, reference_mean_gates, stage_rows, stored_
 from se_models.ablation_report import MODE_LABELS, ablation_chart, ablation_sentence
 from se_models.cam import overlay
 
-from .. import cache, ui
+from .. import cache, ui, urlstate
 
 SCOPES = {"block": "block", "stage": "stage", "all": "all"}
 SHORT = {"identity": "s = 1", "mean": "mean gate"}  # the long names do not fit a 1280 px screen
@@ -82,6 +82,10 @@ def image_panel(sel, item, img, before) -> None:
     loaded = sel.loaded
     names = list(loaded.se_blocks)
     st.markdown("### Switch SE off: what do the gates buy for this image?")
+    # opt-in: the switched-off analysis is one more forward + backward pass, not part of the first paint
+    if not urlstate.toggle(st, "Compare with SE switched off", key="abl_on",
+                           help="Runs the image once more with the gates of the chosen blocks replaced."):
+        return
     what, blocks, mode = _choice(loaded.name, names)
     layer = st.session_state.get("cam_layer")
     layer = layer if layer in before.cams else list(before.cams)[-1]
