@@ -1,0 +1,230 @@
+"""Lesson view: a guided sequence for the projector, one idea per step, each a live figure with sentences computed
+from its numbers; Back / Next, the step in the URL (?view=lesson&step=N)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from se_models import figures, lesson
+from se_models import lesson_figures as lf
+
+from .. import cache, imageitems, modelkeys, statspanel, ui, urlstate, wording
+
+STEPS = {  # URL step number -> (short name on the step buttons, title)
+    1: ("SE block", "Squeeze, excite, scale: one SE block on one image"),
+    2: ("Two images", "Two images, a shallow and a deep block"),
+    3: ("Fig. 6", "The paper's Fig. 6: the average gates of every class"),
+    4: ("Depth", "Class-specific with depth? Trained vs untrained vs chance"),
+    5: ("Ablation", "What do the gates buy? Switching SE off"),
+    6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
+}
+KEY = "step"
+FIG_PX = 400       # the main figure's height: with the title, the sentences and the buttons it fits 720 px
+THUMB_PX = 150
+CAM_PX = 190
+PAIR_CANDIDATES = 8  # images tried for step 2's second image (one batched forward pass)
+CSS = """<style>
+.st-key-lesson_text p, .st-key-lesson_text li {font-size: 1.22rem; line-height: 1.45}
+.st-key-lesson_head {margin-top: 2rem}  /* below the top navigation bar, which overlaps the page's padding */
+</style>"""
+
+
+def _go(delta: int) -> None:
+    st.session_state[KEY] = min(max(st.session_state.get(KEY, 1) + delta, 1), len(STEPS))
+
+
+def _step() -> int:
+    """The step: from the URL on the first run of the session, then from the buttons; written back to the URL."""
+    done: set = st.session_state.setdefault(urlstate.SEEDED, set())
+    if KEY not in done:  # urlstate.seed compares the URL's text with the options; the steps are ints
+        done.add(KEY)
+        wanted = st.query_params.get(KEY, "")
+        if wanted.isdigit() and int(wanted) in STEPS:
+            st.session_state[KEY] = int(wanted)
+    with st.container(horizontal=True, vertical_alignment="center", key="lesson_head"):
+        st.button("Back", key="lesson_back", icon=":material/arrow_back:", on_click=_go, args=(-1,),
+                  disabled=st.session_state.get(KEY, 1) <= 1)
+        step = st.segmented_control("Step", list(STEPS), key=KEY, required=True,
+                                    default=None if KEY in st.session_state else 1,
+                                    format_func=lambda n: f"{n} · {STEPS[n][0]}", label_visibility="collapsed")
+        st.button("Next", key="lesson_next", icon=":material/arrow_forward:", type="primary", on_click=_go,
+                  args=(1,), disabled=(step or 1) >= len(STEPS))
+    step = step or 1
+    urlstate.publish(KEY, step)
+    return step
+
+
+def _say(text: str) -> None:
+    """The step's sentences, in large type."""
+    with st.container(key="lesson_text"):
+        st.markdown(text)
+
+
+def _images(sel):
+    """The step-1 image (the sidebar's first) and the candidates for a second one: the other chosen images, then the
+    demo photos and one test sample per class."""
+    good, _ = imageitems.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
+    labels = tuple(sel.loaded.labels)
+    dataset = sel.loaded.card.dataset
+    extra = [cache.photo_item(p["file"], labels, dataset == "imagenet") for p in cache.photos()]
+    seen_class = set()
+    for path, folder in cache.samples(dataset):
+        if folder not in seen_class:
+            seen_class.add(folder)
+            extra.append(cache.sample_item(imageitems.sample_id(path), dataset, labels))
+    more, _ = imageitems.decode_items(extra, decode=lambda it: cache.decode(it.data, it.label))
+    known = {item.digest for item, _ in good}
+    return good, good[1:] + [(i, im) for i, im in more if i.digest not in known]
+
+
+def _weights(sel) -> str:
+    return "random" if sel.is_control or sel.loaded.weights == "random" else "trained"
+
+
+def _stats(sel):
+    """The reference statistics as shown for this model key, or None (and the reason said on screen)."""
+    ref = cache.reference(sel.name)
+    shown = statspanel.stats_for(ref, sel.is_control) if ref else None
+    if shown is None:
+        name, weights = modelkeys.parse_model_key(sel.model_key)
+        if _weights(sel) == "random":  # random weights learned no classes: point at the trained network instead
+            _say(lesson.untrained_note("random") + "This step shows what training does to the gates, so it needs the "
+                 "trained network and its class statistics over labelled images. Choose pretrained weights, and "
+                 "compute the statistics with:")
+            weights = None
+        else:
+            _say(f"This step needs class statistics over labelled images, and {cache.model_label(sel.model_key)} "
+                 "has none yet, so it is skipped. They come from the command line:")
+        st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
+    return shown
+
+
+def step_se(sel, item, img) -> None:
+    names = list(sel.loaded.se_blocks)
+    block = names[-1]
+    m = cache.block_maps(sel.model_key, item.digest, img, block)
+    rows, text = lesson.se_step(m.squeeze.tolist(), m.excitation.tolist(), block, tuple(m.before.shape[-2:]))
+    _say(lesson.untrained_note(_weights(sel)) + text)
+    c1, c2 = st.columns([1, 6], gap="small")
+    c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, item.digest, img), sel.loaded.input_size[-1]),
+             width=THUMB_PX - 30, caption=item.label)
+    with c2:
+        fig = cache.built("lesson_se", (sel.model_key, item.digest, block),
+                          lambda: lf.se_block(m.squeeze, m.excitation, m.before, m.after, [r.channel for r in rows],
+                                              block, FIG_PX - 40))
+        ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False)
+
+
+def step_pair(sel, item, img, others) -> None:
+    loaded = sel.loaded
+    names = list(loaded.se_blocks)
+    shallow, deep = lesson.fig6_blocks(names)
+    others = others[:PAIR_CANDIDATES]
+    probs = cache.predictions(sel.model_key, tuple(i.digest for i, _ in [(item, img)] + others),
+                              [img] + [im for _, im in others])
+    first = int(probs[0].argmax())
+    differ = [k for k in range(len(others)) if int(probs[k + 1].argmax()) != first]
+    right = [k for k in differ if loaded.labels[int(probs[k + 1].argmax())] == others[k][0].true_class]
+    pick = (right or differ or [None])[0]  # a correctly classified image of another class reads best
+    if pick is None:
+        _say("Every image at hand is predicted as the same class, so there is no pair of different classes to "
+             "compare: choose images of two classes in the sidebar.")
+        return
+    other, other_img = others[pick]
+    pair = [(item, img, first), (other, other_img, int(probs[pick + 1].argmax()))]
+    runs = [cache.analysis(sel.model_key, i.digest, im, None) for i, im, _ in pair]
+    tags = tuple(f"{i.label} → {loaded.labels[p]}" for i, _, p in pair)
+    gates = {b: (runs[0].excitation[b].tolist(), runs[1].excitation[b].tolist()) for b in (shallow, deep)}
+    dist, text = lesson.pair_step(tags, gates, shallow, deep)
+    _say(lesson.untrained_note(_weights(sel)) + text)
+    c1, c2 = st.columns([1, 6], gap="small")
+    for i, im, p in pair:
+        c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, i.digest, im), loaded.input_size[-1]),
+                 width=THUMB_PX - 50, caption=f"{i.label} → {loaded.labels[p]}")
+    with c2:
+        fig = lf.gate_pair(gates, tags, dist, FIG_PX)
+        ui.chart(fig, "lesson_pair", "lesson two images", downloads=False)
+
+
+def step_fig6(sel) -> None:
+    stats = _stats(sel)
+    if stats is None:
+        return
+    shallow, deep = lesson.fig6_blocks([b.name for b in stats.blocks])
+    _say(lesson.fig6_step(stats, shallow, deep))
+    label = cache.model_label(sel.model_key)
+    fig = cache.built("lesson_fig6", (sel.model_key,), lambda: lf.projector(figures.class_curves(
+        stats, blocks=[shallow, deep], cols=2), FIG_PX).update_layout(
+        title=dict(text=f"Average gate per channel and class — {label}", font=dict(size=17), y=0.99,
+                   yanchor="top"), legend=dict(title_text="class", font=dict(size=13)), margin=dict(t=88, b=50)))
+    ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False)
+
+
+def step_depth(sel) -> None:
+    stats = _stats(sel)
+    if stats is None:
+        return
+    _say(lesson.depth_step(stats))
+    name = wording.dataset_name(sel.card)
+    fig = cache.built("lesson_depth", (sel.model_key,), lambda: lf.projector(figures.specificity_vs_depth(
+        stats, label=None if stats.weights == "random" else name), FIG_PX))
+    ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False)
+
+
+def step_ablation(sel) -> None:
+    try:
+        from se_models.ablation import stored_tables
+        from se_models.ablation_report import ablation_chart
+    except ImportError:  # the ablation is not part of this version of the library
+        _say("The SE ablation is not available in this version, so this step has nothing to show yet.")
+        return
+    if sel.is_control or sel.loaded.weights == "random":
+        _say(lesson.untrained_note("random") + "Switching SE off in a network that never learned anything measures "
+             "nothing: this step needs trained weights.")
+        return
+    tables = stored_tables(sel.name)
+    if not tables:
+        _say(f"No stored ablation for {cache.model_label(sel.model_key)}: `python -m se_models ablate --model "
+             f"{sel.name} --data DIR` computes one.")
+        return
+    _say(lesson.ablation_step(tables))
+    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), FIG_PX - 20))
+    ui.chart(fig, "lesson_ablation", f"lesson ablation {sel.name}", downloads=False)
+
+
+def step_cam(sel, item, img) -> None:
+    loaded = sel.loaded
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target)
+    target = loaded.labels[a.target]
+    _, text = lesson.cam_step({b: c.numpy() for b, c in a.cams.items()}, target)
+    _say(lesson.untrained_note(_weights(sel)) + text)
+    view = cache.model_view(sel.model_key, item.digest, img)
+    cols = st.columns(len(a.cams) + 1, gap="small")
+    # every picture as wide as its column: 3 stages (bundled models) or 4 (ImageNet) fit the same row
+    cols[0].image(imageitems.model_view_thumb(view, loaded.input_size[-1]), width="stretch",
+                  caption=f"{item.label} → {loaded.labels[a.predicted]}")
+    for col, (block, cam) in zip(cols[1:], a.cams.items()):
+        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, 0.5, CAM_PX, view, cam),
+                  width="stretch", caption=lesson.stage_label(block))
+    st.caption(f"Grad-CAM for “{target}” (change the class in the sidebar). Red: where the evidence lies; blue: none.")
+
+
+def render() -> None:
+    st.html(CSS)
+    sel = ui.selection()
+    step = _step()
+    st.markdown(f"### {step} · {STEPS[step][1]}")
+    if step in (3, 4):
+        return (step_fig6 if step == 3 else step_depth)(sel)
+    if step == 5:
+        return step_ablation(sel)
+    good, others = _images(sel)
+    if not good:
+        _say("No readable image yet: choose a photo, a test sample or an upload in the sidebar.")
+        return
+    item, img = good[0]
+    if step == 1:
+        step_se(sel, item, img)
+    elif step == 2:
+        step_pair(sel, item, img, others)
+    else:
+        step_cam(sel, item, img)
