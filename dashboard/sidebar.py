@@ -176,8 +176,10 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     return [item], True
 
 
-def render() -> Selection:
-    """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable."""
+def render(images: bool = True) -> Selection:
+    """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable.
+
+    images=False (views that draw no single image): the model only, no image sources or Grad-CAM target."""
     with st.sidebar:
         key = _model_picker()
         path = ""
@@ -197,6 +199,8 @@ def render() -> Selection:
             return Selection(key, None, [], True, None, error=access.scrub(error, known))
         loaded = cache.model(key)
         st.caption(logic.model_caption(loaded.card, logic.is_control(key), loaded.weights))
+        if not images:
+            return Selection(key, loaded, [], True, None)
         items, using_default = _images(loaded)
         st.subheader("Grad-CAM")
         many = len(loaded.labels) > 20

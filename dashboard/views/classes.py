@@ -85,7 +85,7 @@ def _paper_preset(names: list[str]) -> None:
     # only what differs from the state (or, unset, from the widget defaults, which are the preset): a widget given a
     # default whose value is also set through Session State makes Streamlit warn
     st.session_state.update({k: v for k, v in preset.items() if st.session_state.get(k, v) != v})
-    st.session_state.setdefault(urlstate.SEEDED, set()).update({"blocks", "classes"})  # the preset beats the URL
+    st.session_state.setdefault(urlstate.SEEDED, set()).update(preset)  # the preset beats the URL
 
 
 def _controls(sel, names: list[str]) -> dict:
@@ -115,22 +115,21 @@ def _controls(sel, names: list[str]) -> dict:
     classes = urlstate.multiselect(c2, "Classes", loaded.labels, "classes", placeholder="all classes",
                                    disabled=preset,
                                    help="The paper used 4 diverse ImageNet classes. Empty = every class.")
-    per_class = c3.number_input("Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
-                                persist_state="session", disabled=source == "reference" or preset,
-                                help="The paper averaged 50 validation images per class.")
+    per_class = urlstate.number_input(c3, "Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
+                                      disabled=source == "reference" or preset,
+                                      help="The paper averaged 50 validation images per class.")
     folder = uploads.folder() if source == "folder" else uploads.Folder()
     d1, d2, d3 = st.columns([2.1, 1.0, 2.0], vertical_alignment="bottom")
-    channels = d1.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
-                                    key="channels", required=True, persist_state="session", disabled=preset)
-    spread = d2.toggle("Mean ± std (Fig. 7)", key="spread", persist_state="session", disabled=preset,
-                       help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
+    channels = urlstate.segmented_control(d1, "Channels", list(CHANNELS), "channels", "sampled",
+                                          format_func=CHANNELS.get, required=True, disabled=preset)
+    spread = urlstate.toggle(d2, "Mean ± std (Fig. 7)", "spread", disabled=preset,
+                             help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
     blocks = urlstate.multiselect(d3, "SE blocks", names, "blocks", default=figures.default_blocks(names),
                                   disabled=preset,
                                   help="Default, as in the paper: the last block of every stage and every block "
                                        "of the deepest stage.")
-    control = source != "reference" and not sel.is_control and st.toggle(
-        "Also compute the untrained control (twice the time)", value=True, key="live_control",
-        persist_state="session")
+    control = source != "reference" and not sel.is_control and urlstate.toggle(
+        st, "Also compute the untrained control (twice the time)", "live_control", value=True)
     return dict(source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
                 channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
 
@@ -162,12 +161,16 @@ def render() -> None:
     # live statistics are keyed by their own parameters; reference ones by the model alone
     live = opts["source"] != "reference"
     data_key = (opts["source"], opts["folder"], opts["per_class"], opts["control"]) if live else ("reference",)
-    fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
-                                 opts["channels"], opts["spread"]),
-                      lambda: figures.class_curves(
-                          replace(curves, model=label), blocks=opts["blocks"] or None, channels=opts["channels"],
-                          spread=opts["spread"]))
-    ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+    if opts["blocks"]:
+        fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
+                                     opts["channels"], opts["spread"]),
+                          lambda: figures.class_curves(
+                              replace(curves, model=label), blocks=opts["blocks"], channels=opts["channels"],
+                              spread=opts["spread"]))
+        ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+    else:  # an empty chip list draws nothing, rather than silently the default blocks
+        st.info("No SE block chosen: pick at least one under *SE blocks* to draw the class curves.",
+                icon=":material/touch_app:")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(reading.specificity_sentence(full), icon=":material/insights:")
