@@ -17,6 +17,8 @@ from se_models.blocks import last_of_each_stage, stage_index
 from se_models.data import safe_dirname
 from se_models.zoo import ZOO, is_zoo_name
 
+from . import wording
+
 CONTROL = ":control"  # model key suffix: the same architecture with random (untrained) weights
 FILE = ":file:"       # model key infix: weights from a local file, `name:file:<stamp>:<path>`
 TIMM = "timm:"        # any timm model by name
@@ -166,7 +168,7 @@ def load_failure(name: str, weights: str | None, message: str) -> str:
                 "without a download, or **upload a file** with a downloaded checkpoint.")
     else:
         hint = "Choose another model, or its untrained control."
-    return f"**Could not load {name}.** {message.strip()}\n\n{hint}"
+    return f"**Could not load {name}.** {wording.sentence(message)}\n\n{hint}"
 
 
 def stats_command(name: str, weights: str | None) -> str:

@@ -111,8 +111,14 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except (SafetensorError, pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated, or not safetensors / a "
-                              f"weights-only torch file): {str(err).splitlines()[0][:200]}") from err
+        # torch's own text ("Weights only load failed ... Re-running torch.load with weights_only set to False")
+        # suggests the unsafe way out; say instead what the file is not
+        # (torch has no error type for it: its message names the refused class as an "Unsupported global")
+        pickled = isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err)
+        why = ("it holds Python objects besides tensors, which are not loaded from a file for safety: save the "
+               "state dict alone (torch.save(model.state_dict(), path)) or as safetensors" if pickled else
+               "it is truncated, or neither a safetensors file nor a weights-only torch file")
+        raise CheckpointError(f"{path.name}: not a readable checkpoint: {why}") from err
     if isinstance(state, dict):
         for key in ("model", "state_dict"):  # training checkpoints wrap the weights
             if isinstance(state.get(key), dict):

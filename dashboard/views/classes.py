@@ -8,7 +8,7 @@ import streamlit as st
 from se_models import ImageError, figures
 from se_models.data import DatasetError
 
-from .. import access, cache, logic, reading, ui, uploads, urlstate
+from .. import access, cache, logic, reading, ui, uploads, urlstate, wording
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Your images",
            "test": "Downloaded test set"}
@@ -66,7 +66,7 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
     except (DatasetError, ImageError, ValueError, OSError) as err:
         unknown_class = isinstance(err, ValueError) and "unknown class" in str(err)
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
-        st.error(f"Could not compute statistics: {access.scrub(str(err), images.known())}.{hint}")
+        st.error(wording.sentence(f"Could not compute statistics: {access.scrub(str(err), images.known())}") + hint)
         return None
     finally:
         bar.empty()
