@@ -1,6 +1,7 @@
-"""Browser-level timings of the dashboard in headless Chromium: first paint, Image view re-renders, Classes view.
+"""Browser-level timings of the dashboard in headless Chromium: first paint, Image view re-renders, Classes view,
+and a change of Grad-CAM layer on SE-ResNet-50 (random weights, 224 px).
 
-Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py
+Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py [--only image|classes|zoo]
 Each timing runs from the user's action to the moment the changed chart or image is drawn and the script is idle."""
 from __future__ import annotations
 
@@ -88,10 +89,38 @@ def classes_view(browser, url: str) -> dict:
             [to_reference], f"{what}: switching back (cached)": [cached]}
 
 
+ZOO_MODEL = "seresnet50.a1_in1k"
+
+
+def gradcam_layer_change(browser, url: str) -> dict:
+    """SE-ResNet-50 with random weights at 224 px: every stage's map comes from the cached analysis, so a change of
+    Grad-CAM layer reruns only the Grad-CAM part of the page and runs no model."""
+    t = time.perf_counter()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{url}?view=image&model={ZOO_MODEL}&weights=random", wait_until="domcontentloaded")
+    # loading SE-ResNet-50 and its first analysis on a cold server can take minutes on a busy CPU
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=600_000)
+    page.wait_for_function(IDLE, timeout=600_000)
+    first_paint = time.perf_counter() - t
+    stages = ["stage 2 · SE_2_3", "stage 3 · SE_3_4", "stage 4 · SE_4_6", "stage 5 · SE_5_3"]
+    caption = ("b => Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
+               ".some(e => e.innerText.includes('Evidence for') && e.innerText.includes(' at ' + b))")
+    changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), caption, label.split()[-1])
+               for label in stages[:3] + stages[::-1]]
+    page.close()
+    return {f"{ZOO_MODEL} (random weights), Image view first paint": [first_paint],
+            f"{ZOO_MODEL} (random weights), Grad-CAM layer change": changes}
+
+
 def main() -> None:
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    parts = {"image": image_view, "classes": classes_view, "zoo": gradcam_layer_change}
     with streamlit_server() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        results = {**image_view(browser, url), **classes_view(browser, url)}
+        results = {}
+        for name, part in parts.items():
+            if only in (None, name):
+                results.update(part(browser, url))
         browser.close()
     for name, values in results.items():
         spread = f" (median of {len(values)}, max {max(values):.2f} s)" if len(values) > 1 else ""

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import io
 from pathlib import Path
 
 import streamlit as st
 
 import se_models
 from se_models import data as sm_data
+from se_models.cam import overlay
 from se_models.references import find_reference
 from se_models.registry import load_card
 from se_models.zoo import ZOO, is_zoo_name
@@ -120,10 +122,33 @@ def thumbnail(path: str, size: int = 56):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def analysis(model_key: str, digest: str, _image, target: int | None, layer: str):
-    """One forward+backward pass per (model, image bytes, target, Grad-CAM layer); the image is keyed by
-    its digest, so the unhashable PIL image is passed as _image."""
-    return se_models.analyze_image(model(model_key), _image, target=target, cam_layer=layer)
+def analysis(model_key: str, digest: str, _image, target: int | None):
+    """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
+    the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model. The image is
+    keyed by its digest, so the unhashable PIL image is passed as _image."""
+    return se_models.analyze_image(model(model_key), _image, target=target)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def predictions(model_key: str, digests: tuple[str, ...], _images):
+    """Class probabilities (N, K) of the chosen images from one batched forward pass without gradients."""
+    return se_models.predict(model(model_key), list(_images))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def model_view(model_key: str, digest: str, _image):
+    """The image as the model sees it (its own resize and centre crop): what Grad-CAM maps are drawn on."""
+    return model(model_key).model_view(_image)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, size: int, _view,
+                 _cam) -> bytes:
+    """A Grad-CAM overlay, encoded once per (model, image, target, layer, opacity, size): a rerun of the Grad-CAM
+    part then neither blends nor encodes the maps that did not change (the browser keeps them too)."""
+    buf = io.BytesIO()
+    overlay(_view, _cam, alpha, size).save(buf, "JPEG", quality=92)
+    return buf.getvalue()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -151,7 +151,8 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
     picked = urlstate.multiselect(st, "Photos", [p["file"] for p in photos], "photos",
                                   format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
                                   help="Credited demo photos (see About). "
-                                       + ("Real photos: fair test images for an ImageNet model." if imagenet else
+                                       + ("Real photos: fair test images for an ImageNet model with trained "
+                                          "weights." if imagenet else
                                           "They are shrunk to the model's input size."))
     items = [cache.photo_item(f, labels, imagenet) for f in picked]
     if cache.samples(dataset):

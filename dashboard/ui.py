@@ -37,9 +37,9 @@ def download_row(fig, key: str, name: str) -> None:
 def guarded(render):
     """Run a view; an unexpected error becomes one short st.error instead of a traceback (logged for us)."""
     @functools.wraps(render)
-    def run() -> None:
+    def run(*args, **kwargs) -> None:
         try:
-            render()
+            render(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - the last line of defence for the user
             log.exception("view %s failed", render.__module__)
             detail = access.scrub(str(err).splitlines()[0][:200]) if str(err) else "no details"

@@ -89,10 +89,12 @@ def cmd_gradcam(args) -> int:
 
     loaded = load_model(args.model, args.weights)
     image = load_image(args.image)
-    a = analyze_image(loaded, image, target=_class_index(loaded, args.target), cam_layer=args.layer)
-    overlay(image, a.cam, args.alpha, args.size).save(args.out)
+    layer = args.layer or list(loaded.se_blocks)[-1]
+    a = analyze_image(loaded, image, target=_class_index(loaded, args.target), layers=[layer])
+    # drawn on the model's own resize + centre crop: the only picture the map lines up with
+    overlay(loaded.model_view(image), a.cams[layer], args.alpha, args.size).save(args.out)
     print(f"{args.image}: predicted {loaded.labels[a.predicted]} ({a.probs.max():.1%}); Grad-CAM for "
-          f"{loaded.labels[a.target]} at {a.cam_layer} -> {args.out}")
+          f"{loaded.labels[a.target]} at {layer} ({loaded.block_module(layer)}) -> {args.out}")
     return 0
 
 

@@ -1,33 +1,36 @@
-"""One image through the model: prediction, excitations, Grad-CAM, and one block's U and s*U."""
+"""One image through the model: prediction, excitations and Grad-CAM at every stage from one pass; one block's U
+and s*U; batched predictions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from PIL import Image
 
-from .cam import run_grad_cam
+from .blocks import last_of_each_stage
+from .cam import normalize_cam
 from .recorder import SERecorder
 
 
 @dataclass
 class ImageAnalysis:
-    """Everything the app shows about one image."""
-    image: Image.Image                   # the RGB input as given
-    input: torch.Tensor                  # (C, H, W) the preprocessed tensor the model saw
+    """Everything the Image view shows about one image, from one forward and one backward pass."""
     probs: torch.Tensor                  # (num_classes,)
     target: int                          # the class Grad-CAM explains
-    cam: torch.Tensor                    # (H, W) in [0, 1], at input resolution
-    cam_layer: str                       # module path of the Grad-CAM layer
+    cams: dict[str, torch.Tensor]        # layer (paper name of a stage's last SE block) -> (H, W) in [0, 1]
+    grids: dict[str, tuple[int, int]]    # layer -> (h, w) of its activations: the map's resolution before upsampling
     excitation: dict[str, torch.Tensor]  # block -> s (C,)
     squeeze: dict[str, torch.Tensor]     # block -> z (C,)
-    block: str | None                    # the block whose feature maps are kept, if one was asked for
-    before: torch.Tensor | None          # (C, h, w) U
-    after: torch.Tensor | None           # (C, h, w) s * U
 
     @property
     def predicted(self) -> int:
         return int(self.probs.argmax())
+
+    @property
+    def cam(self) -> torch.Tensor:
+        """The deepest Grad-CAM map (H, W): the usual one."""
+        return self.cams[list(self.cams)[-1]]
 
 
 @dataclass
@@ -50,21 +53,84 @@ def block_maps(loaded, image: Image.Image, block: str) -> BlockMaps:
                      rec.after[block][0])
 
 
-def analyze_image(loaded, image: Image.Image, target: int | None = None, block: str | None = None,
-                  cam_layer: str | None = None) -> ImageAnalysis:
-    """Analyse one image, keeping U and s*U of `block` when one is named (copies of feature maps cost memory in
-    every cached analysis); safe to call from several threads on one shared LoadedModel (it takes its lock)."""
+def predict(loaded, images: list[Image.Image]) -> torch.Tensor:
+    """Class probabilities (N, num_classes) of several images from one batched gradient-free forward pass."""
+    if not images:
+        return torch.empty(0, len(loaded.labels))
+    x = torch.stack([loaded.preprocess(im) for im in images])  # (N, C, H, W)
+    with loaded.lock, torch.inference_mode():
+        return loaded.model(x).float().softmax(1)
+
+
+def stage_ends(loaded) -> list[str]:
+    """The paper names of the last SE block of every stage (shallow to deep): the Grad-CAM layers."""
+    return last_of_each_stage(list(loaded.se_blocks))
+
+
+def analyze_image(loaded, image: Image.Image, target: int | None = None,
+                  layers: list[str] | None = None) -> ImageAnalysis:
+    """Probabilities, every block's z and s, and Grad-CAM at each of `layers` (default: the end of every stage),
+    all from ONE forward and ONE backward pass; target None = the predicted class. Thread-safe (takes the lock).
+
+    Built by hand rather than with captum's LayerGradCam (the reference in tests/test_cam.py), because that takes one
+    layer per call and so costs one forward + backward per stage; here forward hooks keep every stage's output and
+    one torch.autograd.grad call returns the class score's gradient with respect to all of them at once."""
+    layers = layers or stage_ends(loaded)
+    modules = dict(loaded.model.named_modules())
+    paths = {name: loaded.block_module(name) for name in layers}
     x = loaded.preprocess(image)[None]  # (1, C, H, W)
-    layer_path = loaded.block_module(cam_layer or list(loaded.se_blocks)[-1])
-    out: dict = {}
-    with loaded.lock, SERecorder(loaded, feature_maps=[block] if block else []) as rec:
-        # captum's forward pass is the only one: the recorder's hooks fire inside it
-        cam = run_grad_cam(loaded.model, dict(loaded.model.named_modules())[layer_path], x, target, out)
-    probs = out["logits"][0].float().softmax(0)
-    return ImageAnalysis(
-        image=image, input=x[0], probs=probs,
-        target=int(probs.argmax()) if target is None else int(target),
-        cam=cam[0], cam_layer=layer_path,
-        excitation={k: v[0] for k, v in rec.excitation.items()},
-        squeeze={k: v[0] for k, v in rec.squeeze.items()},
-        block=block, before=rec.before[block][0] if block else None, after=rec.after[block][0] if block else None)
+    kept: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(_module, _inputs, output):
+            # Keep the block's output and hand the rest of the network a clone. A later in-place op (an in-place
+            # ReLU or `x += shortcut` applied by the caller, torchvision style) would otherwise overwrite the kept
+            # tensor and rebase its autograd history, so the map would show post-op values and gradients. timm's
+            # ResNets do both in place inside the block, before this hook; captum's layer hooks clone the same way.
+            kept[name] = output
+            return output.clone()
+        return hook
+
+    handles = []
+    with loaded.lock, torch.enable_grad(), SERecorder(loaded) as rec:
+        try:
+            handles = [modules[path].register_forward_hook(keep(name)) for name, path in paths.items()]
+            logits = loaded.model(x)  # (1, num_classes)
+        finally:
+            for h in handles:
+                h.remove()
+        probs = logits[0].detach().float().softmax(0)
+        cls = int(probs.argmax()) if target is None else int(target)
+        acts = [kept[name] for name in layers]  # each (1, C, h, w)
+        grads = torch.autograd.grad(logits[0, cls], acts, allow_unused=True)
+    size = tuple(x.shape[-2:])
+    cams = {}
+    for name, act, grad in zip(layers, acts, grads):
+        if grad is None:  # a layer the class score does not depend on: no evidence anywhere
+            grad = torch.zeros_like(act)
+        cams[name] = _grad_cam(act.detach(), grad, size)
+    return ImageAnalysis(probs=probs, target=cls, cams=cams, grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
+                         excitation={k: v[0] for k, v in rec.excitation.items()},
+                         squeeze={k: v[0] for k, v in rec.squeeze.items()})
+
+
+def _grad_cam(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Grad-CAM (Selvaraju et al.) from a layer's activation and gradient, both (1, C, h, w), as captum computes it:
+    ReLU(sum_c mean_ij(grad_c) * act_c), bilinear to `size`, maximum scaled to 1 -> (H, W)."""
+    weights = grad.float().mean((2, 3), keepdim=True)  # (1, C, 1, 1)
+    cam = torch.relu((weights * act.float()).sum(1, keepdim=True))  # (1, 1, h, w)
+    cam = torch.nn.functional.interpolate(cam, size, mode="bilinear")
+    return normalize_cam(cam)[0]
+
+
+def class_distances(excitation: dict, class_means: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """Mean |s - class mean| per block and class: how far one image's gates lie from each class's average.
+
+    class_means: block -> class -> mean s (C,); returns block -> class -> distance (blocks present in both)."""
+    out = {}
+    for block, means in class_means.items():
+        if block not in excitation:
+            continue
+        s = np.asarray(excitation[block], dtype=float)
+        out[block] = {cls: float(np.abs(s - np.asarray(mu, dtype=float)).mean()) for cls, mu in means.items()}
+    return out

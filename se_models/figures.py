@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from .analysis import class_distances
 from .blocks import last_of_each_stage, stage_index
 
 PALETTE = qualitative.D3 + qualitative.Set2  # 18 distinct colours; classes keep theirs across panels
@@ -148,7 +149,13 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     blocks = blocks or list(excitation)
     rows, ncols = _grid(len(blocks), cols)
     height = 260 * rows + 130
-    fig = make_subplots(rows, ncols, subplot_titles=blocks, shared_yaxes=True, horizontal_spacing=0.04,
+    titles = list(blocks)
+    if stats is not None and class_name is not None:  # each panel says how far the bars lie from the line
+        means = {b.name: {class_name: b.class_means[class_name]} for b in stats.blocks if class_name in b.class_means}
+        far = class_distances(excitation, means)
+        titles = [f"{n}<br><sup>mean |s − class mean| = {far[n][class_name]:.3f}</sup>" if n in far else n
+                  for n in blocks]
+    fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04,
                         vertical_spacing=_row_gap(rows, height - 160, 70))
     for p, name in enumerate(blocks):
         row, col = p // ncols + 1, p % ncols + 1
@@ -175,13 +182,14 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
 
 
 def top_channels(excitation, k: int) -> tuple[list[int], list[int]]:
-    """Indices of the k most amplified (highest s) and k most suppressed (lowest s) channels."""
+    """Indices of the k channels with the highest gates s (least scaled down) and the k with the lowest."""
     order = np.argsort(-np.asarray(excitation, dtype=float))
     return order[:k].tolist(), order[::-1][:k].tolist()
 
 
 def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.Figure:
-    """U (top row) and s*U (bottom row) for the k most amplified and k most suppressed channels, one color scale."""
+    """U (top row) and s*U (bottom row) for the k channels with the highest and the k with the lowest gates, one
+    colour scale (a gate s < 1 only scales down: "highest" means least scaled down)."""
     before, after, s = np.asarray(before), np.asarray(after), np.asarray(excitation, dtype=float)
     up, down = top_channels(s, k)
     chans = up + down
@@ -197,7 +205,7 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value")),
-                      title=f"{block}: the {k} most amplified (▲) and {k} most suppressed (▼) channels",
+                      title=f"{block}: the {k} highest gates (▲ least scaled down) and the {k} lowest (▼)",
                       height=420, font=dict(FONT, size=12), template="plotly_white",
                       margin=dict(l=90, r=20, t=110, b=10))
     for ann in fig.layout.annotations:
@@ -219,11 +227,11 @@ def image_figure(image, title: str = "") -> go.Figure:
     return fig
 
 
-def gradcam_overlay(image, cam, alpha: float = 0.5, size: int = 256, title: str = "") -> go.Figure:
-    """The Grad-CAM heatmap blended over the enlarged image."""
+def gradcam_overlay(view, cam, alpha: float = 0.5, size: int = 256, title: str = "") -> go.Figure:
+    """The Grad-CAM heatmap blended over the enlarged model's view of the image (LoadedModel.model_view)."""
     from .cam import overlay
 
-    return image_figure(overlay(image, cam, alpha, size), title)
+    return image_figure(overlay(view, cam, alpha, size), title)
 
 
 def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:

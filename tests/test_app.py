@@ -11,6 +11,7 @@ import se_models
 from dashboard import logic, reading
 from se_models.registry import load_card, reference_path
 from tests.conftest import hook_count, pattern, png_bytes
+from tests.test_cam import PassCounter
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 DEFAULT = se_models.DEFAULT_MODEL
@@ -57,8 +58,44 @@ def test_starts_on_default_model_and_analyses_an_image():
     assert len(at.get("image")) >= 4  # input, model view, Grad-CAM, one per stage
     assert {"Top-5 prediction"} <= set(titles(at))
     assert any("excitation in every SE block" in t for t in titles(at))
-    assert any("most amplified" in t for t in titles(at))
+    assert any("highest gates (▲ least scaled down)" in t for t in titles(at))
+    assert not any("amplified" in t for t in titles(at))
     assert any("What happened here" in m.value for m in at.markdown)
+    # the profile caption states this image's measured distances to the class line, not a general claim
+    assert any("Mean |s − class mean| for this image" in c.value for c in at.caption)
+    assert not any("Deep blocks follow the class line more closely" in c.value for c in at.caption)
+
+
+def test_grad_cam_layer_and_opacity_changes_run_no_model_pass():
+    from dashboard import cache
+
+    at = app()
+    counter = PassCounter(cache.model(DEFAULT).model)
+    try:
+        at.selectbox(key="cam_layer").select("SE_2_3").run()
+        at.slider(key="alpha").set_value(0.8).run()
+        assert_clean(at)
+        assert (counter.forward, counter.backward) == (0, 0)
+        assert any("Evidence for" in str(i.proto) and "SE_2_3" in str(i.proto) for i in at.get("image"))
+    finally:
+        counter.remove()
+
+
+def test_strip_predictions_come_from_one_batched_pass():
+    from dashboard import cache
+
+    at = app()
+    counter = PassCounter(cache.model(DEFAULT).model)
+    try:
+        uploads = [(f"{k}.png", png_bytes(pattern(k, size=40)), "image/png") for k in ("circle", "square", "stripes")]
+        at.file_uploader(key="uploads").set_value(uploads).run()
+        assert_clean(at)
+        # one batched forward for the three thumbnails, one forward + backward for the image analysed in detail,
+        # one gradient-free forward for the feature maps of the block shown
+        assert (counter.forward, counter.backward) == (3, 1)
+        assert sum("circle.png →" in str(i.proto) for i in at.get("image")) == 1
+    finally:
+        counter.remove()
 
 
 @pytest.mark.parametrize("view, expected", [("classes", "Excitation per channel and class"),
@@ -190,8 +227,9 @@ def test_imagenet_model_with_random_weights_analyses_a_photo():
     assert len(at.get("image")) >= 7  # input, model view, Grad-CAM, the end of each of the 4 stages
     assert any("stage 5 · SE_5_3" in str(i.proto) for i in at.get("image"))
     assert any("excitation in every SE block" in t for t in titles(at))
-    assert any("most amplified" in t for t in titles(at))
-    assert any("fair test image" in c.value for c in at.caption)
+    assert any("highest gates" in t for t in titles(at))
+    assert not any("fair test image" in c.value for c in at.caption)  # random weights: no test of training
+    assert any("random weights" in c.value for c in at.caption)
     assert any("What happened here" in m.value for m in at.markdown)
 
 

@@ -1,13 +1,20 @@
-"""Grad-CAM through captum on a hand-weighted model with a known answer, and analyze_image."""
+"""Grad-CAM through captum on a hand-weighted model with a known answer; analyze_image's one-pass maps against
+captum at every stage; the overlay on the model's own view."""
+import dataclasses
 import threading
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 from torch import nn
+from torchvision import transforms
 
-from se_models import SERecorder, analyze_image, block_maps, grad_cam
+from se_models import SERecorder, analyze_image, block_maps, grad_cam, load_model, predict
+from se_models.analysis import stage_ends
+from se_models.architectures import SEResNetSmall
 from se_models.cam import run_grad_cam
+from se_models.errors import ImageError
 
 from .conftest import hook_count, pattern
 
@@ -50,32 +57,148 @@ def test_grad_cam_on_se_resnet(tiny):
     assert hook_count(tiny.model) == 0
 
 
-def test_analyze_image_one_pass_matches_separate_runs(tiny):
+def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1])
+
+
+class PassCounter:
+    """Counts forward passes of a model (a forward hook) and backward passes through it (a gradient hook on each
+    pass's output: every backward pass starts from the logits)."""
+
+    def __init__(self, model):
+        self.forward = self.backward = 0
+        self.handle = model.register_forward_hook(self._hook)
+
+    def _hook(self, _module, _inputs, output):
+        self.forward += 1
+        if output.requires_grad:
+            output.register_hook(self._count_backward)
+
+    def _count_backward(self, grad):
+        self.backward += 1
+
+    def remove(self):
+        self.handle.remove()
+
+
+def test_analyze_image_runs_one_forward_and_one_backward_pass(tiny):
+    counter = PassCounter(tiny.model)
+    try:
+        a = analyze_image(tiny, pattern("circle"))
+        assert (counter.forward, counter.backward) == (1, 1)
+        analyze_image(tiny, pattern("circle"), target=(a.predicted + 1) % 3)
+        assert (counter.forward, counter.backward) == (2, 2)
+        # the reference, one captum call per stage, would have cost one pass of each per stage
+        for layer in a.cams:
+            grad_cam(tiny, tiny.preprocess(pattern("circle"))[None], layer=layer)
+        assert (counter.forward, counter.backward) == (2 + len(a.cams), 2 + len(a.cams))
+        predict(tiny, [pattern(k) for k in ("circle", "square", "stripes")])  # the strip: one batched pass
+        assert (counter.forward, counter.backward) == (3 + len(a.cams), 2 + len(a.cams))
+    finally:
+        counter.remove()
+    assert hook_count(tiny.model) == 0
+
+
+def assert_cams_match_captum(loaded, img, target=None):
+    a = analyze_image(loaded, img, target=target)
+    assert list(a.cams) == stage_ends(loaded)
+    x = loaded.preprocess(img)[None]
+    for layer, cam in a.cams.items():
+        ref = grad_cam(loaded, x, target=a.target, layer=layer)[0]  # captum's LayerGradCam at that layer
+        assert cam.shape == ref.shape == x.shape[-2:]
+        if ref.max() == 0:  # no positive evidence at this layer (ReLU): both maps must be empty
+            assert cam.max() == 0, layer
+            continue
+        assert pearson(cam, ref) >= 0.999, layer
+        assert torch.allclose(cam, ref, atol=1e-3), layer
+    assert any(cam.max() > 0 for cam in a.cams.values()), "every map empty: nothing was compared"
+    assert hook_count(loaded.model) == 0
+    return a
+
+
+def test_every_stage_map_equals_captum_on_the_tiny_model(tiny):
+    for target in (None, 0, 1, 2):
+        assert_cams_match_captum(tiny, pattern("stripes"), target)
+
+
+def test_every_stage_map_equals_captum_on_the_bundled_default():
+    loaded = load_model()
+    a = assert_cams_match_captum(loaded, Image.open("assets/photos/chelsea.jpg").convert("RGB"))
+    assert list(a.cams) == ["SE_2_3", "SE_3_3", "SE_4_3"]
+
+
+def test_every_stage_map_equals_captum_on_timm_seresnet50():
+    """timm's Bottleneck adds the shortcut in place and uses an in-place ReLU: the kept stage outputs must still be
+    the tensors autograd differentiates."""
+    loaded = load_model("seresnet50.a1_in1k", weights="random")
+    small = transforms.Compose([transforms.Resize(80), transforms.CenterCrop(64), *loaded.transform.transforms[2:]])
+    loaded = dataclasses.replace(loaded, transform=small)
+    img = pattern("circle", size=96)
+    a = assert_cams_match_captum(loaded, img)
+    assert list(a.cams) == ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_3"]
+    assert_cams_match_captum(loaded, img, target=(a.predicted + 7) % 1000)
+
+
+class ReluOutsideBlocks(SEResNetSmall):
+    """The tiny SE-ResNet with each block ending at `s*U + shortcut` and the ReLU applied in place by the caller
+    (torchvision's style of in-place activation): it overwrites the very tensor a block's forward hook sees."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        for m in self.modules():
+            if hasattr(m, "act2"):
+                m.act2 = nn.Identity()
+
+    def forward(self, x):
+        x = self.act1(self.bn1(self.conv1(x)))
+        for i in range(self.num_stages):
+            for block in getattr(self, f"layer{i + 1}"):
+                x = torch.relu_(block(x))
+        return self.fc(self.global_pool(x).flatten(1))
+
+
+def test_stage_outputs_survive_later_in_place_ops(tiny):
+    model = ReluOutsideBlocks(num_classes=3, widths=(8, 16), depth=2, reduction=4).eval()
+    model.load_state_dict(tiny.model.state_dict())
+    for target in range(3):
+        assert_cams_match_captum(dataclasses.replace(tiny, model=model), pattern("circle"), target)
+
+
+def test_analyze_image_matches_a_plain_forward(tiny):
     img = pattern("stripes")
-    a = analyze_image(tiny, img, block="SE_2_2")
+    a = analyze_image(tiny, img)
     assert a.probs.sum().item() == pytest.approx(1.0) and a.target == a.predicted
-    assert a.cam.shape == (16, 16) and a.before.shape == (8, 16, 16)
-    assert torch.equal(a.after, a.before * a.excitation["SE_2_2"][:, None, None])
+    assert set(a.cams) == {"SE_2_2", "SE_3_2"} and torch.equal(a.cam, a.cams["SE_3_2"])
+    assert a.grids == {"SE_2_2": (16, 16), "SE_3_2": (8, 8)}
+    assert all(c.shape == (16, 16) and 0 <= c.min() and c.max() <= 1 for c in a.cams.values())
     x = tiny.preprocess(img)[None]
     with torch.no_grad(), SERecorder(tiny) as rec:
         logits = tiny.model(x)
     assert torch.allclose(a.probs, logits[0].softmax(0), atol=1e-6)
+    assert torch.allclose(predict(tiny, [img, img])[1], a.probs, atol=1e-6)
     for k, s in rec.excitation.items():
         assert torch.allclose(a.excitation[k], s[0], atol=1e-6)
+        assert torch.allclose(a.squeeze[k], rec.squeeze[k][0], atol=1e-6)
     other = analyze_image(tiny, img, target=(a.predicted + 1) % 3)
     assert other.target == (a.predicted + 1) % 3 and not torch.equal(other.cam, a.cam)
-    assert other.block is None and other.before is None and other.after is None  # no block asked: no map copies
+    assert not hasattr(a, "image") and not hasattr(a, "input") and not hasattr(a, "before")
+    only = analyze_image(tiny, img, layers=["SE_2_1", "layer1.0"])  # any block or module path
+    assert list(only.cams) == ["SE_2_1", "layer1.0"] and torch.equal(only.cams["SE_2_1"], only.cams["layer1.0"])
+    with pytest.raises(ValueError, match="unknown layer"):
+        analyze_image(tiny, img, layers=["nope"])
     assert hook_count(tiny.model) == 0
 
 
-def test_block_maps_without_gradients_match_the_full_analysis(tiny):
+def test_block_maps_without_gradients_match_a_recorded_forward(tiny):
     img = pattern("circle")
-    a = analyze_image(tiny, img, block="SE_3_1")
     m = block_maps(tiny, img, "SE_3_1")
+    with torch.no_grad(), SERecorder(tiny, feature_maps=["SE_3_1"]) as rec:
+        tiny.model(tiny.preprocess(img)[None])
     assert m.block == "SE_3_1" and m.before.shape == (16, 8, 8) and not m.after.requires_grad
-    assert torch.allclose(m.before, a.before, atol=1e-6) and torch.allclose(m.after, a.after, atol=1e-6)
-    assert torch.allclose(m.excitation, a.excitation["SE_3_1"], atol=1e-6)
-    assert torch.allclose(m.squeeze, a.before.mean((1, 2)), atol=1e-6)
+    assert torch.equal(m.before, rec.before["SE_3_1"][0]) and torch.equal(m.after, rec.after["SE_3_1"][0])
+    assert torch.allclose(m.after, m.before * m.excitation[:, None, None], atol=1e-6)
+    assert torch.allclose(m.excitation, analyze_image(tiny, img).excitation["SE_3_1"], atol=1e-6)
+    assert torch.allclose(m.squeeze, m.before.mean((1, 2)), atol=1e-6)
     with pytest.raises(ValueError, match="unknown SE block"):
         block_maps(tiny, img, "SE_9_9")
     assert hook_count(tiny.model) == 0
@@ -83,11 +206,11 @@ def test_block_maps_without_gradients_match_the_full_analysis(tiny):
 
 def test_analyze_image_is_thread_safe(tiny):
     images = [pattern(k, seed=i) for i, k in enumerate(["circle", "square", "stripes"] * 3)]
-    expected = [analyze_image(tiny, im, block="SE_3_2") for im in images]
+    expected = [analyze_image(tiny, im) for im in images]
     results = [None] * len(images)
 
     def work(i):
-        results[i] = analyze_image(tiny, images[i], block="SE_3_2")
+        results[i] = analyze_image(tiny, images[i])
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(images))]
     for t in threads:
@@ -95,19 +218,47 @@ def test_analyze_image_is_thread_safe(tiny):
     for t in threads:
         t.join()
     for exp, got in zip(expected, results):
-        assert torch.allclose(exp.cam, got.cam) and torch.equal(exp.after, got.after)
+        assert all(torch.allclose(exp.cams[k], got.cams[k]) for k in exp.cams)
+        assert torch.equal(exp.probs, got.probs)
     assert hook_count(tiny.model) == 0
 
 
-def test_model_view_crop_and_overlay_follow_the_preprocessing(tiny):
+def bordered(size: int = 64, band: int = 6) -> Image.Image:
+    """White, a red band of `band` px along every border, and a black dot near the top-left corner inside."""
+    img = Image.new("RGB", (size, size), (255, 0, 0))
+    img.paste((255, 255, 255), (band, band, size - band, size - band))
+    img.paste((0, 0, 0), (12, 12, 16, 16))
+    return img
+
+
+def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
     from se_models.blocks import se_dims
     from se_models.cam import overlay, square_crop
 
-    img = pattern("stripes", size=40).resize((60, 40))
-    assert tiny.model_view(img).size == (16, 16)
-    assert square_crop(img).size == (40, 40)
-    # the overlay shows the centre square the model saw: a black left third of a wide image disappears
-    wide = Image.new("RGB", (60, 40), "white")
-    wide.paste((0, 0, 0), (0, 0, 10, 40))
-    assert min(overlay(wide, torch.zeros(16, 16), alpha=0.0, size=40).getdata()) == (255, 255, 255)
+    # timm-style evaluation: resize to 16 / 0.8 = 20, centre-crop 16 (crop_pct 0.8): the 6 px band of a 64 px
+    # image becomes 1.9 px, inside the 2 px that the crop cuts off
+    cropped = dataclasses.replace(tiny, transform=transforms.Compose(
+        [transforms.Resize(20), transforms.CenterCrop(16), *tiny.transform.transforms[2:]]))
+    img = bordered()
+    view = cropped.model_view(img)
+    assert view.size == (16, 16)
+    # the view is the input tensor: de-normalised, the same pixels
+    x = cropped.preprocess(img) * 0.25 + 0.5
+    assert torch.allclose(x, transforms.functional.to_tensor(view), atol=1 / 255)
+    # a heatmap that is hot where the model's input is dark (the dot) must be hot over the dot in the overlay
+    heat = 1 - x.mean(0)
+    heat = (heat - heat.min()) / (heat.max() - heat.min())
+    photo = np.asarray(overlay(view, heat, alpha=0.0, size=160)).astype(float).sum(-1)
+    hot = np.asarray(overlay(view, heat, alpha=1.0, size=160))[..., 0].astype(float)  # jet: red = hot
+    dot, peak = np.unravel_index(photo.argmin(), photo.shape), np.unravel_index(hot.argmax(), hot.shape)
+    assert abs(dot[0] - peak[0]) <= 8 and abs(dot[1] - peak[1]) <= 8
+    red = np.asarray(overlay(view, heat, alpha=0.0, size=160)).astype(int)
+    assert not ((red[..., 0] > 200) & (red[..., 1] < 80)).any()  # the band the model never saw is not drawn
+    # the old picture, the photo's whole centre square, shows the band and puts the dot elsewhere
+    old = np.asarray(square_crop(img).resize((160, 160), Image.BICUBIC)).astype(int)
+    assert ((old[..., 0] > 200) & (old[..., 1] < 80)).any()
+    old_dot = np.unravel_index(old.sum(-1).argmin(), old.shape[:2])
+    assert abs(old_dot[0] - peak[0]) > 8
+    with pytest.raises(ImageError, match="model_view"):
+        overlay(img, heat)  # the photo itself is refused: the map would not line up
     assert se_dims(dict(tiny.model.named_modules())[tiny.se_blocks["SE_2_1"]]) == (8, 2)

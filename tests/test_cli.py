@@ -44,6 +44,30 @@ def test_gradcam_writes_png(tmp_path, sample_images):
                  "--out", str(out)]) == 2
 
 
+@pytest.mark.slow
+def test_gradcam_draws_on_what_a_timm_model_saw(tmp_path):
+    """timm's SE-ResNet-50 resizes to 224 / crop_pct then crops 224: the PNG is the map over that crop, not over
+    the photo's whole centre square."""
+    import numpy as np
+
+    from se_models import analyze_image, load_image, load_model
+    from se_models.cam import overlay, square_crop
+
+    loaded = load_model("seresnet50.a1_in1k", weights="random")
+    resize = loaded.transform.transforms[0].size  # 224 / crop_pct, then a centre crop of 224
+    assert resize > 224
+    photo = "assets/photos/chelsea.jpg"
+    out = tmp_path / "cam.png"
+    assert main(["gradcam", "--model", "seresnet50.a1_in1k", "--weights", "random", photo, "--layer", "SE_4_6",
+                 "--out", str(out), "--size", "96", "--alpha", "0"]) == 0
+    drawn = np.asarray(Image.open(out).convert("RGB"), dtype=float)
+    image = load_image(photo)
+    view = np.asarray(overlay(loaded.model_view(image), analyze_image(loaded, image).cams["SE_4_6"], 0.0, 96),
+                      dtype=float)
+    whole = np.asarray(square_crop(image).resize((96, 96), Image.BICUBIC), dtype=float)
+    assert np.abs(drawn - view).mean() < 1.0 < np.abs(drawn - whole).mean()
+
+
 def test_stats_schema_bundled(tmp_path, capsys):
     out, html = tmp_path / "s.json", tmp_path / "s.html"
     assert main(["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag",

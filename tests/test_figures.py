@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from se_models import ExcitationStats, analyze_image, figures
+from se_models import ExcitationStats, analyze_image, block_maps, figures
 from se_models.registry import reference_path
 
 from .conftest import pattern
@@ -47,20 +47,33 @@ def test_many_rows_of_panels_get_a_fixed_pixel_gap():
 
 
 def test_feature_maps_share_one_colour_scale(tiny):
-    a = analyze_image(tiny, pattern("circle"), block="SE_3_2")
-    fig = figures.feature_maps(a.before, a.after, a.excitation["SE_3_2"], k=3, block="SE_3_2")
+    a = block_maps(tiny, pattern("circle"), "SE_3_2")
+    fig = figures.feature_maps(a.before, a.after, a.excitation, k=3, block="SE_3_2")
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 12 and {t.coloraxis for t in heatmaps} == {"coloraxis"}
     lim = float(torch.cat([a.before.abs().flatten(), a.after.abs().flatten()]).max())
     assert fig.layout.coloraxis.cmax <= lim + 1e-6 and fig.layout.coloraxis.cmin == -fig.layout.coloraxis.cmax
-    up, down = figures.top_channels(a.excitation["SE_3_2"], 3)
-    s = a.excitation["SE_3_2"]
+    up, down = figures.top_channels(a.excitation, 3)
+    s = a.excitation
     assert min(s[up]) >= max(s[down])
 
 
 def test_gradcam_overlay_and_prediction_bars(tiny):
-    a = analyze_image(tiny, pattern("square"))
-    fig = figures.gradcam_overlay(a.image, a.cam, alpha=0.6, size=128, title="cam")
+    img = pattern("square")
+    a = analyze_image(tiny, img)
+    fig = figures.gradcam_overlay(tiny.model_view(img), a.cam, alpha=0.6, size=128, title="cam")
     assert fig.data[0].type == "image" and np.asarray(fig.data[0].z).shape == (128, 128, 3)
     bars = figures.prediction_bars(a.probs, tiny.labels, k=2)
     assert list(bars.data[0].y)[-1] == tiny.labels[a.predicted]  # the top class is drawn on top
+
+
+def test_excitation_profile_titles_give_each_block_its_distance_to_the_class_line():
+    from types import SimpleNamespace
+
+    blocks = [SimpleNamespace(name="SE_2_1", class_means={"cat": [0.5, 0.5]}),
+              SimpleNamespace(name="SE_3_1", class_means={"cat": [0.1, 0.9]})]
+    fig = figures.excitation_profile({"SE_2_1": np.array([0.5, 0.7]), "SE_3_1": np.array([0.9, 0.1])},
+                                     SimpleNamespace(blocks=blocks), "cat")
+    titles = [a.text for a in fig.layout.annotations]
+    assert "SE_2_1<br><sup>mean |s − class mean| = 0.100</sup>" in titles
+    assert "SE_3_1<br><sup>mean |s − class mean| = 0.800</sup>" in titles

@@ -8,7 +8,7 @@ import torchvision
 from PIL import Image
 from safetensors.torch import save_file
 
-from se_models import CheckpointError, SERecorder, analyze_image, load_model
+from se_models import CheckpointError, SERecorder, analyze_image, block_maps, load_model
 from se_models.blocks import find_se_blocks
 from se_models.zoo import WeightsUnavailable
 
@@ -29,12 +29,14 @@ def test_resnet50_family_blocks_follow_the_paper(name, se_attr, photo):
     assert len(m.labels) == 1000 and m.labels[1] == "goldfish"
     x = m.preprocess(photo)
     assert x.shape == (3, 224, 224)  # from the model's own pretrained config, not hard-coded
-    a = analyze_image(m, photo, block="SE_5_3", cam_layer="SE_4_6")
+    a = analyze_image(m, photo)
     assert {k: v.shape[0] for k, v in a.excitation.items() if k.endswith("_1")} == {
         "SE_2_1": 256, "SE_3_1": 512, "SE_4_1": 1024, "SE_5_1": 2048}
-    assert a.cam.shape == (224, 224) and 0 <= a.cam.min() and a.cam.max() <= 1
-    assert a.before.shape == (2048, 7, 7)
-    assert torch.allclose(a.after, a.before * a.excitation["SE_5_3"][:, None, None])
+    assert list(a.cams) == ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_3"]
+    assert a.cams["SE_4_6"].shape == (224, 224) and 0 <= a.cam.min() and a.cam.max() <= 1
+    maps = block_maps(m, photo, "SE_5_3")
+    assert maps.before.shape == (2048, 7, 7)
+    assert torch.allclose(maps.after, maps.before * maps.excitation[:, None, None])
 
 
 def test_local_safetensors_file(tmp_path, photo):

@@ -54,8 +54,9 @@ READING = """
   (7–8 px grids) but class-specific; shallow ones are sharp but generic.
 - **Excitation profile**: bars are this image's gates s, one per channel, in every SE block; the line is the
   average over the test images of a class. Bars that follow the line: the image behaves like its class.
-- **Feature maps before / after**: U (top) and s·U (bottom) for the channels the gate amplifies most (▲) and
-  suppresses most (▼); one colour scale for all panels, so suppression shows as fading.
+- **Feature maps before / after**: U (top) and s·U (bottom) for the channels with the highest gates (▲, least
+  scaled down: a gate s < 1 never amplifies) and the lowest (▼); one colour scale for all panels, so suppression
+  shows as fading. The next layer sees the relative scaling between channels.
 - **Class curves (Fig. 6)**: per SE block, the mean gate per channel for each class (one line each) and over all
   classes (dashed). Curves on top of each other = the block treats every class alike; curves apart = class-specific.
   With *mean ± std* (Fig. 7) the band shows how much single images of one class differ.

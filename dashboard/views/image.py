@@ -6,25 +6,28 @@ import json
 import streamlit as st
 
 from se_models import figures
+from se_models.analysis import class_distances
 from se_models.cam import overlay, square_crop
 
-from .. import cache, logic, ui, urlstate
+from .. import cache, image_reading, logic, ui, urlstate
 from . import teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
 OVERLAY_PX = 260
 
 
-def _strip(sel, good, deepest: str) -> str:
+def _strip(sel, good) -> str:
     """Every chosen image with its prediction; returns the id of the one to analyse in detail."""
     ids = [item.id for item, _ in good]
+    shown = good[:STRIP_MAX]
+    # one batched forward pass without gradients for all thumbnails, not an analysis per image
+    probs = cache.predictions(sel.model_key, tuple(item.digest for item, _ in shown), [img for _, img in shown])
     cols = st.columns(STRIP_MAX)  # a fixed grid keeps the thumbnails together at the left
-    for col, (item, img) in zip(cols, good[:STRIP_MAX]):
-        a = cache.analysis(sel.model_key, item.digest, img, None, deepest)
-        predicted = sel.loaded.labels[a.predicted]
+    for col, (item, img), p in zip(cols, shown, probs):
+        predicted = sel.loaded.labels[int(p.argmax())]
         mark = "" if not item.true_class else (" ✓" if predicted == item.true_class else " ✗")
         col.image(square_crop(img).resize((96, 96)), width=96,
-                  caption=f"{item.label} → {predicted} {float(a.probs.max()):.0%}{mark}")
+                  caption=f"{item.label} → {predicted} {float(p.max()):.0%}{mark}")
     if len(good) > STRIP_MAX:
         st.caption(f"… and {len(good) - STRIP_MAX} more (pick them below).")
     labels = {item.id: item.label for item, _ in good}
@@ -35,51 +38,68 @@ def _strip(sel, good, deepest: str) -> str:
     return picked if picked in ids else ids[0]
 
 
-def _input_column(loaded, item, img) -> None:
+def _input_column(sel, item, img, view) -> None:
+    loaded = sel.loaded
     credit = f" — {item.credit}" if item.credit else ""
     st.image(square_crop(img).resize((220, 220)), caption=item.label + credit)
     side = loaded.input_size[-1]
     grey = loaded.input_size[0] == 1
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    thumb = logic.model_view_thumb(loaded.model_view(img), side)
+    thumb = logic.model_view_thumb(view, side)
     c1.image(thumb, width=thumb.width)
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
-    if loaded.card.get("dataset") == "imagenet":
-        expected = f" It shows roughly: *{item.hint}*." if item.hint else ""
-        st.caption(f"A real photo at {side}×{side} px: a fair test image for a model trained on ImageNet's "
-                   f"photos.{expected}" if item.source == "photo" else
-                   "Any photo is a fair test image for a model trained on ImageNet's 1000 classes.")
+    caption = image_reading.input_caption(loaded.card.get("dataset") == "imagenet", sel.is_control,
+                                          item.source == "photo", side, item.hint)
+    if caption:
+        st.caption(caption)
     elif not item.in_distribution:
         st.caption(f":orange[This image is shrunk to {side}×{side} px and is unlike the "
                    f"{logic.dataset_name(loaded.card)} training images, so the prediction means little. "
                    "The squeeze → excitation → scale mechanics below are still real.]")
 
 
-def _gradcam_column(sel, item, img, names: list[str]) -> str:
-    stages = logic.stage_blocks(names)
-    by_block = {b: label for label, b in stages.items()}
-    layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
-                               index=len(stages) - 1, format_func=by_block.get)
-    alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
-    a = cache.analysis(sel.model_key, item.digest, img, sel.target, layer)
-    picture = overlay(img, a.cam, alpha, OVERLAY_PX)
-    st.image(picture, width=OVERLAY_PX,
-             caption=f"Evidence for “{sel.loaded.labels[a.target]}” at {layer}")
-    st.download_button("Grad-CAM PNG", lambda: logic.image_png(picture), f"gradcam_{logic.slug(item.label)}.png",
-                       "image/png", key="dl_gradcam", icon=":material/download:", type="tertiary", on_click="ignore")
-    return layer
-
-
-def _stage_row(sel, item, img, names: list[str], alpha: float) -> None:
-    stages = logic.stage_blocks(names)
+@st.fragment
+@ui.guarded  # a fragment reruns on its own, outside the view's guard
+def _top(sel, item, img, a) -> None:
+    """Input, prediction, Grad-CAM and the per-stage row: a fragment, so a change of Grad-CAM layer or opacity
+    reruns only this part, and picks a map from the cached analysis (no model pass)."""
+    loaded = sel.loaded
+    view = cache.model_view(sel.model_key, item.digest, img)  # every map is drawn on what the model saw
+    stages = logic.stage_blocks(list(loaded.se_blocks))
+    c1, c2, c3 = st.columns([1.0, 1.25, 1.1], gap="medium")
+    with c1:
+        _input_column(sel, item, img, view)
+    with c2:
+        predicted = loaded.labels[a.predicted]
+        bars = cache.built("bars", (sel.model_key, item.digest),
+                           lambda: figures.prediction_bars(a.probs, loaded.labels, 5))
+        ui.chart(bars, "img_pred", f"prediction {item.label}")
+        if item.true_class:
+            st.markdown(f"True class: **{item.true_class}** — "
+                        f"{'correct' if predicted == item.true_class else 'misclassified'}.")
+        if sel.is_control:
+            st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
+    with c3:
+        by_block = {b: label for label, b in stages.items()}
+        layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
+                                   index=len(stages) - 1, format_func=by_block.get)
+        alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
+        picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, OVERLAY_PX, view,
+                                     a.cams[layer])
+        none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
+        st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
+        st.download_button("Grad-CAM PNG", lambda: logic.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
+                           f"gradcam_{logic.slug(item.label)}.png", "image/png", key="dl_gradcam",
+                           icon=":material/download:", type="tertiary", on_click="ignore")
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
-    cols = st.columns(len(stages))
-    for col, (label, layer) in zip(cols, stages.items()):
-        a = cache.analysis(sel.model_key, item.digest, img, sel.target, layer)
-        col.image(overlay(img, a.cam, alpha, 200), width=200, caption=label)
-    st.caption("Shallow maps are often faint or scattered: early channels respond to local edges and colours, and "
-               "Grad-CAM keeps only the positive evidence for the class (ReLU), so little survives before the "
-               "deepest stage.")
+    for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
+        empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
+        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, 200, view, a.cams[block]),
+                  width=200, caption=label + empty)
+    grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
+    st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
+               f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
+               f"({grids} here) and enlarged: shallow maps can follow fine detail, the deepest is the coarsest.")
 
 
 def _excitation_csv(a) -> str:
@@ -98,7 +118,6 @@ def render() -> None:
     sel = ui.selection()
     loaded = sel.loaded
     names = list(loaded.se_blocks)
-    deepest = names[-1]
     st.markdown("## One image through the SE blocks")
     good, errors = logic.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
     for message in errors:
@@ -106,38 +125,19 @@ def render() -> None:
     if not good:
         st.info("No readable image yet: choose photos, test samples, uploads or the camera in the sidebar.")
         return
-    active = _strip(sel, good, deepest) if len(good) > 1 else good[0][0].id
+    active = _strip(sel, good) if len(good) > 1 else good[0][0].id
     item, img = next(pair for pair in good if pair[0].id == active)
     if sel.using_default:
         st.caption(f"Showing a default image ({item.label}). Choose photos, test samples, your own uploads or the "
                    "camera in the sidebar.")
-    a = cache.analysis(sel.model_key, item.digest, img, sel.target, deepest)
-
-    c1, c2, c3 = st.columns([1.0, 1.25, 1.1], gap="medium")
-    with c1:
-        _input_column(loaded, item, img)
-    with c2:
-        predicted = loaded.labels[a.predicted]
-        verdict = ""
-        if item.true_class:
-            verdict = (f"True class: **{item.true_class}** — "
-                       f"{'correct' if predicted == item.true_class else 'misclassified'}.")
-        bars = cache.built("bars", (sel.model_key, item.digest),
-                           lambda: figures.prediction_bars(a.probs, loaded.labels, 5))
-        ui.chart(bars, "img_pred", f"prediction {item.label}")
-        if verdict:
-            st.markdown(verdict)
-        if sel.is_control:
-            st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
-    with c3:
-        _gradcam_column(sel, item, img, names)
-    _stage_row(sel, item, img, names, st.session_state.get("alpha", 0.5))
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target)  # the view's one forward + backward pass
+    _top(sel, item, img, a)
 
     st.divider()
     ref = cache.reference(loaded.name)
     shown = logic.stats_for(ref, sel.is_control) if ref else None
     st.markdown("### This image's excitation in every SE block" + (", against its class average" if shown else ""))
-    cls = item.true_class or predicted
+    cls = item.true_class or loaded.labels[a.predicted]
     if shown is None:  # nothing to compare with: no class selector
         st.caption("No reference statistics for this model: only this image's excitations are drawn (the Classes "
                    "view computes class averages from a folder of images).")
@@ -148,22 +148,25 @@ def render() -> None:
     profile = cache.built("profile", (sel.model_key, item.digest, cls, shown is not None),
                           lambda: figures.excitation_profile(a.excitation, shown, cls, names))
     ui.chart(profile, "img_profile", f"excitation profile {item.label}")
-    st.caption("Bars: this image's gate s per channel" + (
-        ". Line: the mean of the class over its test images (reference statistics). Deep blocks follow the class "
-        "line more closely than shallow ones when the model has learned class-specific gates." if shown else
-        ": gates near 1 pass a channel, near 0 turn it down."))
+    if shown is None:
+        st.caption("Bars: this image's gate s per channel: near 1 a channel passes almost unchanged, near 0 it is "
+                   "turned down.")
+    else:
+        distances = class_distances(a.excitation, {b.name: b.class_means for b in shown.blocks})
+        st.caption("Bars: this image's gate s per channel. Line: the mean of the class over its test images "
+                   "(reference statistics). " + (image_reading.profile_sentence(distances, cls) or ""))
 
     st.divider()
     st.markdown("### Feature maps before and after SE scaling")
     f1, f2 = st.columns([1, 1])
     block = urlstate.selectbox(f1, "SE block", names, "block", index=len(names) - 1)
-    k = f2.slider("Channels each way (most amplified / most suppressed)", 1, 8, 4, key="k", persist_state="session")
+    k = f2.slider("Channels each way (highest / lowest gates)", 1, 8, 4, key="k", persist_state="session")
     m = cache.block_maps(sel.model_key, item.digest, img, block)
     maps = cache.built("maps", (sel.model_key, item.digest, block, k),
                        lambda: figures.feature_maps(m.before, m.after, m.excitation, k, block))
     ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
     st.caption("Top row: U, the residual branch's output. Bottom row: s·U after the SE gate. One colour scale for "
-               "all panels, so a faded bottom panel is a suppressed channel.")
+               "all panels, so a faded bottom panel is a channel the gate turned down.")
     mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
     teach.render(loaded, m, mean_block.class_means.get(cls) if mean_block else None, cls)
 

@@ -6,6 +6,8 @@ import streamlit as st
 from se_models.blocks import se_dims
 from se_models.figures import top_channels
 
+from .. import image_reading
+
 
 def _num(x: float) -> str:
     return f"{x:.2f}".replace("-0.00", "0.00")
@@ -46,11 +48,9 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
         with c3:
             st.markdown("**3 · Scale**: multiply each map by its gate")
             st.latex(r"\tilde{x}_c = s_c \cdot u_c")
-            st.markdown(f"Channel {up[0]} (s = {s[up[0]]:.2f}) passes almost unchanged; channel {down[0]} "
-                        f"(s = {s[down[0]]:.2f}) is turned down to {s[down[0]]:.0%} of its values — compare its two "
-                        "rows above. Then the shortcut is added back: output = ReLU(s·U + x).")
-        rows = [{"": "▲ amplified" if c in up else "▼ suppressed", "channel": c, "z (squeeze)": round(z[c], 3),
-                 "s (excitation)": round(s[c], 3),
+            st.markdown(image_reading.scale_sentence(s) + " Then the shortcut is added back: output = ReLU(s·U + x).")
+        rows = [{"": "▲ high gate" if c in up else "▼ low gate", "channel": c, "z (squeeze)": round(z[c], 3),
+                 "s (excitation)": round(s[c], 3), "in words": image_reading.gate_band(s[c]),
                  **({f"class mean s ({class_name})": round(class_mean[c], 3)} if class_mean is not None else {}),
                  "mean of s·u (= s·z)": round(s[c] * z[c], 3)} for c in up + down]
         # a static table: lighter in the browser than the interactive dataframe grid
