@@ -14,6 +14,7 @@ from . import access, cache, logic, uploads, urlstate
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
+PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class"]  # widgets whose options are the model's
 
 
 @dataclass
@@ -199,6 +200,9 @@ def render(images: bool = True) -> Selection:
             known = {path: Path(path).name} if path else {}  # an upload's copy is known by its file name
             return Selection(key, None, [], True, None, error=access.scrub(error, known))
         loaded = cache.model(key)
+        # another model: its block choices start again from its own defaults (deepest block, paper blocks), so
+        # the feature maps and the Grad-CAM layer agree, rather than keep a name the two models happen to share
+        urlstate.reset_when_changed("_model_shown", key, PER_MODEL)
         st.caption(logic.model_caption(loaded.card, logic.is_control(key), loaded.weights))
         if not images:
             return Selection(key, loaded, [], True, None)

@@ -36,6 +36,16 @@ def seed(key: str, options: list, multi: bool = False) -> bool:
     return False
 
 
+def reset_when_changed(marker: str, value, keys: list[str]) -> None:
+    """Forget the widgets `keys` when `value` (the model, the image) differs from the last run's, so they start
+    again from their defaults for the new one; the first run keeps what the URL gave them."""
+    last = st.session_state.get(marker)
+    st.session_state[marker] = value
+    if last is not None and last != value:
+        for key in keys:
+            st.session_state.pop(key, None)
+
+
 def publish(key: str, value, default=None) -> None:
     """Write a widget's value into the URL; the default is left out, to keep shared links short."""
     if value is None or value == default or (isinstance(value, (list, tuple)) and not value):

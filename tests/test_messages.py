@@ -75,3 +75,12 @@ def test_a_load_failure_never_doubles_the_full_stop():
 
     text = logic.load_failure("timm:x", None, "x: pretrained weights are not cached. Use weights='random'.")
     assert ".." not in text and "random'." in text
+
+
+def test_short_labels_cut_between_words():
+    from dashboard.wording import short
+
+    assert short("cat", 13) == "cat"
+    assert short("Chelsea the cat", 13) == "Chelsea the…"
+    assert short("IMG_20231105_123456.png", 13) == "IMG_20231105…"
+    assert all(len(short(t, 11)) <= 11 for t in ("German shepherd", "Rhodesian ridgeback", "x" * 40))

@@ -35,9 +35,14 @@ def _folder_howto(sel) -> None:
     name, weights = logic.parse_model_key(sel.model_key)
     where = ("Type the path of a folder on this server, or upload a zip, laid out" if access.server_paths_allowed()
              else "Upload a zip of images laid out")
-    st.info(f"{where} as DIR/<class>/<image> (class names as folder names). For the paper's Fig. 6: "
-            f"{PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}. The same figure from the command "
-            "line:", icon=":material/folder_open:")
+    if sel.card["dataset"] == "imagenet":  # the paper's classes are ImageNet's: a hint for ImageNet models only
+        example = (f"For the paper's Fig. 6: {PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}.")
+    else:
+        labels = sel.loaded.labels
+        example = (f"The folder names are {logic.dataset_name(sel.card)}'s class names "
+                   f"({', '.join(labels[:3])}{', …' if len(labels) > 3 else ''}), e.g. {PAPER_PER_CLASS} images each.")
+    st.info(f"{where} as DIR/<class>/<image> (class names as folder names). {example} The same figure from the "
+            "command line:", icon=":material/folder_open:")
     st.code(logic.stats_command(name, weights), language="bash", wrap_lines=True)
 
 
@@ -114,7 +119,7 @@ def _controls(sel, names: list[str]) -> dict:
                                      "trained. The others are computed now, on this machine.")
     classes = urlstate.multiselect(c2, "Classes", loaded.labels, "classes", placeholder="all classes",
                                    disabled=preset,
-                                   help="The paper used 4 diverse ImageNet classes. Empty = every class.")
+                                   help="Empty = every class. (The paper's Fig. 6 shows 4 diverse ImageNet classes.)")
     per_class = urlstate.number_input(c3, "Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
                                       disabled=source == "reference" or preset,
                                       help="The paper averaged 50 validation images per class.")
