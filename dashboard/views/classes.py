@@ -94,14 +94,14 @@ def _paper_preset(names: list[str]) -> None:
 
 
 def _controls(sel, names: list[str]) -> dict:
+    """The figure's own switches above it, what data feeds it in the sidebar: at 1280x720 the chart then starts
+    near the top of the page instead of below two rows of inputs."""
     loaded = sel.loaded
     sources = logic.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card["dataset"])),
                                  loaded.card["dataset"])
-    if sources[0] == "folder":
-        st.caption(f"{sel.name} ships no reference statistics and no sample images, so its statistics are computed "
-                   "here from a local folder of images.")
     stages = logic.has_stages(names)
-    preset = urlstate.toggle(st, "Paper Fig. 6 preset", "fig6", disabled=not stages,
+    r1, r2, r3 = st.columns([1.1, 2.3, 1.3], vertical_alignment="bottom")
+    preset = urlstate.toggle(r1, "Paper Fig. 6 preset", "fig6", disabled=not stages,
                              help=f"The paper's Fig. 6: blocks {', '.join(figures.default_blocks(names))} (the last "
                                   "block of every stage and every block of the deepest stage), "
                                   f"{PAPER_PER_CLASS} images per class, {PAPER_PER_CLASS} uniformly sampled channels, "
@@ -110,31 +110,38 @@ def _controls(sel, names: list[str]) -> dict:
     preset = preset and stages
     if preset:
         _paper_preset(names)
+    channels = urlstate.segmented_control(r2, "Channels", list(CHANNELS), "channels", "sampled",
+                                          format_func=CHANNELS.get, required=True, disabled=preset,
+                                          help="Which channels each panel draws: 50 spread evenly over the block (as "
+                                               "in the paper), the 50 whose class means differ most, or all.")
+    spread = urlstate.toggle(r3, "Mean ± std (Fig. 7)", "spread", disabled=preset,
+                             help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
+    if preset:
         st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {PAPER_PER_CLASS} images per class "
                    f"· {PAPER_PER_CLASS} uniformly sampled channels · every class of the data · the dashed “all” "
                    "line. Turn the preset off to change them.")
-    c1, c2, c3 = st.columns([1.2, 2.4, 0.9])
-    source = urlstate.selectbox(c1, "Data", sources, "source", format_func=SOURCES.get,
-                                help="Reference statistics: the whole test split, computed when the model was "
-                                     "trained. The others are computed now, on this machine.")
-    classes = urlstate.multiselect(c2, "Classes", loaded.labels, "classes", placeholder="all classes",
-                                   disabled=preset,
-                                   help="Empty = every class. (The paper's Fig. 6 shows 4 diverse ImageNet classes.)")
-    per_class = urlstate.number_input(c3, "Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
-                                      disabled=source == "reference" or preset,
-                                      help="The paper averaged 50 validation images per class.")
-    folder = uploads.folder() if source == "folder" else uploads.Folder()
-    d1, d2, d3 = st.columns([2.1, 1.0, 2.0], vertical_alignment="bottom")
-    channels = urlstate.segmented_control(d1, "Channels", list(CHANNELS), "channels", "sampled",
-                                          format_func=CHANNELS.get, required=True, disabled=preset)
-    spread = urlstate.toggle(d2, "Mean ± std (Fig. 7)", "spread", disabled=preset,
-                             help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
-    blocks = urlstate.multiselect(d3, "SE blocks", names, "blocks", default=figures.default_blocks(names),
-                                  disabled=preset,
-                                  help="Default, as in the paper: the last block of every stage and every block "
-                                       "of the deepest stage.")
-    control = source != "reference" and not sel.is_control and urlstate.toggle(
-        st, "Also compute the untrained control (twice the time)", "live_control", value=True)
+    with st.sidebar:
+        st.subheader("Data for the curves")
+        if sources[0] == "folder":
+            st.caption(f"{sel.name} ships no reference statistics and no sample images, so its statistics are "
+                       "computed here from a local folder of images.")
+        source = urlstate.selectbox(st, "Data", sources, "source", format_func=SOURCES.get,
+                                    help="Reference statistics: the whole test split, computed when the model was "
+                                         "trained. The others are computed now, on this machine.")
+        folder = uploads.folder() if source == "folder" else uploads.Folder()
+        classes = urlstate.multiselect(st, "Classes", loaded.labels, "classes", placeholder="all classes",
+                                       disabled=preset,
+                                       help="Empty = every class. (The paper's Fig. 6 shows 4 diverse ImageNet "
+                                            "classes.)")
+        blocks = urlstate.multiselect(st, "SE blocks", names, "blocks", default=figures.default_blocks(names),
+                                      disabled=preset,
+                                      help="Default, as in the paper: the last block of every stage and every block "
+                                           "of the deepest stage.")
+        per_class = urlstate.number_input(st, "Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
+                                          disabled=source == "reference" or preset,
+                                          help="The paper averaged 50 validation images per class.")
+        control = source != "reference" and not sel.is_control and urlstate.toggle(
+            st, "Also compute the untrained control (twice the time)", "live_control", value=True)
     return dict(source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
                 channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
 
@@ -143,10 +150,6 @@ def render() -> None:
     sel = ui.selection()
     names = list(sel.loaded.se_blocks)
     st.markdown("## Excitations across classes (paper Fig. 6)")
-    st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images of "
-               "one class; the dashed black line is the mean over all classes. Shallow → deep reads left to right, "
-               "top to bottom. Hover a line for class, channel and value; click a legend entry to hide a class, "
-               "double-click to isolate it.")
     opts = _controls(sel, names)
     if opts["source"] == "reference":
         full = cache.reference(sel.name)
@@ -160,8 +163,6 @@ def render() -> None:
         if full is None:
             return
         shown = curves = full
-    counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
-    st.caption(f"Data: {curves.data} — images per class: {counts}.")
     label = cache.model_label(sel.model_key)
     # live statistics are keyed by their own parameters; reference ones by the model alone
     live = opts["source"] != "reference"
@@ -173,9 +174,16 @@ def render() -> None:
                               replace(curves, model=label), blocks=opts["blocks"], channels=opts["channels"],
                               spread=opts["spread"]))
         ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+        st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images "
+                   "of one class; the dashed black line is the mean over all classes. Shallow → deep reads left to "
+                   "right, top to bottom. Hover a line for class, channel and value; click a legend entry to hide a "
+                   "class, double-click to isolate it.")
     else:  # an empty chip list draws nothing, rather than silently the default blocks
         st.info("No SE block chosen: pick at least one under *SE blocks* to draw the class curves.",
                 icon=":material/touch_app:")
+
+    counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
+    st.caption(f"Data: {curves.data} — images per class: {counts}.")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(reading.specificity_sentence(full), icon=":material/insights:")
