@@ -24,7 +24,9 @@ VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
 # still clear the fixed bar (3.75rem), or a message at the top of a view is half hidden under it; the view's title
 # loses its own top padding instead.
 CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}"
-       "[data-testid='stMainBlockContainer'] h2{padding-top:0}</style>")
+       "[data-testid='stMainBlockContainer'] h2{padding-top:0}"
+       # the uploader's "20MB per file • PNG, JPG, …" line wraps instead of ending in an ellipsis
+       "[data-testid='stFileUploaderDropzoneInstructions'] span{white-space:normal;overflow:visible}</style>")
 # the views that use the sidebar's images and Grad-CAM target; the others get the model picker only
 NO_IMAGES = {"classes", "compare", "about"}
 
