@@ -11,10 +11,11 @@ if str(ROOT) not in sys.path:  # streamlit puts dashboard/ on the path, the pack
 import streamlit as st  # noqa: E402
 
 from dashboard import access, debug, sidebar, ui  # noqa: E402
-from dashboard.views import about, classes, compare, image  # noqa: E402
+from dashboard.views import about, classes, compare, image, methods  # noqa: E402
 
 VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
     "image": (image, "Image", ":material/image_search:"),
+    "methods": (methods, "Methods", ":material/filter_center_focus:"),
     "classes": (classes, "Classes", ":material/stacked_line_chart:"),
     "compare": (compare, "Compare", ":material/compare_arrows:"),
     "about": (about, "About", ":material/menu_book:"),

@@ -1,4 +1,5 @@
-"""The command line: python -m se_models models | predict | gradcam | stats | train | samples | reference | download."""
+"""The command line: python -m se_models models | predict | gradcam | explain | sanity | faithfulness | stats | train |
+samples | reference | download."""
 from __future__ import annotations
 
 import argparse
@@ -234,6 +235,18 @@ def cmd_samples(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from .lenses_cli import explain_command
+
+    return explain_command(args, _class_index)
+
+
+def cmd_sanity(args) -> int:
+    from .lenses_cli import sanity_command
+
+    return sanity_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m se_models", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -259,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--size", type=int, default=256)
     sp.add_argument("--out", required=True)
     sp.set_defaults(fn=cmd_gradcam)
+
+    from .lenses_cli import add_parsers
+
+    add_parsers(sub, model_args, cmd_explain, cmd_sanity)
 
     sp = sub.add_parser("stats", help="class-wise excitation statistics (paper Fig. 6) and class-specificity")
     model_args(sp)

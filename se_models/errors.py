@@ -40,3 +40,7 @@ class DatasetError(SEExplorerError, ValueError):
 
 class PathNotAllowed(SEExplorerError, PermissionError):
     """A path typed by a user that lies outside the roots the operator allows (names nothing found there)."""
+
+
+class UnknownMethodError(SEExplorerError, ValueError):
+    """An attribution method the library does not have (gradcam, guided-backprop, deconvnet, guided-gradcam)."""
