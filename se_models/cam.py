@@ -80,7 +80,7 @@ def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.
 def colours(cmap: str = "jet", n: int = 11) -> list[str]:
     """n evenly spaced colours of the heatmap's colormap, from no evidence to the map's maximum, as #rrggbb."""
     lut = _lut(cmap)
-    return ["#%02x%02x%02x" % tuple(lut[round(i * 255 / (n - 1))]) for i in range(n)]
+    return ["#{:02x}{:02x}{:02x}".format(*lut[round(i * 255 / (n - 1))]) for i in range(n)]
 
 
 @functools.lru_cache(maxsize=8)

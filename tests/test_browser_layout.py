@@ -120,7 +120,8 @@ def test_the_check_finds_a_deliberately_clipped_element(browser, server):  # noq
             <p style="width:60px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis">Mean ± std (Fig. 7)</p>
             <div style="width:120px;overflow-x:auto;white-space:nowrap"><span>SE_2_3</span> <span>SE_3_3</span>
               <span>SE_4_1</span> <span>SE_4_2</span> <span>SE_4_3</span></div>
-            <div style="width:100px;overflow-x:auto"><table style="white-space:nowrap"><tr><td>a very wide table cell</td>
+            <div style="width:100px;overflow-x:auto"><table style="white-space:nowrap"><tr>
+              <td>a very wide table cell</td>
               <td>another wide cell</td></tr></table></div>`;
           document.querySelector('[data-testid="stMainBlockContainer"]').prepend(host);
         }""")

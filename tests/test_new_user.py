@@ -69,9 +69,11 @@ def test_the_same_file_uploaded_twice_is_one_image():
 
 def test_every_top5_bar_shows_its_value_whatever_its_length():
     import numpy as np
+
     from se_models import figures
 
-    for probs in ([0.7, 0.2, 0.05, 0.03, 0.02], [0.49, 0.46, 0.03, 0.01, 0.01], [0.999, 0.0005, 0.0003, 0.0001, 0.0001]):
+    for probs in ([0.7, 0.2, 0.05, 0.03, 0.02], [0.49, 0.46, 0.03, 0.01, 0.01],
+                  [0.999, 0.0005, 0.0003, 0.0001, 0.0001]):
         bar = figures.prediction_bars(np.array(probs), list("abcde")).data[0]
         assert len(bar.text) == 5 and all(bar.text)
         assert set(bar.textposition) <= {"inside", "outside"}  # never "auto", which drops labels that do not fit
@@ -82,6 +84,7 @@ def test_every_top5_bar_shows_its_value_whatever_its_length():
 
 def test_eight_channels_each_way_wrap_into_two_row_pairs():
     import numpy as np
+
     from se_models import figures
 
     r = np.random.default_rng(0)

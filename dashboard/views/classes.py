@@ -115,7 +115,8 @@ def _controls(sel, names: list[str]) -> dict:
                                           help="Which channels each panel draws: 50 spread evenly over the block (as "
                                                "in the paper), the 50 whose class means differ most, or all.")
     spread = urlstate.toggle(r3, "Mean ± std (Fig. 7)", "spread", disabled=preset,
-                             help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
+                             help="Bands of ± one standard deviation over the images of each class: the paper's "
+                                  "Fig. 7.")
     if preset:
         st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {PAPER_PER_CLASS} images per class "
                    f"· {PAPER_PER_CLASS} uniformly sampled channels · every class of the data · the dashed “all” "
