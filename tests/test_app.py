@@ -111,7 +111,7 @@ def test_about_view_renders_formulas():
     assert_clean(at)
     assert len(at.latex) >= 3
     assert any("ResNet-50" in m.value for m in at.markdown)
-    zoo = at.dataframe[-1].value  # the ImageNet zoo, with each top-1 and where it comes from
+    zoo = at.table[-1].value  # the ImageNet zoo, with each top-1 and where it comes from
     assert ZOO_MODEL in list(zoo["model"]) and "77.65 %" in list(zoo["ImageNet top-1"])
     assert any("--weights PATH" in c.value for c in at.code)
 

@@ -37,7 +37,8 @@ CLIPPED_JS = r"""
   const ownText = (el) => Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
   const skip = '.katex, .js-plotly-plot, [data-testid="stTooltipContent"], script, style';
   const els = Array.from(root.querySelectorAll('*')).filter(el => !(el instanceof SVGElement) && !el.closest(skip)
-    && (ownText(el) || (el.matches('input') && el.value && el.type !== 'checkbox')) && shown(el));
+    && (ownText(el) || (el.matches('input[type=text], input[type=number], input:not([type])') && el.value))
+    && shown(el));
   for (const el of els) {
     const cs = getComputedStyle(el);
     if (cs.display !== 'inline' && el.scrollWidth > el.clientWidth + 1
@@ -150,7 +151,8 @@ def test_no_view_cuts_off_text(browser, server, width, height):  # noqa: F811
                 problems[view] = found
         finally:
             page.close()
-    assert not problems, problems
+    assert not problems, "\n".join(f"{view}: {p['why']}: {p['text']!r} ({p['testid']}, x {p['left']}–{p['right']}, "
+                                    f"y {p['top']})" for view, found in problems.items() for p in found)
 
 
 def test_the_main_figure_is_on_the_first_screen_at_1280x720(browser, server):  # noqa: F811

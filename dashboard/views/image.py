@@ -14,7 +14,7 @@ from .. import cache, image_reading, logic, ui, urlstate, wording
 from . import teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
-OVERLAY_PX = 260
+OVERLAY_PX = 240  # the Grad-CAM column is ~248 px wide at 1280x720
 
 
 def _strip(sel, good) -> str:
