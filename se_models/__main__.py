@@ -1,5 +1,5 @@
-"""The command line: python -m se_models models | predict | gradcam | explain | sanity | faithfulness | stats | train |
-samples | reference | download."""
+"""The command line: python -m se_models models | predict | gradcam | explain | sanity | faithfulness | stats |
+ablate | train | samples | reference | download."""
 from __future__ import annotations
 
 import argparse
@@ -330,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("download", help="fetch zoo / timm:NAME pretrained weights into timm's cache, for offline use")
     sp.add_argument("names", nargs="+", metavar="NAME")
     sp.set_defaults(fn=cmd_download)
+
+    from .ablation_cli import add_parser as add_ablate
+
+    add_ablate(sub, model_args)
     return p
 
 

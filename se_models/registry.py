@@ -74,7 +74,8 @@ class LoadedModel:
 
 def list_models(imagenet: bool = False) -> list[str]:
     """Names of the bundled models (cards in assets/models); with imagenet=True, the timm ImageNet zoo too."""
-    bundled = sorted(p.stem for p in MODELS_DIR.glob("*.json") if not p.stem.endswith(".reference"))
+    # beside each card: <name>.reference.json (statistics) and <name>.ablation.json (stored ablation tables)
+    bundled = sorted(p.stem for p in MODELS_DIR.glob("*.json") if not p.stem.endswith((".reference", ".ablation")))
     return bundled + (list(ZOO) if imagenet else [])
 
 

@@ -7,6 +7,7 @@ import se_models
 from se_models.blocks import last_of_each_stage
 
 from .. import cache
+from . import ablation
 
 PAPER = ("J. Hu, L. Shen, S. Albanie, G. Sun, E. Wu, *Squeeze-and-Excitation Networks*, TPAMI 2019 "
          "([arXiv:1709.01507](https://arxiv.org/abs/1709.01507) v4).")
@@ -140,6 +141,7 @@ def render() -> None:
                 "is saturated (gates near 1, almost an identity) and SE_5_3 differs mainly by scale; removing SE "
                 "from the last stage costs < 0.1 % top-5 error.")
     _measured()
+    ablation.about()
     _zoo()
     st.markdown("### The paper's numbers")
     c1, c2 = st.columns([1, 1.2], gap="large")

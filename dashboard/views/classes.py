@@ -9,6 +9,7 @@ from se_models import ImageError, figures
 from se_models.data import DatasetError
 
 from .. import access, cache, logic, reading, ui, uploads, urlstate, wording
+from . import ablation
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Your images",
            "test": "Downloaded test set"}
@@ -197,3 +198,4 @@ def render() -> None:
                "**η²**: share of each channel's variance explained by the class. Solid: trained; dashed: the same "
                "network with random weights.")
     stats_downloads(full, "cls_dl")
+    ablation.classes_panel(sel)

@@ -11,7 +11,7 @@ from se_models.cam import colours as cam_colours
 from se_models.cam import overlay, square_crop
 
 from .. import cache, image_reading, logic, ui, urlstate, wording
-from . import teach
+from . import ablation, teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
 OVERLAY_PX = 240  # the Grad-CAM column is ~248 px wide at 1280x720
@@ -142,6 +142,7 @@ def render() -> None:
                    "camera in the sidebar.")
     a = cache.analysis(sel.model_key, item.digest, img, sel.target)  # the view's one forward + backward pass
     _top(sel, item, img, a)
+    ablation.image_panel(sel, item, img, a)
 
     st.divider()
     ref = cache.reference(loaded.name)

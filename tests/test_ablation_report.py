@@ -1,0 +1,54 @@
+"""The ablation reading must say something else when the numbers say something else."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from se_models.ablation import AblationRow, AblationTable
+from se_models.ablation_report import ablation_chart, ablation_sentence
+
+
+def table(mode: str, drops: dict[str, float], base: float = 0.9, n: int = 10_000) -> AblationTable:
+    rows = [AblationRow(label, [label], base - d, None, d + 0.01) for label, d in drops.items()]
+    return AblationTable("m", "test", mode, n, {"top1": base, "top5": None}, rows)
+
+
+def stats(divergences: dict[str, float]):
+    return SimpleNamespace(blocks=[SimpleNamespace(name=k, divergence=v, mean=0.5) for k, v in divergences.items()])
+
+
+STAGES = ["stage 2", "stage 3", "stage 4"]
+
+
+def test_sentence_names_the_stage_that_matters_and_follows_the_numbers():
+    deep = stats({"SE_2_3": 0.01, "SE_3_3": 0.02, "SE_4_3": 0.08})
+    late = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.005, 0.01, 0.06, 0.12])))}
+    early = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.06, 0.01, 0.005, 0.12])))}
+    s_late, s_early = ablation_sentence(late, deep), ablation_sentence(early, deep)
+    assert "matters most in **stage 4**" in s_late and "are also the ones" in s_late
+    assert "matters most in **stage 2**" in s_early and "are not the ones" in s_early
+    close = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.012, 0.013, 0.014, 0.04])))}
+    assert "cannot be told apart" in ablation_sentence(close, deep)
+    flat = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.0, 0.0, 0.0, 0.0])))}
+    assert "no stage's input-dependent gating is needed" in ablation_sentence(flat, deep)
+
+
+def test_sentence_separates_scale_from_attention():
+    drops = dict(zip(STAGES + ["all blocks"], [0.01, 0.01, 0.02, 0.05]))
+    mean = table("mean", drops)
+    big = table("identity", {k: 10 * v for k, v in drops.items()})
+    small = table("identity", drops)
+    assert "most of that loss is the changed scale" in ablation_sentence({"mean": mean, "identity": big})
+    assert "matters little here" in ablation_sentence({"mean": mean, "identity": small})
+
+
+def test_per_block_rows_are_used_when_present():
+    drops = dict(zip(STAGES + ["SE_2_3", "SE_4_3", "all blocks"], [0.01, 0.01, 0.05, 0.04, 0.001, 0.1]))
+    s = ablation_sentence({"mean": table("mean", drops)}, stats({"SE_2_3": 0.01, "SE_4_3": 0.08}))
+    assert "the block the prediction needs most is SE_2_3" in s and "are not the ones" in s
+
+
+def test_chart_has_one_series_per_mode():
+    drops = dict(zip(STAGES + ["all blocks"], [0.01, 0.01, 0.02, 0.05]))
+    fig = ablation_chart({m: table(m, drops) for m in ("identity", "mean", "shuffle")})
+    assert len(fig.data) == 3 and list(fig.data[0].x) == STAGES + ["all blocks"]
+    assert abs(fig.data[0].y[-1] + 5.0) < 1e-9

@@ -1,0 +1,37 @@
+"""The app's ablation pieces: the Image view's before/after panel, the Classes view's stored table and reading."""
+from __future__ import annotations
+
+import pytest
+
+import se_models
+from se_models.ablation import ablation_path
+from tests.test_app import app, assert_clean, titles
+
+pytestmark = pytest.mark.slow  # each drives the whole app
+
+
+def test_image_view_switches_se_off_and_back():
+    at = app()
+    assert_clean(at)
+    assert "SE as trained" in titles(at) and "SE off in stage 4" in titles(at)
+    at.segmented_control(key="abl_scope").set_value("all").run()
+    at.segmented_control(key="abl_mode").set_value("identity").run()
+    assert_clean(at)
+    assert "SE off in all blocks" in titles(at)
+    assert any("Prediction" in c.value and "s = 1" in c.value for c in at.caption)
+
+
+def test_classes_view_shows_the_stored_ablation_with_its_reading():
+    if not ablation_path(se_models.DEFAULT_MODEL).exists():
+        pytest.skip("no stored ablation for the default model")
+    at = app(view="classes")
+    assert_clean(at)
+    assert any(t.startswith("Top-1 change when SE is switched off") for t in titles(at)), titles(at)
+    assert any("mean gate" in i.value for i in at.info)
+
+
+def test_about_view_teaches_the_three_modes():
+    at = app(view="about")
+    assert_clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert all(w in text for w in ("s = 1 (identity)", "Mean gate (mean)", "Another image's gates (shuffle)"))
