@@ -14,7 +14,8 @@ from . import access, cache, logic, uploads, urlstate
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
-PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class"]  # widgets whose options are the model's
+# widgets whose options are the model's blocks or classes: they start afresh for another model
+PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class", "abl_stage", "abl_block"]
 
 
 @dataclass

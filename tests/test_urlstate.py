@@ -38,6 +38,8 @@ ROUND_TRIPS = [
     ("image", "slider", "k", 6),
     ("image", "selectbox", "profile_class", "dog"),
     ("image", "selectbox", "block", "SE_3_1"),
+    ("image", "segmented_control", "abl_scope", "block"),
+    ("image", "segmented_control", "abl_mode", "identity"),
     ("classes", "segmented_control", "channels", "all"),
     ("classes", "toggle", "spread", True),
     ("classes", "multiselect", "blocks", ["SE_3_3"]),
