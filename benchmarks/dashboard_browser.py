@@ -71,8 +71,8 @@ def image_view(browser, url: str) -> dict:
 
 def classes_view(browser, url: str) -> dict:
     # the first bundled model that ships sample images (CIFAR-10 images may not be shipped)
-    name = next(m for m in se_models.list_models() if sample_images(load_card(m)["dataset"]))
-    labels = load_card(name)["labels"][:5]
+    name = next(m for m in se_models.list_models() if sample_images(load_card(m).dataset))
+    labels = load_card(name).labels[:5]
     query = f"classes&model={name}&source=bundled&" + "&".join(f"classes={c}" for c in labels)
     caption = "Array.from(document.querySelectorAll('[data-testid=\"stCaptionContainer\"]'))"
     live = f"{caption}.some(c => c.innerText.includes('Data: ') && !c.innerText.includes('test split'))"

@@ -10,20 +10,24 @@ import streamlit as st
 import se_models
 from se_models import data as sm_data
 from se_models.cam import overlay
+from se_models.card import ModelCard
+from se_models.errors import SEExplorerError
 from se_models.references import find_reference
 from se_models.registry import load_card
-from se_models.zoo import ZOO, is_zoo_name
+from se_models.zoo import ZOO, is_zoo_name, zoo_card
 
-from . import logic
+from . import imageitems, modelkeys, wording
 
-LOAD_ERRORS = (RuntimeError, ValueError, OSError)  # WeightsUnavailable, CheckpointError, no SE blocks, unknown name
+# the user's choice cannot be loaded (offline weights, a bad checkpoint, no SE blocks, an unknown name, an unreadable
+# file): said in the page; any other exception is a bug and shows as one
+LOAD_ERRORS = (SEExplorerError, OSError)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
 def model(key: str):
     """One LoadedModel per key for every browser session; its own lock serialises the hooked passes.
     A failed load raises and is not cached: the next call tries again."""
-    name, weights = logic.parse_model_key(key)
+    name, weights = modelkeys.parse_model_key(key)
     return se_models.load_model(name, weights)
 
 
@@ -33,23 +37,23 @@ def load_error(key: str) -> str | None:
 
     Only the message is remembered, and for 20 s: reruns meanwhile do not retry a failing download (up to 5 s each
     offline), yet a model whose weights have been fetched since loads on a later try."""
-    name, weights = logic.parse_model_key(key)
+    name, weights = modelkeys.parse_model_key(key)
     try:
         model(key)
     except LOAD_ERRORS as err:
-        return logic.load_failure(name, weights, str(err) or type(err).__name__)
+        return wording.load_failure(name, weights, err)
     return None
 
 
 @st.cache_data(show_spinner=False)
-def card(name: str) -> dict:
+def card(name: str) -> ModelCard:
     """A bundled model's card, or what is known of a zoo / timm model without loading it."""
-    return logic.zoo_card(name) if is_zoo_name(name) else load_card(name)
+    return zoo_card(name) if is_zoo_name(name) else load_card(name)
 
 
 def model_label(key: str) -> str:
     """The human name of any model key (bundled, zoo, timm, any weights)."""
-    return model_labels().get(key) or logic.model_label(key, card(logic.parse_model_key(key)[0]))
+    return model_labels().get(key) or wording.model_label(key, card(modelkeys.parse_model_key(key)[0]))
 
 
 @st.cache_data(show_spinner=False)
@@ -69,7 +73,7 @@ def zoo_rows() -> list[dict]:
 
 @st.cache_data(show_spinner=False)
 def model_labels() -> dict[str, str]:
-    return logic.model_labels({name: card(name) for name in se_models.list_models()})
+    return wording.model_labels({name: card(name) for name in se_models.list_models()})
 
 
 def reference(name: str):
@@ -100,14 +104,14 @@ def samples_root(dataset: str) -> Path:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def photo_item(file: str, labels: tuple[str, ...], imagenet: bool = False) -> logic.ImageItem:
+def photo_item(file: str, labels: tuple[str, ...], imagenet: bool = False) -> imageitems.ImageItem:
     photo = next(p for p in photos() if p["file"] == file)
-    return logic.photo_item(photo, list(labels), imagenet)
+    return imageitems.photo_item(photo, list(labels), imagenet)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> logic.ImageItem:
-    return logic.sample_item(sid, samples_root(dataset), list(labels))
+def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> imageitems.ImageItem:
+    return imageitems.sample_item(sid, samples_root(dataset), list(labels))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -118,7 +122,7 @@ def decode(data: bytes, name: str):
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def thumbnail(path: str, size: int = 56):
-    return logic.pixelated(se_models.load_image(path), size)
+    return imageitems.pixelated(se_models.load_image(path), size)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -176,9 +180,11 @@ def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...
     """excitation_stats over the bundled samples, a folder or the test split; cached by every argument that
     changes the result (the progress callback is not one of them)."""
     loaded = model(model_key)
-    dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card["dataset"])
+    dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card.dataset)
+    # the untrained control is the cached model of the control key: loaded once for the picker and every statistic
+    untrained = model(modelkeys.model_key(loaded.name, "random")) if control and not loaded.is_control else None
     return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
-                                      progress=_progress, control=control and not loaded.is_control)
+                                      progress=_progress, control=untrained)
 
 
 def live_stats_with_progress(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,

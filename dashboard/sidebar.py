@@ -8,9 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 import se_models
+from se_models.card import ModelCard
 from se_models.zoo import ZOO, is_zoo_name
 
-from . import access, cache, logic, uploads, urlstate
+from . import access, cache, imageitems, modelkeys, uploads, urlstate, wording
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
@@ -23,14 +24,14 @@ class Selection:
     """Everything the views need from the sidebar."""
     model_key: str
     loaded: se_models.LoadedModel | None  # None: no model yet (see error / notice); only About can be drawn
-    items: list[logic.ImageItem]   # the chosen images, or the default one
+    items: list[imageitems.ImageItem]   # the chosen images, or the default one
     using_default: bool            # nothing chosen yet: the views show the default image
     target: int | None             # Grad-CAM class; None = the predicted class
     error: str | None = None       # why the model could not be loaded (Markdown, with what to do instead)
     notice: str | None = None      # what is missing before it can be (a weights file's path)
 
     @property
-    def card(self) -> dict:
+    def card(self) -> ModelCard:
         return self.loaded.card
 
     @property
@@ -39,7 +40,7 @@ class Selection:
 
     @property
     def is_control(self) -> bool:
-        return logic.is_control(self.model_key)
+        return modelkeys.is_control(self.model_key)
 
 
 def _typed_timm() -> list[str]:
@@ -48,34 +49,34 @@ def _typed_timm() -> list[str]:
     if "timm_name" not in done:
         done.add("timm_name")
         wanted = st.query_params.get("model", "")
-        if wanted.startswith(logic.TIMM) and wanted not in ZOO:
-            st.session_state["timm_name"] = wanted.removeprefix(logic.TIMM)
-    option = logic.timm_option(st.session_state.get("timm_name", ""))
+        if wanted.startswith(modelkeys.TIMM) and wanted not in ZOO:
+            st.session_state["timm_name"] = wanted.removeprefix(modelkeys.TIMM)
+    option = modelkeys.timm_option(st.session_state.get("timm_name", ""))
     return [option] if option else []
 
 
 def _pick_typed() -> None:
     """Typing a timm name selects it."""
-    option = logic.timm_option(st.session_state.get("timm_name", ""))
+    option = modelkeys.timm_option(st.session_state.get("timm_name", ""))
     if option:
         st.session_state["model"] = option
 
 
 def _model_picker() -> str:
-    bundled = logic.model_options(se_models.list_models())
+    bundled = modelkeys.model_options(se_models.list_models())
     options = list(dict.fromkeys(bundled + list(ZOO) + _typed_timm()))
     default = se_models.DEFAULT_MODEL if se_models.DEFAULT_MODEL in options else options[0]
     labels = cache.model_labels()
 
     key = urlstate.selectbox(st, "Model", options, "model", index=options.index(default),
-                             format_func=lambda o: logic.picker_label(o, labels),
+                             format_func=lambda o: wording.picker_label(o, labels),
                              help="The small bundled models first, each with its untrained control (the same "
                                   "architecture with random weights: whatever it shows comes from the architecture, "
                                   "not from training); then SE networks trained on ImageNet, from timm.")
-    with st.expander("Any timm model", expanded=key.startswith(logic.TIMM)):
+    with st.expander("Any timm model", expanded=key.startswith(modelkeys.TIMM)):
         st.text_input("timm model name", key="timm_name", on_change=_pick_typed, persist_state="session",
                       placeholder="e.g. regnety_002",
-                      help=f"Any timm architecture with squeeze-and-excitation blocks, e.g. {logic.SE_EXAMPLES}; "
+                      help=f"Any timm architecture with squeeze-and-excitation blocks, e.g. {wording.SE_EXAMPLES}; "
                            "press Enter to select it. Its weights are chosen below.")
     return key
 
@@ -84,8 +85,8 @@ def _weights(name: str) -> tuple[str, str, str, str]:
     """The weights of a zoo / timm model: (choice, file path, what is missing, why it is refused); the choice is in
     the URL, the path is not. A typed path must lie inside the allowed roots; where there are none, only uploads are
     offered."""
-    options = [w for w in logic.WEIGHTS if w != "file" or access.server_paths_allowed()]
-    choice = urlstate.radio(st, "Weights", options, "weights", format_func=logic.WEIGHTS.get,
+    options = [w for w in modelkeys.WEIGHTS if w != "file" or access.server_paths_allowed()]
+    choice = urlstate.radio(st, "Weights", options, "weights", format_func=modelkeys.WEIGHTS.get,
                             help="Pretrained: timm's download (Hugging Face or GitHub), cached on this server after "
                                  "the first time. Upload: a safetensors or weights-only torch checkpoint from your "
                                  "computer. File on this server: for machines without internet (only inside the "
@@ -120,13 +121,13 @@ def _turn_page(step: int, pages: int) -> None:
 def _gallery(dataset: str, labels: list[str]) -> list[str]:
     """Thumbnails of the bundled test samples, filtered by class; ticking one adds it to the chosen samples."""
     samples = cache.samples(dataset)
-    ids = [logic.sample_id(p) for p, _ in samples]
+    ids = [imageitems.sample_id(p) for p, _ in samples]
     chosen = urlstate.multiselect(st, "Chosen samples", ids, "samples", placeholder="tick images below",
-                                  format_func=lambda s: logic.sample_class(s.split("/")[0], labels) + " #" +
+                                  format_func=lambda s: imageitems.sample_class(s.split("/")[0], labels) + " #" +
                                   s.split("/")[1].split(".")[0])
     folders = list(dict.fromkeys(folder for _, folder in samples))
     folder = st.selectbox("Show class", folders, key="sample_class",
-                          format_func=lambda f: logic.sample_class(f, labels))
+                          format_func=lambda f: imageitems.sample_class(f, labels))
     shown = [(p, sid) for (p, f), sid in zip(samples, ids) if f == folder]
     per_page = GALLERY_COLS * GALLERY_ROWS
     pages = max(1, -(-len(shown) // per_page))
@@ -144,9 +145,9 @@ def _gallery(dataset: str, labels: list[str]) -> list[str]:
     return chosen
 
 
-def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
+def _images(loaded) -> tuple[list[imageitems.ImageItem], bool]:
     labels = tuple(loaded.labels)
-    dataset = loaded.card["dataset"]
+    dataset = loaded.card.dataset
     imagenet = dataset == "imagenet"
     st.subheader("Images")
     photos = cache.photos()
@@ -158,20 +159,20 @@ def _images(loaded) -> tuple[list[logic.ImageItem], bool]:
                                           "They are shrunk to the model's input size."))
     items = [cache.photo_item(f, labels, imagenet) for f in picked]
     if cache.samples(dataset):
-        with st.expander(f"{logic.dataset_name(loaded.card)} test samples", expanded=False):
+        with st.expander(f"{wording.dataset_name(loaded.card)} test samples", expanded=False):
             items += [cache.sample_item(s, dataset, labels) for s in _gallery(dataset, list(labels))]
-    files = st.file_uploader("Upload images", type=logic.UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
+    files = st.file_uploader("Upload images", type=imageitems.UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
                              max_upload_size=uploads.IMAGE_MB,
                              help=f"PNG, JPEG, WebP, BMP or TIFF, at most {uploads.IMAGE_MB} MB each; several at once.")
-    items += logic.upload_items([(f.name, f.getvalue()) for f in files or []
+    items += imageitems.upload_items([(f.name, f.getvalue()) for f in files or []
                                  if not uploads.too_big(f, uploads.IMAGE_MB, "an image")])
     if st.toggle("Camera", key="camera_on", help="Take a picture with your webcam"):
         shot = st.camera_input("Take a picture", key="camera")
         if shot is not None:
-            items += logic.upload_items([("camera snapshot", shot.getvalue())], source="camera")
+            items += imageitems.upload_items([("camera snapshot", shot.getvalue())], source="camera")
     if items:
         return items, False
-    default = logic.default_image(photos, cache.samples(dataset), list(labels))
+    default = imageitems.default_image(photos, cache.samples(dataset), list(labels))
     if default is None:
         return [], True
     kind, ident = default.split(":", 1)
@@ -189,13 +190,13 @@ def render(images: bool = True) -> Selection:
         if is_zoo_name(key):
             choice, path, missing, refused = _weights(key)
             if missing or refused:
-                return Selection(logic.model_key(key, "file"), None, [], True, None, error=refused or None,
+                return Selection(modelkeys.model_key(key, "file"), None, [], True, None, error=refused or None,
                                  notice=f"{missing} Or choose pretrained or random weights." if missing else None)
             file = "file" if choice == "upload" else choice  # an upload is a file in this session's folder
-            key = logic.model_key(key, file, path, logic.file_stamp(path) if path else "")
+            key = modelkeys.model_key(key, file, path, modelkeys.file_stamp(path) if path else "")
         else:
             urlstate.publish("weights", None)  # bundled models carry their weights in the key
-        with st.spinner(f"Loading {logic.parse_model_key(key)[0]}…"):
+        with st.spinner(f"Loading {modelkeys.parse_model_key(key)[0]}…"):
             error = cache.load_error(key)
         if error:
             known = {path: Path(path).name} if path else {}  # an upload's copy is known by its file name
@@ -204,7 +205,7 @@ def render(images: bool = True) -> Selection:
         # another model: its block choices start again from its own defaults (deepest block, paper blocks), so
         # the feature maps and the Grad-CAM layer agree, rather than keep a name the two models happen to share
         urlstate.reset_when_changed("_model_shown", key, PER_MODEL)
-        st.caption(logic.model_caption(loaded.card, logic.is_control(key), loaded.weights))
+        st.caption(wording.model_caption(loaded.card, modelkeys.is_control(key), loaded.weights))
         if not images:
             return Selection(key, loaded, [], True, None)
         items, using_default = _images(loaded)

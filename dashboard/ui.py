@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from . import access, logic
+from . import access, exports
 
 log = logging.getLogger("dashboard")
 
@@ -14,7 +14,7 @@ log = logging.getLogger("dashboard")
 def plotly_config(name: str) -> dict:
     # the modebar's camera icon saves a PNG in the browser, no server round trip
     return {"displaylogo": False,
-            "toImageButtonOptions": {"format": "png", "filename": logic.slug(name), "scale": 2}}
+            "toImageButtonOptions": {"format": "png", "filename": exports.slug(name), "scale": 2}}
 
 
 def chart(fig, key: str, name: str, downloads: bool = True) -> None:
@@ -25,12 +25,12 @@ def chart(fig, key: str, name: str, downloads: bool = True) -> None:
 
 
 def download_row(fig, key: str, name: str) -> None:
-    stem = logic.slug(name)
+    stem = exports.slug(name)
     with st.container(horizontal=True, gap="small"):
         # callables run only on click, so a rerun never pays for plotly.js inlining or a Chromium launch
-        st.download_button("HTML", lambda: logic.figure_html(fig), f"{stem}.html", "text/html",
+        st.download_button("HTML", lambda: exports.figure_html(fig), f"{stem}.html", "text/html",
                            key=f"{key}_html", icon=":material/download:", type="tertiary", on_click="ignore")
-        st.download_button("PNG", lambda: logic.figure_png(fig), f"{stem}.png", "image/png",
+        st.download_button("PNG", lambda: exports.figure_png(fig), f"{stem}.png", "image/png",
                            key=f"{key}_png", icon=":material/download:", type="tertiary", on_click="ignore")
 
 

@@ -1,5 +1,109 @@
-"""Messages joined from parts read as one sentence each: exactly one full stop at the end, none doubled."""
+"""What the app calls models and says about them: picker labels, captions, load failures, data sources; and
+sentences joined from parts with one full stop, labels cut between words."""
 from __future__ import annotations
+
+from pathlib import Path
+
+from se_models.architectures import display_name
+from se_models.card import ModelCard
+from se_models.errors import NoSEBlocksError, UnknownModelError
+from se_models.zoo import is_zoo_name
+
+from .modelkeys import CONTROL, TIMM, is_control, parse_model_key
+
+DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
+
+
+def dataset_name(card: ModelCard) -> str:
+    return DATASET_NAMES.get(card.dataset, card.dataset or "?")
+
+
+def model_label(key: str, card: ModelCard, with_arch: bool = False) -> str:
+    """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
+    name, weights = parse_model_key(key)
+    if is_zoo_name(name):
+        tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
+        return f"{name.removeprefix(TIMM)} · {tag}"
+    arch = f" {display_name(card.architecture)}" if with_arch else ""
+    return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
+
+
+def picker_label(option: str, bundled: dict[str, str]) -> str:
+    """The model picker's label of an option: bundled keys by their labels, the ImageNet zoo and typed timm names
+    by their timm names (their weights are chosen below the picker)."""
+    if option in bundled:
+        return bundled[option]
+    if option.startswith(TIMM):
+        return f"timm · {option.removeprefix(TIMM)}"
+    return f"ImageNet · {option}"
+
+
+def model_labels(cards: dict[str, ModelCard]) -> dict[str, str]:
+    """Labels for every model key; the architecture is added only where two models share a dataset."""
+    datasets = [c.dataset for c in cards.values()]
+    return {key: model_label(key, card, datasets.count(card.dataset) > 1)
+            for name, card in cards.items() for key in (name, name + CONTROL)}
+
+
+def model_caption(card: ModelCard, control: bool = False, weights: str | None = None) -> str:
+    """One line under the picker: architecture, size, training (for a zoo model: what it is, its top-1)."""
+    side = "×".join(map(str, card.input_size[1:]))
+    if card.is_imagenet:  # an ImageNet model from timm
+        note = card.note if card.kind == "zoo" else f"timm {card.architecture}"
+        if control:
+            return f"{note}: the architecture with random weights, the untrained control ({side} px)."
+        if weights not in (None, "trained"):
+            return f"{note}, with the weights of {Path(weights).name} ({side} px)."
+        acc, source = card.test_accuracy, card.accuracy_source
+        score = f"; {acc:.2%} ImageNet top-1" + (f" ({source})" if source else "") if acc is not None else ""
+        return f"{note}, pretrained weights, {side} px{score}."
+    arch = display_name(card.architecture)
+    params = card.params
+    size = f", {params / 1e6:.2f} M parameters" if params else ""
+    epochs = card.epochs
+    first = (card.init or {}).get("epochs")  # a warm restart: the run it started from, then this run
+    if not epochs:
+        trained = ""
+    elif first:
+        trained = f", {first} + {epochs} epochs"
+    else:
+        trained = f", {epochs} epoch{'s' if epochs != 1 else ''}"
+    acc = card.test_accuracy
+    score = f"; {acc:.1%} test accuracy" if acc is not None else ""
+    if control:
+        return f"{arch} for {dataset_name(card)} {side} px with random weights: the untrained control."
+    return f"{arch} on {dataset_name(card)} {side} px{size}{trained}{score}."
+
+
+SE_EXAMPLES = "timm:seresnet50, timm:regnety_002, timm:efficientnet_b0, timm:mobilenetv3_large_100"
+
+
+def load_failure(name: str, weights: str | None, err: Exception) -> str:
+    """A failed load as one Markdown message: the library's own words (they say what to download or pass), then
+    what to choose in the sidebar instead."""
+    message = str(err) or type(err).__name__
+    if isinstance(err, (NoSEBlocksError, UnknownModelError)):
+        hint = (f"Pick a model with squeeze-and-excitation blocks: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} "
+                "under *Any timm model*.")
+    elif is_zoo_name(name) and weights != "random":
+        hint = ("In the sidebar, choose Weights → **random (untrained control)** to explore the architecture "
+                "without a download, or **upload a file** with a downloaded checkpoint.")
+    else:
+        hint = "Choose another model, or its untrained control."
+    return f"**Could not load {name}.** {sentence(message)}\n\n{hint}"
+
+
+def stats_command(name: str, weights: str | None) -> str:
+    """The CLI line that computes the paper's Fig. 6 for a model over a folder of images."""
+    extra = {None: " --control", "random": " --weights random"}.get(weights, f" --weights {weights} --control")
+    return f"python -m se_models stats --model {name}{extra} --data DIR --per-class 50 --json fig6.json --png fig6"
+
+
+def data_sources(has_reference: bool, has_samples: bool, dataset: str) -> list[str]:
+    """The Classes view's data sources a model can use, best first: its reference statistics, its bundled samples,
+    a local folder (always), the downloadable test split (the two small datasets torchvision fetches)."""
+    return ((["reference"] if has_reference else []) + (["bundled"] if has_samples else []) + ["folder"]
+            + (["test"] if dataset in ("fashion-mnist", "cifar10") else []))
 
 
 def sentence(text: str) -> str:

@@ -8,33 +8,19 @@ import shlex
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-
-def _progress(desc: str):
-    """(update, close): a tqdm bar driven by excitation_stats' (done, total) callback, made on the first call
-    (so a command that fails before any image is read prints no empty bar)."""
-    bars: list[tqdm] = []
-
-    def update(done: int, total: int) -> None:
-        if not bars:
-            bars.append(tqdm(total=total, desc=desc, unit="img", file=sys.stderr))
-        bars[0].update(done - bars[0].n)
-
-    def close() -> None:
-        for bar in bars:
-            bar.close()
-    return update, close
+from .cli_common import progress_bar, test_split
 
 
 def _class_index(loaded, target: str | None) -> int | None:
+    from .errors import UnknownClassError
+
     if target is None:
         return None
     if target in loaded.labels:
         return loaded.labels.index(target)
     if target.isdigit() and int(target) < len(loaded.labels):
         return int(target)
-    raise ValueError(f"unknown class {target!r}; classes: {', '.join(loaded.labels)}")
+    raise UnknownClassError(f"unknown class {target!r}; classes: {', '.join(loaded.labels)}")
 
 
 def cmd_models(args) -> int:
@@ -43,8 +29,8 @@ def cmd_models(args) -> int:
     for name in list_models():
         card = load_card(name)
         mark = " (default)" if name == DEFAULT_MODEL else ""
-        print(f"{name}{mark}: {card['architecture']} on {card['dataset']}, "
-              f"test accuracy {card['test_accuracy']:.2%}, {card['params']:,} parameters")
+        print(f"{name}{mark}: {card.architecture} on {card.dataset}, "
+              f"test accuracy {card.test_accuracy:.2%}, {card.params:,} parameters")
     from .zoo import ZOO
 
     for name, info in ZOO.items():
@@ -111,20 +97,6 @@ def _write_html(stats, path: str, blocks: list[str] | None) -> None:
                           f"<body>{html}</body></html>")
 
 
-def stats_json(stats) -> dict:
-    """The stats command's JSON: {model, classes, per_class, blocks: [...], control: [...]}."""
-    keep = ("name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy", "chance",
-            "mean", "std", "channel_spread", "saturated_high", "saturated_low", "class_means")
-    pick = lambda blocks: [{k: getattr(b, k) for k in keep} for b in blocks]  # noqa: E731
-    out = {"model": stats.model, "weights": stats.weights, "data": stats.data, "classes": stats.classes,
-           "per_class": stats.per_class, "counts": stats.counts, "blocks": pick(stats.blocks)}
-    if stats.control:
-        out["control"] = pick(stats.control)
-    if stats.skipped:
-        out["skipped"] = stats.skipped
-    return out
-
-
 def markdown_table(stats) -> str:
     """Per block: the class-specificity metrics, trained vs untrained control, as a Markdown table."""
     fmt = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
@@ -140,6 +112,7 @@ def markdown_table(stats) -> str:
 
 
 def cmd_stats(args) -> int:
+    from .errors import DatasetError
     from .references import find_reference
     from .registry import DEFAULT_MODEL, load_model
     from .stats import ExcitationStats, excitation_stats
@@ -147,21 +120,22 @@ def cmd_stats(args) -> int:
     if args.data == "reference":
         path = find_reference(args.model or DEFAULT_MODEL)
         if path is None:
-            raise ValueError(f"{args.model or 'the default model'} has no reference statistics; "
+            raise DatasetError(f"{args.model or 'the default model'} has no reference statistics; "
                              "run: python -m se_models reference --model NAME [--data DIR]")
         stats = ExcitationStats.load(path)
         if args.classes:
             stats = stats.subset(args.classes)
     else:
         loaded = load_model(args.model, args.weights)
-        update, close = _progress("excitation statistics")
+        update, close = progress_bar("excitation statistics")
         data = test_split(loaded) if args.data == "test" else args.data
-        stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class,
-                                 progress=update, control=args.control)
+        control = load_model(loaded.name, "random") if args.control else None  # the same architecture, untrained
+        stats = excitation_stats(loaded, data, classes=args.classes, per_class=args.per_class, progress=update,
+                                 control=control)
         close()
         for msg in stats.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
-    Path(args.json).write_text(json.dumps(stats_json(stats), indent=1) + "\n")
+    Path(args.json).write_text(stats.to_json())
     if args.html:
         _write_html(stats, args.html, args.blocks)
     if args.png:
@@ -192,13 +166,6 @@ def cmd_train(args) -> int:
     return 0
 
 
-def test_split(loaded):
-    """The test split of a bundled model's dataset (torchvision; downloads it once when online)."""
-    from .data import training_data
-
-    return training_data(loaded.card["dataset"], train=False)[0]
-
-
 def cmd_reference(args) -> int:
     from .references import writable_reference_path
     from .registry import load_model
@@ -207,8 +174,9 @@ def cmd_reference(args) -> int:
     loaded = load_model(args.model)
     data = args.data or "test"
     dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
-    update, close = _progress("reference statistics (trained + control)")
-    stats = excitation_stats(loaded, dataset, per_class=None, progress=update, control=True)
+    update, close = progress_bar("reference statistics (trained + control)")
+    stats = excitation_stats(loaded, dataset, per_class=None, progress=update,
+                             control=load_model(loaded.name, "random"))
     close()
     if args.label or data != "test":  # a folder is named by its name: the app shows this to every student
         stats.data = args.label or Path(data).resolve().name
@@ -338,10 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .errors import SEExplorerError
+
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, RuntimeError, OSError) as err:  # ImageError, CheckpointError, DatasetError included
+    except (SEExplorerError, OSError) as err:  # the user's input (or an unwritable --out); anything else is a bug
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .blocks import find_se_blocks, gate_of, stage_index
-from .errors import DatasetError, NoSEBlocksError, SEExplorerError, UnknownBlockError
+from .errors import DatasetError, SEExplorerError, UnknownBlockError
 from .images import ImageError
 
 MODES = {
@@ -29,12 +29,7 @@ class AblationError(SEExplorerError, ValueError):
 def se_blocks_of(loaded_or_model) -> dict[str, str]:
     """Paper name -> module path of every SE block; NoSEBlocksError when there is none."""
     known = getattr(loaded_or_model, "se_blocks", None)
-    if known:
-        return known
-    try:
-        return find_se_blocks(getattr(loaded_or_model, "model", loaded_or_model))
-    except ValueError as err:  # NoSEBlocksError once blocks.py raises it, a plain ValueError before
-        raise NoSEBlocksError(str(err)) from err
+    return known or find_se_blocks(getattr(loaded_or_model, "model", loaded_or_model))
 
 
 def resolve_blocks(known: dict[str, str], blocks) -> list[str]:
@@ -215,7 +210,7 @@ def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_blo
     names = list(se_blocks_of(loaded))
     source = as_source(data, loaded)
     if len(set(source.targets)) < 2:
-        raise DatasetError(f"{source.describe}: accuracy needs images of at least 2 classes, found "
+        raise DatasetError(f"{source.description}: accuracy needs images of at least 2 classes, found "
                            f"{len(set(source.targets))}")
     to_model = _label_map(source.classes, loaded.labels)
     indices = _select(source.targets, per_class, seed)
@@ -289,7 +284,7 @@ def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_blo
     out = {}
     for m in modes:
         out[m] = AblationTable(
-            loaded.name, source.describe, m, count, baseline,
+            loaded.name, source.description, m, count, baseline,
             [AblationRow(label, blocks, r(t.top1), r(t.top5) if has5 else None, r(t.changed))
              for label, blocks in rows for t in [tallies[(m, label)]]],
             mean_source=mean_source if m == "mean" else None, weights=loaded.weights, skipped=list(skipped))

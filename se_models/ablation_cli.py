@@ -45,7 +45,7 @@ def table_json(t: AblationTable) -> dict:
 
 
 def cmd_ablate(args) -> int:
-    from .__main__ import _progress, test_split
+    from .cli_common import progress_bar, test_split
     from .registry import load_model
 
     if args.data == "reference":  # the stored tables over the test split: instant, offline
@@ -67,7 +67,7 @@ def cmd_ablate(args) -> int:
             else:
                 gates = None
         modes = tuple(MODES) if args.store else (args.mode,)
-        update, close = _progress(f"ablation ({', '.join(modes)})")
+        update, close = progress_bar(f"ablation ({', '.join(modes)})")
         tables = ablation_tables(loaded, data, modes, args.per_block, per_class=args.per_class,
                                  mean_gates=gates, mean_source=source, seed=args.seed, progress=update)
         close()

@@ -3,6 +3,7 @@ and s*U; batched predictions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -11,6 +12,9 @@ from PIL import Image
 from .blocks import last_of_each_stage
 from .cam import normalize_cam
 from .recorder import SERecorder
+
+if TYPE_CHECKING:  # annotations only: the registry sits above this module
+    from .registry import LoadedModel
 
 
 @dataclass
@@ -43,7 +47,7 @@ class BlockMaps:
     after: torch.Tensor       # (C, h, w) s * U
 
 
-def block_maps(loaded, image: Image.Image, block: str) -> BlockMaps:
+def block_maps(loaded: LoadedModel, image: Image.Image, block: str) -> BlockMaps:
     """U and s*U of one block from one gradient-free forward pass: what a change of block needs, without
     analyze_image's backward pass; thread-safe like it."""
     x = loaded.preprocess(image)[None]  # (1, C, H, W)
@@ -53,7 +57,7 @@ def block_maps(loaded, image: Image.Image, block: str) -> BlockMaps:
                      rec.after[block][0])
 
 
-def predict(loaded, images: list[Image.Image]) -> torch.Tensor:
+def predict(loaded: LoadedModel, images: list[Image.Image]) -> torch.Tensor:
     """Class probabilities (N, num_classes) of several images from one batched gradient-free forward pass."""
     if not images:
         return torch.empty(0, len(loaded.labels))
@@ -62,12 +66,12 @@ def predict(loaded, images: list[Image.Image]) -> torch.Tensor:
         return loaded.model(x).float().softmax(1)
 
 
-def stage_ends(loaded) -> list[str]:
+def stage_ends(loaded: LoadedModel) -> list[str]:
     """The paper names of the last SE block of every stage (shallow to deep): the Grad-CAM layers."""
     return last_of_each_stage(list(loaded.se_blocks))
 
 
-def analyze_image(loaded, image: Image.Image, target: int | None = None,
+def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = None,
                   layers: list[str] | None = None) -> ImageAnalysis:
     """Probabilities, every block's z and s, and Grad-CAM at each of `layers` (default: the end of every stage),
     all from ONE forward and ONE backward pass; target None = the predicted class. Thread-safe (takes the lock).

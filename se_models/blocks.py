@@ -9,6 +9,8 @@ from timm.models.senet import SEModule as LegacySEModule
 from torch import nn
 from torchvision.ops import SqueezeExcitation
 
+from .errors import NoSEBlocksError
+
 # Every module type whose forward is `x * gate(f(mean(x)))`, and the child that computes the gate.
 SE_GATES: dict[type[nn.Module], str] = {
     SEModule: "gate",                   # timm ResNets, RegNetY, ours
@@ -43,7 +45,7 @@ def find_se_blocks(model: nn.Module) -> dict[str, str]:
     """Ordered (forward order = shallow to deep) mapping paper name -> module path of every SE module."""
     paths = [path for path, m in model.named_modules() if isinstance(m, SE_TYPES)]
     if not paths:
-        raise ValueError(f"{type(model).__name__} has no squeeze-and-excitation blocks "
+        raise NoSEBlocksError(f"{type(model).__name__} has no squeeze-and-excitation blocks "
                          f"(looked for {', '.join(t.__module__ + '.' + t.__name__ for t in SE_TYPES)})")
     names = [paper_name(p) for p in paths]
     if len(set(names)) < len(names):  # two SE modules in one block: fall back to names from the paths
@@ -85,3 +87,17 @@ def last_of_each_stage(names: list[str]) -> list[str]:
 def residual_block_path(se_path: str) -> str:
     """The residual block that holds an SE module: `layer3.2.se` -> `layer3.2`."""
     return se_path.rsplit(".", 1)[0]
+
+
+def has_stages(names: list[str]) -> bool:
+    """Whether every SE block has a paper-style SE_stage_block name (ResNet-like stages): the Fig. 6 preset."""
+    return bool(names) and all(stage_index(n) for n in names)
+
+
+def stage_blocks(names: list[str]) -> dict[str, str]:
+    """{'stage 2 · SE_2_3': 'SE_2_3', ...}: the last SE block of each stage, labelled by its stage."""
+    out = {}
+    for n in last_of_each_stage(names):
+        si = stage_index(n)
+        out[f"stage {si[0]} · {n}" if si else n] = n
+    return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -10,6 +11,9 @@ from matplotlib import colormaps
 from PIL import Image
 
 from .errors import ImageError
+
+if TYPE_CHECKING:  # annotations only: the registry sits above this module
+    from .registry import LoadedModel
 
 
 def _targets(target, batch: int) -> list[int] | None:
@@ -45,7 +49,8 @@ def run_grad_cam(model: torch.nn.Module, layer: torch.nn.Module, images: torch.T
     return normalize_cam(attr)
 
 
-def grad_cam(loaded, images: torch.Tensor, target=None, layer: str | None = None) -> torch.Tensor:
+def grad_cam(loaded: LoadedModel, images: torch.Tensor, target: int | list[int] | None = None,
+             layer: str | None = None) -> torch.Tensor:
     """Grad-CAM (B, H, W) in [0, 1] at `layer` (module path or paper block name; default the last residual block)."""
     path = loaded.block_module(layer or list(loaded.se_blocks)[-1])
     with loaded.lock:

@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def training_data(spec: str, train: bool) -> tuple[ArrayDataset, str]:
         return (image_folder_arrays(Path(path) / split, 32) if path else cifar10(train)), "cifar10"
     if name == "imagefolder" and path:
         return image_folder_arrays(Path(path) / split, 32), Path(path).name
-    raise ValueError(f"unknown dataset {spec!r}: use fashion-mnist, cifar10[:DIR] or imagefolder:DIR")
+    raise DatasetError(f"unknown dataset {spec!r}: use fashion-mnist, cifar10[:DIR] or imagefolder:DIR")
 
 
 def safe_dirname(label: str) -> str:
@@ -107,8 +108,9 @@ def bundled_samples_dir(dataset: str) -> Path:
 class ImageSource:
     """A labelled image collection seen as: class names, a label per item, and item i -> preprocessed tensor."""
 
-    def __init__(self, classes: list[str], targets: list[int], get, describe: str, paths: list[str] | None = None):
-        self.classes, self.targets, self.get, self.describe, self.paths = classes, targets, get, describe, paths
+    def __init__(self, classes: list[str], targets: list[int], get: Callable[[int], torch.Tensor], description: str):
+        self.classes, self.targets, self.get = classes, targets, get
+        self.description = description  # how the statistics name the data: a folder, "cifar10 test split", ...
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -134,7 +136,7 @@ def as_source(dataset, loaded) -> ImageSource:
     from .images import load_image
 
     if isinstance(dataset, str) and dataset == "bundled":
-        dataset = bundled_samples_dir(loaded.card["dataset"])
+        dataset = bundled_samples_dir(loaded.card.dataset)
         if not dataset.is_dir():
             raise DatasetError(f"model {loaded.name} has no bundled samples ({dataset} is missing); "
                                f"use its reference statistics or a folder of images")
@@ -148,7 +150,7 @@ def as_source(dataset, loaded) -> ImageSource:
         classes = [by_dir.get(c, c) for c in folder.classes]
         paths = [p for p, _ in folder.samples]
         return ImageSource(classes, list(folder.targets), lambda i: loaded.preprocess(load_image(paths[i])),
-                           str(root), paths)
+                           str(root))
     if isinstance(dataset, ArrayDataset):
         def get(i):
             arr = dataset.images[i].numpy()

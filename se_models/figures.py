@@ -53,10 +53,11 @@ def channel_order(block, mode: str = "sampled") -> list[int]:
 
 def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | None = None,
                  channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3,
-                 legend_below: bool = False) -> go.Figure:
+                 legend_below: bool = False, title: str | None = None) -> go.Figure:
     """Paper Fig. 6: per SE block, the mean excitation of each class over the plotted channels, plus "all".
 
-    spread=True draws mean +/- std within each class as a band (paper Fig. 7)."""
+    spread=True draws mean +/- std within each class as a band (paper Fig. 7). title names the model (default
+    stats.model)."""
     source = stats.control if control else stats.blocks
     by_name = {b.name: b for b in source}
     blocks = blocks or default_blocks(list(by_name))
@@ -99,7 +100,7 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     for p in range(len(blocks)):  # x titles under the bottom panel of each column only: elsewhere they collide
         if p + ncols >= len(blocks):  # with the panel titles of the next row
             fig.update_xaxes(title_text="channel index", row=p // ncols + 1, col=p % ncols + 1)
-    what = "untrained control" if control else stats.model
+    what = "untrained control" if control else (title or stats.model)
     legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>")
     if legend_below:
         legend = dict(orientation="h", x=0, y=-0.12 - 0.1 / rows, yanchor="top")
@@ -108,11 +109,12 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     return fig
 
 
-def specificity_vs_depth(stats, others: dict | None = None) -> go.Figure:
+def specificity_vs_depth(stats, others: dict | None = None, label: str | None = None) -> go.Figure:
     """Class divergence, probe accuracy and eta^2 per SE block: trained (solid) vs untrained control (dashed).
 
-    others: extra {label: ExcitationStats} drawn on the same axes (to compare models)."""
-    series = {stats.model: stats, **(others or {})}
+    others: extra {label: ExcitationStats} drawn on the same axes (to compare models); label names `stats`
+    (default stats.model)."""
+    series = {label or stats.model: stats, **(others or {})}
     fig = make_subplots(1, 3, subplot_titles=("class divergence (activation units)",
                                               "linear-probe accuracy", "η² (mean over channels)"),
                         horizontal_spacing=0.07)
@@ -226,23 +228,6 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
         fig.add_annotation(text=text, x=-0.01, xanchor="right", y=sum(y) / 2, xref="paper", yref="paper",
                            textangle=-90, showarrow=False, font=dict(size=14))
     return fig
-
-
-def image_figure(image, title: str = "") -> go.Figure:
-    """A PIL image (e.g. a Grad-CAM overlay) as a plotly figure without axes."""
-    fig = go.Figure(go.Image(z=np.asarray(image.convert("RGB"))))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(title=title, margin=dict(l=0, r=0, t=40 if title else 0, b=0), font=FONT,
-                      height=image.height + (40 if title else 0), width=image.width)
-    return fig
-
-
-def gradcam_overlay(view, cam, alpha: float = 0.5, size: int = 256, title: str = "") -> go.Figure:
-    """The Grad-CAM heatmap blended over the enlarged model's view of the image (LoadedModel.model_view)."""
-    from .cam import overlay
-
-    return image_figure(overlay(view, cam, alpha, size), title)
 
 
 def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import ImageError
+
+__all__ = ["ImageError", "load_image"]  # ImageError stays importable from here
+
 MAX_PIXELS = 40_000_000     # about a 6300 x 6300 photo; larger is refused before decoding
 MAX_BYTES = 50 * 1024 ** 2  # files larger than this are refused unread
-
-
-class ImageError(ValueError):
-    """An input that is not a usable image; the message names the file and the reason."""
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

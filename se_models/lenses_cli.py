@@ -62,7 +62,7 @@ def image_paths(loaded, data: str, limit: int) -> list[str]:
     from .data import sample_images
 
     if data == "bundled":
-        paths = [p for p, _ in sample_images(loaded.card.get("dataset", ""))]
+        paths = [p for p, _ in sample_images(loaded.card.dataset)]
         if not paths:
             raise DatasetError(f"{loaded.name} has no bundled sample images; give a folder of images instead")
     else:

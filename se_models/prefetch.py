@@ -5,7 +5,7 @@ import timm
 
 from . import offline
 from .blocks import find_se_blocks
-from .errors import WeightsUnavailable
+from .errors import UnknownModelError, WeightsUnavailable
 from .zoo import ZOO, _cached, _check_online
 
 
@@ -14,14 +14,14 @@ def download(name: str) -> str:
     checkpoints), with timm's progress bars; returns "cached" or "downloaded".
 
     Raises WeightsUnavailable in seconds when the weights are uncached and the source cannot be reached, and
-    ValueError for an unknown name or a model without SE blocks (nothing is downloaded for those)."""
+    UnknownModelError for an unknown name or a model without SE blocks (nothing is downloaded for those)."""
     arch = name.removeprefix("timm:")
     if name not in ZOO and not name.startswith("timm:"):
-        raise ValueError(f"{name}: not a zoo model ({', '.join(ZOO)}); use timm:NAME for any other timm model")
+        raise UnknownModelError(f"{name}: not a zoo model ({', '.join(ZOO)}); use timm:NAME for any other timm model")
     try:
         model = timm.create_model(arch, pretrained=False)
     except RuntimeError as err:  # timm: "Unknown model (...)"
-        raise ValueError(f"{name}: {err}") from err
+        raise UnknownModelError(f"{name}: {err}") from err
     find_se_blocks(model)  # a model without SE blocks is useless here: refuse it before a download
     cfg = dict(model.pretrained_cfg)
     if _cached(cfg):

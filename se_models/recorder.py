@@ -1,11 +1,17 @@
 """SERecorder: forward hooks in, squeeze / excitation / feature maps out, hooks gone on exit."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from .blocks import find_se_blocks, gate_of
+from .errors import UnknownBlockError
+
+if TYPE_CHECKING:  # annotations only: the registry sits above this module
+    from .registry import LoadedModel
 
 
 class SERecorder:
@@ -14,12 +20,16 @@ class SERecorder:
     Use as a context manager around forward passes; each pass overwrites the previous one's records.
     Stored tensors are detached clones: later in-place ops (`x += shortcut`) cannot corrupt them."""
 
-    def __init__(self, loaded_or_model, blocks: list[str] | None = None, feature_maps: bool | list[str] = False):
+    def __init__(self, loaded_or_model: LoadedModel | nn.Module, blocks: list[str] | None = None,
+                 feature_maps: bool | list[str] = False):
         self.model: nn.Module = getattr(loaded_or_model, "model", loaded_or_model)
+        # a LoadedModel's lock (an RLock, so a caller that already holds it stays correct) is held while hooked:
+        # hooks are model-global, so concurrent users of one shared model take turns
+        self.lock = getattr(loaded_or_model, "lock", None)
         known = getattr(loaded_or_model, "se_blocks", None) or find_se_blocks(self.model)
         unknown = [b for b in blocks or [] if b not in known]
         if unknown:
-            raise ValueError(f"unknown SE block(s) {unknown}; this model has {list(known)}")
+            raise UnknownBlockError(f"unknown SE block(s) {unknown}; this model has {list(known)}")
         self.blocks = {b: known[b] for b in (blocks or known)}
         # feature_maps: True = every recorded block, or a list of block names
         self.map_blocks = set(self.blocks if feature_maps is True else (feature_maps or []))
@@ -30,6 +40,8 @@ class SERecorder:
         self.handles: list[RemovableHandle] = []
 
     def __enter__(self) -> SERecorder:
+        if self.lock is not None:
+            self.lock.acquire()
         modules = dict(self.model.named_modules())
         try:
             for name, path in self.blocks.items():
@@ -37,12 +49,14 @@ class SERecorder:
                 self.handles.append(se.register_forward_hook(self._se_hook(name)))
                 self.handles.append(gate_of(se).register_forward_hook(self._gate_hook(name)))
         except Exception:
-            self.remove()
+            self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc) -> None:
         self.remove()
+        if self.lock is not None:
+            self.lock.release()
 
     def remove(self) -> None:
         for h in self.handles:

@@ -1,10 +1,13 @@
 """Class-wise excitation statistics (paper Fig. 6/7) and the class-specificity metrics of science.md."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -15,10 +18,29 @@ from sklearn.preprocessing import StandardScaler
 
 from .blocks import stage_index
 from .data import as_source
-from .images import ImageError
+from .errors import DatasetError, ImageError, UnknownClassError
 from .recorder import SERecorder
 
+if TYPE_CHECKING:  # types only: statistics never load models themselves
+    from collections.abc import Callable
+
+    from .registry import LoadedModel
+
 PROBE_MAX_IMAGES = 2000  # a stratified subsample keeps the probe's cost bounded on big test splits
+# the per-block class-specificity metrics, in the order every export (CSV, table) shows them
+METRICS = ("divergence", "eta_squared", "probe_accuracy", "chance", "mean", "std", "channel_spread",
+           "saturated_high", "saturated_low", "channels")
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows of equal keys as CSV text with a header ("" for no rows)."""
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 @dataclass
@@ -68,7 +90,7 @@ class ExcitationStats:
         eta^2 and the probe need every image's excitation, so they become None."""
         unknown = [c for c in classes if c not in self.classes]
         if unknown:
-            raise ValueError(f"unknown class(es) {unknown}; the statistics have {self.classes}")
+            raise UnknownClassError(f"unknown class(es) {unknown}; the statistics have {self.classes}")
 
         def cut(b: BlockStats) -> BlockStats:
             mu = {c: b.class_means[c] for c in classes}
@@ -82,6 +104,33 @@ class ExcitationStats:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def to_json(self) -> str:
+        """Everything, as JSON that ExcitationStats.load reads back (the CLI's --json and the app's download)."""
+        return json.dumps(self.to_dict(), indent=1) + "\n"
+
+    def _tagged(self) -> list[tuple[str, list[BlockStats]]]:
+        main = "untrained" if self.weights == "random" else "trained"  # a control's statistics shown on their own
+        return [(main, self.blocks), ("untrained control", self.control or [])]
+
+    def metrics_rows(self) -> list[dict]:
+        """One row per (weights, block): the class-specificity metrics, ready for a table or CSV."""
+        return [{"model": self.model, "weights": tag, "block": b.name, **{m: getattr(b, m) for m in METRICS}}
+                for tag, blocks in self._tagged() for b in blocks]
+
+    def metrics_csv(self) -> str:
+        return csv_text(self.metrics_rows())
+
+    def class_means_csv(self) -> str:
+        """Long format: weights, block, class, channel, mean, std (the numbers behind Fig. 6 and Fig. 7)."""
+        rows = []
+        for tag, blocks in self._tagged():
+            for b in blocks:
+                for cls, mu in b.class_means.items():
+                    sd = b.class_stds.get(cls, [None] * len(mu))
+                    rows += [{"weights": tag, "block": b.name, "class": cls, "channel": k, "mean": m, "std": s}
+                             for k, (m, s) in enumerate(zip(mu, sd))]
+        return csv_text(rows)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), separators=(",", ":")) + "\n")
@@ -186,7 +235,7 @@ def collect(models: list, source, indices: list[int], batch_size: int = 128, pro
         if batch:
             x = torch.stack(batch)
             for m, per_block in zip(models, per_model):
-                with m.lock, SERecorder(m) as rec:
+                with SERecorder(m) as rec:  # holds m.lock while hooked
                     m.model(x)
                 for b, s in rec.excitation.items():
                     per_block[b].append(s.numpy())
@@ -196,34 +245,31 @@ def collect(models: list, source, indices: list[int], batch_size: int = 128, pro
     return [{b: np.concatenate(v) for b, v in pb.items() if v} for pb in per_model], kept, skipped
 
 
-def excitation_stats(loaded, dataset, classes: list[str] | None = None, per_class: int | None = 50,
-                     channels: int = 50, seed: int = 0, progress=None, control: bool = False,
-                     batch_size: int = 128) -> ExcitationStats:
+def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = None, per_class: int | None = 50,
+                     channels: int = 50, seed: int = 0, progress: Callable[[int, int], None] | None = None,
+                     control: LoadedModel | None = None, batch_size: int = 128) -> ExcitationStats:
     """The paper's protocol over `per_class` images of each class (None = all), every SE block.
 
     dataset: "bundled", a folder (DIR/<class>/<image>), an ArrayDataset or a torchvision dataset.
-    control=True adds the same statistics for the untrained model (random weights) on the same images."""
+    control: the untrained model (`load_model(name, weights="random")`) whose same statistics on the same images
+    are the baseline; the caller loads it (and may keep it loaded for the next call)."""
     source = as_source(dataset, loaded)
     names = classes or source.classes
     unknown = [c for c in names if c not in source.classes]
     if unknown:
-        raise ValueError(f"unknown class(es) {unknown}; the data has {source.classes}")
+        raise UnknownClassError(f"unknown class(es) {unknown}; the data has {source.classes}")
     wanted = [source.classes.index(c) for c in names]
     indices = _select(source.targets, wanted, per_class, seed)
     if not indices:
-        raise ValueError(f"no images of classes {names} in {source.describe}")
-    models = [loaded]
-    if control:
-        from .registry import load_model  # the control is the same architecture with random weights
-
-        models.append(load_model(loaded.name, weights="random"))
+        raise DatasetError(f"no images of classes {names} in {source.description}")
+    models = [loaded] + ([control] if control is not None else [])
     excites, kept, skipped = collect(models, source, indices, batch_size, progress)
     if not kept:
-        raise ValueError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")
+        raise DatasetError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[0]}")
     y_src = np.asarray(source.targets)[kept]
     y = np.asarray([wanted.index(t) for t in y_src])
     blocks, *control_blocks = ([block_stats(b, m.se_blocks[b], s, y, names, channels, seed) for b, s in ex.items()]
                                for m, ex in zip(models, excites))
     counts = {names[c]: int((y == c).sum()) for c in range(len(names))}
-    return ExcitationStats(loaded.name, loaded.weights, source.describe, names, per_class, counts, blocks,
+    return ExcitationStats(loaded.name, loaded.weights, source.description, names, per_class, counts, blocks,
                            control=control_blocks[0] if control_blocks else None, skipped=skipped)

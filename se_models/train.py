@@ -5,6 +5,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from .architectures import build
+from .card import ModelCard
+from .checkpoint import load_weights
 from .data import ArrayDataset, training_data
-from .registry import check_state_dict, read_state_dict
 
 
 @dataclass
@@ -31,9 +33,9 @@ class TrainConfig:
     pad: int = 4                     # random-crop padding; 2 for 28 px
     flip: bool = True
     cutout: int = 0                  # side of a square zeroed at a random place in each image (DeVries & Taylor 2017)
-    bf16: bool = True                # CPU autocast: ~1.6x faster here (avx512_bf16); evaluation runs fp32
+    bf16: bool = True                # CPU autocast (faster on CPUs with avx512_bf16); evaluation runs fp32
     seed: int = 0
-    eval_every: int = 1              # test accuracy every N epochs and after the last (se_resnet20_w32: ~32 s a pass)
+    eval_every: int = 1              # test accuracy every N epochs and after the last (a pass costs time)
     init: str = ""                   # start from these weights (safetensors or checkpoint): a warm restart
     out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
     command: str = field(default="", repr=False)
@@ -110,11 +112,12 @@ def _init_summary(init: str) -> dict | None:
     card_path = Path(init).with_suffix(".json")  # <name>.safetensors -> <name>.json, as train() writes them
     if Path(init).suffix != ".safetensors" or not card_path.exists():
         return {"weights": Path(init).name}
-    card = json.loads(card_path.read_text())
-    return {"weights": Path(init).name, **{k: card.get(k) for k in ("epochs", "test_accuracy", "train_command")}}
+    card = ModelCard.load(card_path)
+    return {"weights": Path(init).name, "epochs": card.epochs, "test_accuracy": card.test_accuracy,
+            "train_command": card.train_command}
 
 
-def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
+def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> ModelCard:
     """Train, checkpoint every epoch, then write <out>/<name>.safetensors and <name>.json; returns the card."""
     torch.manual_seed(cfg.seed)
     train_set, ds_name = training_data(cfg.dataset, train=True)
@@ -130,9 +133,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
     model = build(cfg.arch, len(train_set.classes), in_chans)
     resuming = resume and ckpt_path.exists()
     if cfg.init and not resuming:  # a resumed run's checkpoint already holds the weights: the init file may be gone
-        state = read_state_dict(cfg.init)
-        check_state_dict(model, state, f"{cfg.arch} with {len(train_set.classes)} classes")
-        model.load_state_dict(state)
+        load_weights(model, cfg.init, f"{cfg.arch} with {len(train_set.classes)} classes")
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(_param_groups(model, cfg.weight_decay), lr=cfg.lr, momentum=0.9, nesterov=True)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -182,24 +183,13 @@ def train(cfg: TrainConfig, resume: bool = False, log=print) -> dict:
         acc = evaluate(model, test_set, mean, std)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(out / f"{name}.safetensors"))
-    card = {
-        "name": name,
-        "architecture": cfg.arch,
-        "dataset": ds_name,
-        "labels": train_set.classes,
-        "in_chans": in_chans,
-        "input_size": [in_chans, size, size],
-        "mean": [round(v, 4) for v in mean.tolist()],
-        "std": [round(v, 4) for v in std.tolist()],
-        "test_accuracy": round(acc, 4),
-        "test_images": len(test_set.labels),
-        "epochs": cfg.epochs,
-        "params": sum(p.numel() for p in model.parameters()),
-        "train_command": cfg.command,
-        "init": _init_summary(cfg.init),
-        "config": {k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
-        "history": history,
-    }
-    (out / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    card = ModelCard(
+        name=name, kind="bundled", architecture=cfg.arch, dataset=ds_name, labels=train_set.classes,
+        in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
+        std=[round(v, 4) for v in std.tolist()], test_accuracy=round(acc, 4), test_images=len(test_set.labels),
+        epochs=cfg.epochs, params=sum(p.numel() for p in model.parameters()), train_command=cfg.command,
+        init=_init_summary(cfg.init), config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out")},
+        history=history)
+    card.save(out / f"{name}.json")
     log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")
     return card

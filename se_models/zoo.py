@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -11,6 +12,9 @@ from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
 from . import offline
 from .blocks import find_se_blocks
+from .card import ModelCard
+from .checkpoint import load_weights
+from .errors import UnknownModelError, WeightsUnavailable
 
 ZOO = {
     # name -> what it is, and an ImageNet top-1 accuracy with where that number comes from
@@ -25,10 +29,6 @@ ZOO = {
                                     note="SE-ResNet-152, the paper's original weights"),
 }
 CONNECT_TIMEOUT_S = 5.0
-
-
-class WeightsUnavailable(RuntimeError):
-    """Pretrained weights are neither cached nor downloadable (offline)."""
 
 
 def is_zoo_name(name: str) -> bool:
@@ -75,17 +75,15 @@ def _check_online(name: str, cfg: dict) -> None:
             f"or use weights='random' for the untrained architecture.") from err
 
 
-def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
+def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
     """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
-    from .registry import check_state_dict, read_state_dict  # the same checkpoint checks as bundled models
-
     arch = name.removeprefix("timm:")
     try:
         with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
             torch.manual_seed(0)
             model = timm.create_model(arch, pretrained=False)
     except RuntimeError as err:  # timm: "Unknown model (...)"
-        raise ValueError(f"{name}: {err}") from err
+        raise UnknownModelError(f"{name}: {err}") from err
     find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
     cfg = dict(model.pretrained_cfg)
     if weights is None:
@@ -96,21 +94,22 @@ def build_timm(name: str, weights) -> tuple[torch.nn.Module, dict, str]:
     elif weights == "random":
         label = "random"
     else:
-        state = read_state_dict(weights)
-        check_state_dict(model, state, f"{name} ({type(model).__name__}, {model.num_classes} classes)")
-        model.load_state_dict(state)
+        load_weights(model, weights, f"{name} ({type(model).__name__}, {model.num_classes} classes)")
         label = str(weights)
     data_cfg = resolve_data_config({}, model=model)
     labels = imagenet_labels() if model.num_classes == 1000 else [str(i) for i in range(model.num_classes)]
-    card = {
-        "name": name, "architecture": arch, "dataset": "imagenet", "labels": labels, "in_chans": 3,
-        "input_size": list(data_cfg["input_size"]), "mean": list(data_cfg["mean"]), "std": list(data_cfg["std"]),
-        "interpolation": data_cfg["interpolation"], "crop_pct": data_cfg["crop_pct"],
-        "test_accuracy": ZOO[name]["top1"] / 100 if name in ZOO else None,
-        "note": ZOO.get(name, {}).get("note", "a timm model"),
-        "source": cfg.get("hf_hub_id") or cfg.get("url"),
-    }
+    card = replace(zoo_card(name), labels=labels, input_size=list(data_cfg["input_size"]),
+                   mean=list(data_cfg["mean"]), std=list(data_cfg["std"]), interpolation=data_cfg["interpolation"],
+                   crop_pct=data_cfg["crop_pct"], weights_source=cfg.get("hf_hub_id") or cfg.get("url"))
     return model, card, label
+
+
+def zoo_card(name: str) -> ModelCard:
+    """What is known of a zoo or `timm:` model before it is loaded (no labels or input size yet)."""
+    z = ZOO.get(name, {})
+    return ModelCard(name=name, kind="zoo" if z else "timm", architecture=name.removeprefix("timm:"),
+                     dataset="imagenet", test_accuracy=z["top1"] / 100 if z else None,
+                     note=z.get("note", "a timm model"), accuracy_source=z.get("source"))
 
 
 def timm_transform(model: torch.nn.Module):

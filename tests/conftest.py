@@ -10,18 +10,19 @@ from PIL import Image
 
 from se_models.architectures import SEResNetSmall
 from se_models.blocks import find_se_blocks
+from se_models.card import ModelCard
 from se_models.registry import LoadedModel, _transform
 
 LABELS = ["circle", "square", "stripes"]
 
 
 def make_loaded(in_chans: int = 3, size: int = 16, seed: int = 0, num_classes: int = 3) -> LoadedModel:
-    """A 2-stage, 1-block-per-stage SE-ResNet with random weights: milliseconds per forward pass."""
+    """A 2-stage SE-ResNet with 2 blocks per stage (SE_2_1 .. SE_3_2), random weights: milliseconds a forward pass."""
     torch.manual_seed(seed)
     model = SEResNetSmall(num_classes=num_classes, in_chans=in_chans, widths=(8, 16), depth=2, reduction=4).eval()
-    card = {"name": "tiny", "architecture": "tiny", "dataset": "tiny", "labels": LABELS[:num_classes],
-            "in_chans": in_chans, "input_size": [in_chans, size, size], "mean": [0.5] * in_chans,
-            "std": [0.25] * in_chans}
+    card = ModelCard(name="tiny", kind="bundled", architecture="tiny", dataset="tiny", labels=LABELS[:num_classes],
+                     in_chans=in_chans, input_size=[in_chans, size, size], mean=[0.5] * in_chans,
+                     std=[0.25] * in_chans)
     return LoadedModel("tiny", model, card, "random", find_se_blocks(model), _transform(card))
 
 

@@ -8,8 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import se_models
-from dashboard import logic, reading
+from dashboard import exports, imageitems, modelkeys, reading, statspanel, wording
+from se_models.blocks import has_stages
+from se_models.card import ModelCard
+from se_models.errors import CheckpointError, NoSEBlocksError, WeightsUnavailable
 from se_models.registry import load_card, reference_path
+from se_models.zoo import ZOO, zoo_card
 from tests.conftest import hook_count, pattern, png_bytes
 from tests.test_cam import PassCounter
 
@@ -112,15 +116,16 @@ def test_about_view_renders_formulas():
     assert len(at.latex) >= 3
     assert any("ResNet-50" in m.value for m in at.markdown)
     zoo = at.table[-1].value  # the ImageNet zoo, with each top-1 and where it comes from
-    assert ZOO_MODEL in list(zoo["model"]) and "77.65 %" in list(zoo["ImageNet top-1"])
+    assert list(zoo["model"]) == list(ZOO)  # every zoo model, each saying where its top-1 and weights come from
+    assert all(zoo["top-1 from"]) and "?" not in list(zoo["weights from"])
     assert any("--weights PATH" in c.value for c in at.code)
 
 
 def test_query_params_restore_view_model_and_classes(reference):
     classes = reference.classes[:2]
-    at = app(view="classes", model=DEFAULT + logic.CONTROL, classes=classes)
+    at = app(view="classes", model=DEFAULT + modelkeys.CONTROL, classes=classes)
     assert_clean(at)
-    assert at.selectbox(key="model").value == DEFAULT + logic.CONTROL
+    assert at.selectbox(key="model").value == DEFAULT + modelkeys.CONTROL
     curves = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
     assert "untrained" in curves["layout"]["title"]["text"]
     assert trace_names(curves) == {*classes, "all"}
@@ -133,7 +138,7 @@ def test_changing_classes_and_model_updates_the_figure(reference):
     at.multiselect(key="classes").set_value(reference.classes[-3:]).run()
     after = next(f for f in figures(at) if "per channel and class" in f["layout"]["title"]["text"])
     assert trace_names(after) == {*reference.classes[-3:], "all"}
-    at.selectbox(key="model").select(DEFAULT + logic.CONTROL).run()
+    at.selectbox(key="model").select(DEFAULT + modelkeys.CONTROL).run()
     assert_clean(at)
     assert any("untrained" in t for t in titles(at))
 
@@ -148,8 +153,8 @@ def test_changing_block_updates_feature_maps():
 
 
 def test_live_statistics_from_bundled_samples():
-    with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m)["dataset"]))
-    classes = load_card(with_samples)["labels"][:2]
+    with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m).dataset))
+    classes = load_card(with_samples).labels[:2]
     at = app(view="classes", model=with_samples, source="bundled", classes=classes)
     at.number_input(key="per_class").set_value(4).run()
     assert_clean(at)
@@ -213,6 +218,7 @@ def zoo_app(**params) -> AppTest:
     return at.run()
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 def test_imagenet_model_with_random_weights_analyses_a_photo():
     from se_models.zoo import imagenet_labels
 
@@ -287,58 +293,61 @@ def test_classes_view_paper_preset_on_a_folder_for_an_imagenet_model(tmp_path, m
 
 # ---- pure helpers -----------------------------------------------------------------------------------------------
 def test_model_keys_round_trip():
-    keys = logic.model_options(["a", "b"])
+    keys = modelkeys.model_options(["a", "b"])
     assert keys == ["a", "a:control", "b", "b:control"]
-    assert [logic.parse_model_key(k) for k in keys] == [("a", None), ("a", "random"), ("b", None), ("b", "random")]
+    assert [modelkeys.parse_model_key(k) for k in keys] == [("a", None), ("a", "random"), ("b", None), ("b", "random")]
     for name in (ZOO_MODEL, "timm:regnety_002"):
         for weights, path, expected in (("pretrained", "", None), ("random", "", "random"),
                                         ("file", "/w/a:b.safetensors", "/w/a:b.safetensors")):
-            key = logic.model_key(name, weights, path, "123-4")
-            assert logic.parse_model_key(key) == (name, expected)
-            assert logic.is_control(key) == (weights == "random")
-    assert logic.model_key(ZOO_MODEL, "file", "/w", "1") != logic.model_key(ZOO_MODEL, "file", "/w", "2")
-    assert logic.timm_option(" timm:regnety_002 ") == "timm:regnety_002" == logic.timm_option("regnety_002")
-    assert logic.timm_option(ZOO_MODEL) == ZOO_MODEL and logic.timm_option("  ") == ""
-    assert logic.picker_label("timm:regnety_002", {}) == "timm · regnety_002"
-    assert logic.model_label(ZOO_MODEL + logic.CONTROL, logic.zoo_card(ZOO_MODEL)).endswith("untrained")
+            key = modelkeys.model_key(name, weights, path, "123-4")
+            assert modelkeys.parse_model_key(key) == (name, expected)
+            assert modelkeys.is_control(key) == (weights == "random")
+    assert modelkeys.model_key(ZOO_MODEL, "file", "/w", "1") != modelkeys.model_key(ZOO_MODEL, "file", "/w", "2")
+    assert modelkeys.timm_option(" timm:regnety_002 ") == "timm:regnety_002" == modelkeys.timm_option("regnety_002")
+    assert modelkeys.timm_option(ZOO_MODEL) == ZOO_MODEL and modelkeys.timm_option("  ") == ""
+    assert wording.picker_label("timm:regnety_002", {}) == "timm · regnety_002"
+    assert wording.model_label(ZOO_MODEL + modelkeys.CONTROL, zoo_card(ZOO_MODEL)).endswith("untrained")
 
 
 def test_model_caption_counts_a_warm_restart():
-    card = {"architecture": "se_resnet20_w24", "dataset": "cifar10", "input_size": [3, 32, 32], "params": 630_000,
-            "epochs": 40, "test_accuracy": 0.9012}
-    assert logic.model_caption(card) == ("SE-ResNet-20 (1.5× wide) on CIFAR-10 32×32 px, 0.63 M parameters, "
+    card = ModelCard(name="m", kind="bundled", architecture="se_resnet20_w24", dataset="cifar10",
+                     input_size=[3, 32, 32], params=630_000, epochs=40, test_accuracy=0.9012)
+    assert wording.model_caption(card) == ("SE-ResNet-20 (1.5× wide) on CIFAR-10 32×32 px, 0.63 M parameters, "
                                          "40 epochs; 90.1% test accuracy.")
-    card["init"] = {"weights": "first.safetensors", "epochs": 50}
-    assert ", 50 + 40 epochs; 90.1% test accuracy." in logic.model_caption(card)
-    assert logic.model_caption(card, control=True).endswith("with random weights: the untrained control.")
+    card.init = {"weights": "first.safetensors", "epochs": 50}
+    assert ", 50 + 40 epochs; 90.1% test accuracy." in wording.model_caption(card)
+    assert wording.model_caption(card, control=True).endswith("with random weights: the untrained control.")
 
 
 def test_load_failures_say_what_to_choose_instead():
-    offline = logic.load_failure(ZOO_MODEL, None, "x: pretrained weights are not cached ... --weights PATH")
+    offline = wording.load_failure(ZOO_MODEL, None, WeightsUnavailable("x: pretrained weights are not cached"))
     assert "pretrained weights are not cached" in offline and "random (untrained control)" in offline
-    no_se = logic.load_failure("timm:resnet18", "random", "ResNet has no squeeze-and-excitation blocks")
+    no_se = wording.load_failure("timm:resnet18", "random", NoSEBlocksError("ResNet has no SE blocks"))
     assert "timm:regnety_002" in no_se and "untrained control" not in no_se
-    assert logic.data_sources(False, False, "imagenet") == ["folder"]
-    assert logic.data_sources(True, True, "cifar10") == ["reference", "bundled", "folder", "test"]
-    assert "--weights random" in logic.stats_command(ZOO_MODEL, "random")
-    assert logic.has_stages(PAPER_BLOCKS) and not logic.has_stages(["SE_blocks_0_se", "SE_5_1"])
+    # decided by the error's type, not its words
+    other = wording.load_failure("timm:resnet18", "random", CheckpointError("no squeeze-and-excitation blocks"))
+    assert "timm:regnety_002" not in other
+    assert wording.data_sources(False, False, "imagenet") == ["folder"]
+    assert wording.data_sources(True, True, "cifar10") == ["reference", "bundled", "folder", "test"]
+    assert "--weights random" in wording.stats_command(ZOO_MODEL, "random")
+    assert has_stages(PAPER_BLOCKS) and not has_stages(["SE_blocks_0_se", "SE_5_1"])
 
 
 def test_model_labels_add_the_architecture_only_when_datasets_collide():
-    cards = {"m1": {"dataset": "cifar10", "architecture": "se_resnet20"},
-             "m2": {"dataset": "fashion-mnist", "architecture": "se_resnet20"}}
-    labels = logic.model_labels(cards)
+    cards = {m: ModelCard(name=m, kind="bundled", dataset=d, architecture="se_resnet20")
+             for m, d in (("m1", "cifar10"), ("m2", "fashion-mnist"))}
+    labels = wording.model_labels(cards)
     assert labels["m1"] == "CIFAR-10 · trained" and labels["m2:control"] == "Fashion-MNIST · untrained"
-    cards["m2"]["dataset"] = "cifar10"
-    assert "SE-ResNet-20" in logic.model_labels(cards)["m1"]
-    cards["m1"]["architecture"] = "se_resnet20_w24"
-    assert logic.model_labels(cards)["m1"] == "CIFAR-10 SE-ResNet-20 (1.5× wide) · trained"
+    cards["m2"].dataset = "cifar10"
+    assert "SE-ResNet-20" in wording.model_labels(cards)["m1"]
+    cards["m1"].architecture = "se_resnet20_w24"
+    assert wording.model_labels(cards)["m1"] == "CIFAR-10 SE-ResNet-20 (1.5× wide) · trained"
 
 
 def test_decode_items_reports_bad_files_and_keeps_the_rest():
-    items = logic.upload_items([("a.png", png_bytes(pattern("square"))), ("empty.jpg", b""),
+    items = imageitems.upload_items([("a.png", png_bytes(pattern("square"))), ("empty.jpg", b""),
                                 ("junk.webp", b"not an image")])
-    good, errors = logic.decode_items(items)
+    good, errors = imageitems.decode_items(items)
     assert [i.label for i, _ in good] == ["a.png"]
     assert len(errors) == 2 and "empty.jpg" in errors[0] and "junk.webp" in errors[1]
     assert len({i.id for i in items}) == 3
@@ -347,22 +356,23 @@ def test_decode_items_reports_bad_files_and_keeps_the_rest():
 def test_default_image_prefers_a_photo_the_model_knows():
     photos = [{"file": "x.jpg", "cifar10": None}, {"file": "cat.jpg", "cifar10": "cat"}]
     samples = [("/s/Bag/00001.png", "Bag")]
-    assert logic.default_image(photos, samples, ["cat", "dog"]) == "photo:cat.jpg"
-    assert logic.default_image(photos, samples, ["Bag"]) == "sample:Bag/00001.png"
-    assert logic.default_image(photos, [], ["Bag"]) == "photo:x.jpg"
+    assert imageitems.default_image(photos, samples, ["cat", "dog"]) == "photo:cat.jpg"
+    assert imageitems.default_image(photos, samples, ["Bag"]) == "sample:Bag/00001.png"
+    assert imageitems.default_image(photos, [], ["Bag"]) == "photo:x.jpg"
     photos.append({"file": "eagle.jpg", "cifar10": "bird", "imagenet_hint": "bald eagle"})
-    assert logic.default_image(photos, [], ["goldfish", "bald eagle"]) == "photo:eagle.jpg"
+    assert imageitems.default_image(photos, [], ["goldfish", "bald eagle"]) == "photo:eagle.jpg"
 
 def test_stats_exports_and_readings(reference):
-    rows = logic.metrics_rows(reference)
+    rows = reference.metrics_rows()
     assert len(rows) == len(reference.blocks) + len(reference.control or [])
-    assert logic.metrics_csv(reference).splitlines()[0].startswith("model,weights,block,divergence")
-    assert json.loads(logic.stats_json(reference))["model"] == reference.model
+    assert reference.metrics_csv().splitlines()[0].startswith("model,weights,block,divergence")
+    assert se_models.ExcitationStats.from_dict(json.loads(reference.to_json())) == reference  # one JSON, loadable
     first, deep = reading.first_and_deepest(reference)
     text = reading.specificity_sentence(reference)
     assert f"{reference.block(first).divergence:.3f}" in text and deep in text
-    control = logic.stats_for(reference, True)
-    assert control.blocks == reference.control and control.weights == "random"
+    control = statspanel.stats_for(reference, True)
+    assert control.blocks == reference.control and control.weights == "random" and control.model == reference.model
+    assert {r["weights"] for r in control.metrics_rows()} == {"untrained"}  # not tagged "trained" by position
     assert "comes from training" in reading.compare_sentence("A", reference, "B", control, deep)
 
 
@@ -371,5 +381,5 @@ def test_png_export_failure_becomes_an_image(monkeypatch):
 
     fig = go.Figure()
     monkeypatch.setattr(go.Figure, "to_image", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no chrome")))
-    assert logic.figure_png(fig).startswith(b"\x89PNG")
-    assert "<html>" in logic.figure_html(fig)[:200].lower()
+    assert exports.figure_png(fig).startswith(b"\x89PNG")
+    assert "<html>" in exports.figure_html(fig)[:200].lower()

@@ -8,7 +8,7 @@ from se_models.data import as_source, sample_images
 from se_models.registry import load_card, reference_path
 
 MODELS = list_models()
-WITH_SAMPLES = [m for m in MODELS if sample_images(load_card(m)["dataset"])]
+WITH_SAMPLES = [m for m in MODELS if sample_images(load_card(m).dataset)]
 
 
 @pytest.fixture(scope="module", params=MODELS)
@@ -25,7 +25,7 @@ def test_accuracy_on_bundled_samples_matches_the_card(name):
         pred = torch.cat([m.model(x[i:i + 250]).argmax(1) for i in range(0, len(x), 250)])
     labels = torch.tensor([m.labels.index(src.classes[t]) for t in src.targets])
     acc = (pred == labels).float().mean().item()
-    assert len(src) == 1000 and acc == pytest.approx(m.card["test_accuracy"], abs=0.02)
+    assert len(src) == 1000 and acc == pytest.approx(m.card.test_accuracy, abs=0.02)
 
 
 def test_card_accuracy_floors():
@@ -33,12 +33,12 @@ def test_card_accuracy_floors():
     floors = {"fashion-mnist": 0.93, "cifar10": 0.90}
     for name in MODELS:
         card = load_card(name)
-        assert card["test_accuracy"] >= floors.get(card["dataset"], 0), name
+        assert card.test_accuracy >= floors.get(card.dataset, 0), name
 
 
 def test_reference_covers_the_test_split_with_a_control(reference):
     card = load_card(reference.model)
-    assert sum(reference.counts.values()) == card["test_images"] and reference.weights == "trained"
+    assert sum(reference.counts.values()) == card.test_images and reference.weights == "trained"
     assert [b.name for b in reference.control] == [b.name for b in reference.blocks]
 
 

@@ -127,6 +127,7 @@ def test_every_stage_map_equals_captum_on_the_bundled_default():
     assert list(a.cams) == ["SE_2_3", "SE_3_3", "SE_4_3"]
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 def test_every_stage_map_equals_captum_on_timm_seresnet50():
     """timm's Bottleneck adds the shortcut in place and uses an in-place ReLU: the kept stage outputs must still be
     the tensors autograd differentiates."""

@@ -91,7 +91,7 @@ def test_stats_from_reference(tmp_path, name):
     assert main(["stats", "--model", name, "--data", "reference", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
     assert d["model"] == name and len(d["control"]) == len(d["blocks"])
-    assert sum(d["counts"].values()) == load_card(name)["test_images"]
+    assert sum(d["counts"].values()) == load_card(name).test_images
 
 
 def test_bad_inputs_exit_nonzero(tmp_path, capsys):
@@ -99,3 +99,14 @@ def test_bad_inputs_exit_nonzero(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert main(["predict", "--model", "nope", "x.png"]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_a_bug_is_not_printed_as_a_user_error(monkeypatch, capsys):
+    import se_models.registry
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a torch bug")
+    monkeypatch.setattr(se_models.registry, "load_model", broken)
+    with pytest.raises(RuntimeError, match="a torch bug"):
+        main(["predict", "x.png"])
+    assert "error:" not in capsys.readouterr().err

@@ -8,6 +8,7 @@ from torch import nn
 
 from se_models import lenses, sanity
 from se_models.blocks import find_se_blocks
+from se_models.card import ModelCard
 from se_models.errors import UnknownClassError, UnknownMethodError
 from se_models.registry import LoadedModel
 
@@ -33,7 +34,8 @@ class OneLayer(nn.Module):
 
 def _loaded(model, labels=("a", "b")):
     """A LoadedModel around a model that has no SE block (only the guided methods are used on it)."""
-    return LoadedModel("hand", model, {"labels": list(labels)}, "random", {}, None)
+    card = ModelCard("hand", "bundled", "hand", "hand", labels=list(labels))
+    return LoadedModel("hand", model, card, "random", {}, None)
 
 
 def test_guided_backprop_and_deconvnet_match_the_hand_computation():
@@ -83,7 +85,8 @@ def test_in_place_relu_gives_the_same_result_as_relu_turned_off():
 
 
 def _se_loaded(model):
-    return LoadedModel("t", model, {"labels": ["a", "b", "c"]}, "random", find_se_blocks(model), None)
+    return LoadedModel("t", model, ModelCard("t", "bundled", "t", "t", labels=["a", "b", "c"]), "random",
+                       find_se_blocks(model), None)
 
 
 def test_guided_gradcam_is_guided_backprop_times_gradcam(tiny):

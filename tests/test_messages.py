@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from se_models import offline
-from se_models.registry import CheckpointError, read_state_dict
+from se_models.checkpoint import read_state_dict
+from se_models.errors import CheckpointError
 
 
 @pytest.mark.parametrize("err, words", [
@@ -71,9 +72,11 @@ def test_one_full_stop(text, expected):
 
 
 def test_a_load_failure_never_doubles_the_full_stop():
-    from dashboard import logic
+    from dashboard import wording
+    from se_models.errors import WeightsUnavailable
 
-    text = logic.load_failure("timm:x", None, "x: pretrained weights are not cached. Use weights='random'.")
+    err = WeightsUnavailable("x: pretrained weights are not cached. Use weights='random'.")
+    text = wording.load_failure("timm:x", None, err)
     assert ".." not in text and "random'." in text
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 import se_models
-from dashboard import logic
+from dashboard import imageitems, modelkeys
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 DEFAULT = se_models.DEFAULT_MODEL
@@ -40,14 +40,14 @@ def test_the_sidebar_shows_images_and_grad_cam_target_only_where_they_are_used()
 def test_a_new_sidebar_model_becomes_model_a_on_compare():
     at = run(view="compare")
     assert at.selectbox(key="cmp_a").value == DEFAULT
-    at.selectbox(key="model").select(DEFAULT + logic.CONTROL).run()
+    at.selectbox(key="model").select(DEFAULT + modelkeys.CONTROL).run()
     assert not at.exception
-    assert at.selectbox(key="cmp_a").value == DEFAULT + logic.CONTROL
+    assert at.selectbox(key="cmp_a").value == DEFAULT + modelkeys.CONTROL
 
 
 def test_a_shared_model_a_is_not_overridden_by_the_sidebar_on_first_paint():
-    at = run(view="compare", cmp_a=DEFAULT + logic.CONTROL)
-    assert at.selectbox(key="cmp_a").value == DEFAULT + logic.CONTROL
+    at = run(view="compare", cmp_a=DEFAULT + modelkeys.CONTROL)
+    assert at.selectbox(key="cmp_a").value == DEFAULT + modelkeys.CONTROL
 
 
 def test_clearing_every_se_block_draws_no_class_curves_and_says_why():
@@ -63,7 +63,7 @@ def test_the_same_file_uploaded_twice_is_one_image():
     from tests.conftest import pattern, png_bytes
 
     a, b = png_bytes(pattern("circle", 20)), png_bytes(pattern("square", 20))
-    items = logic.upload_items([("cat.png", a), ("cat (1).png", a), ("cat.png", b)])
+    items = imageitems.upload_items([("cat.png", a), ("cat (1).png", a), ("cat.png", b)])
     assert [i.label for i in items] == ["cat.png", "cat.png"] and len({i.id for i in items}) == 2
 
 

@@ -61,3 +61,18 @@ def test_resnet20_names_follow_the_paper():
     assert [rec.excitation[f"SE_{s}_3"].shape[1] for s in (2, 3, 4)] == [16, 32, 64]
     # no in-place ReLU anywhere outside SE's own squeezed vector: hooks and captum see intact tensors
     assert not any(getattr(m, "inplace", False) for n, m in model.named_modules() if ".se." not in n + ".")
+
+
+def test_recorder_holds_the_models_lock(tiny):
+    import threading
+
+    with SERecorder(tiny):
+        holder = threading.Thread(target=lambda: result.append(tiny.lock.acquire(timeout=0.05)))
+        result = []
+        holder.start()
+        holder.join()
+        assert result == [False]  # another thread must wait while the hooks are in
+        with tiny.lock:  # the same thread may take it again (an RLock)
+            pass
+    assert tiny.lock.acquire(timeout=0.05)
+    tiny.lock.release()

@@ -7,8 +7,9 @@ from safetensors.torch import load_file
 from torchvision import datasets
 
 from se_models.architectures import build, display_name
+from se_models.card import ModelCard
 from se_models.data import DatasetError, image_folder_arrays, training_data
-from se_models.registry import CheckpointError
+from se_models.errors import CheckpointError
 from se_models.train import TrainConfig, augment, cutout, train
 
 from .conftest import LABELS, pattern
@@ -22,6 +23,13 @@ def test_augment_is_per_image_crop_and_flip():
     assert out.shape == x.shape and out.dtype == torch.uint8
     # every output row is a (possibly shifted / mirrored) piece of the input or zero padding
     assert set(out.unique().tolist()) <= set(x.unique().tolist()) | {0}
+    # one image repeated: each copy gets its own crop (one crop for the whole batch would give one distinct output)
+    same = torch.arange(1, 65, dtype=torch.uint8).view(1, 1, 8, 8).repeat(32, 1, 1, 1)
+    crops = augment(same, pad=2, flip=False, gen=g)
+    assert len({c.numpy().tobytes() for c in crops}) > 5
+    padded = torch.nn.functional.pad(same[0], (2, 2, 2, 2))  # each crop is one 8 x 8 window of the padded image
+    windows = {padded[:, i:i + 8, j:j + 8].numpy().tobytes() for i in range(5) for j in range(5)}
+    assert all(c.numpy().tobytes() in windows for c in crops)
 
 
 def test_cutout_zeroes_one_square_per_image_at_different_places():
@@ -57,14 +65,17 @@ def test_train_resume_and_card(split_folder, tmp_path):
     logs = []
     cfg.epochs, cfg.eval_every = 3, 3
     card = train(cfg, resume=True, log=logs.append)
-    assert logs[0] == "resumed toy at epoch 1" and [h["epoch"] for h in card["history"]] == [1, 2, 3]
+    assert logs[0] == "resumed toy at epoch 1" and [h["epoch"] for h in card.history] == [1, 2, 3]
     # evaluated after epoch 1 (the first run's last), not after 2, then after 3 (a multiple of eval_every)
-    assert ["test_accuracy" in h for h in card["history"]] == [True, False, True]
+    assert ["test_accuracy" in h for h in card.history] == [True, False, True]
     saved = json.loads((out / "toy.json").read_text())
     assert saved["labels"] == LABELS and saved["input_size"] == [3, 32, 32] and saved["epochs"] == 3
-    assert 0 <= saved["test_accuracy"] <= 1 and saved["params"] > 0 and len(saved["mean"]) == 3
-    assert saved["test_accuracy"] == card["history"][-1]["test_accuracy"]  # the last epoch's, not a second pass
     model = build("se_resnet20_w24", 3, 3)
+    right = saved["test_accuracy"] * 12  # k of the 12 test images, rounded to 4 decimals in the card
+    assert saved["test_images"] == 12 and abs(right - round(right)) < 1e-3
+    assert saved["params"] == sum(p.numel() for p in model.parameters()) and len(saved["mean"]) == 3
+    assert saved["test_accuracy"] == card.history[-1]["test_accuracy"]  # the last epoch's, not a second pass
+    assert ModelCard.load(out / "toy.json") == card  # the JSON on disk is the card train() returned
     model.load_state_dict(load_file(str(out / "toy.safetensors")))
     assert model.layer3[0].conv1.out_channels == 96
 
@@ -80,7 +91,7 @@ def test_init_warm_starts_from_a_trained_model(split_folder, tmp_path):
     card = train(again, log=lambda m: None)
     start, end = load_file(str(out / "toy.safetensors")), load_file(str(out / "again.safetensors"))
     assert torch.equal(start["conv1.weight"], end["conv1.weight"])
-    assert card["init"] == {"weights": "toy.safetensors", "epochs": 1, "test_accuracy": first["test_accuracy"],
+    assert card.init == {"weights": "toy.safetensors", "epochs": 1, "test_accuracy": first.test_accuracy,
                             "train_command": "first"}
     wrong = TrainConfig(dataset=f"imagefolder:{split_folder}", name="wrong", arch="se_resnet20_w24", epochs=1,
                         init=str(out / "toy.safetensors"), out=str(out))

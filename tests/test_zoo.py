@@ -20,6 +20,7 @@ def photo():
     return Image.open("assets/photos/chelsea.jpg").convert("RGB")
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 @pytest.mark.parametrize("name, se_attr", [("seresnet50.a1_in1k", "se"), ("legacy_seresnet50.in1k", "se_module"),
                                            ("seresnext50_32x4d.racm_in1k", "se")])
 def test_resnet50_family_blocks_follow_the_paper(name, se_attr, photo):
@@ -39,6 +40,7 @@ def test_resnet50_family_blocks_follow_the_paper(name, se_attr, photo):
     assert torch.allclose(maps.after, maps.before * maps.excitation[:, None, None])
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 def test_local_safetensors_file(tmp_path, photo):
     torch.manual_seed(1)
     model = timm.create_model("seresnet50", pretrained=False)
@@ -48,6 +50,7 @@ def test_local_safetensors_file(tmp_path, photo):
     assert analyze_image(m, photo).probs.shape == (1000,)
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 def test_wrong_checkpoints_for_timm_models(tmp_path):
     save_file(timm.create_model("seresnet50", num_classes=10).state_dict(), str(tmp_path / "c10.safetensors"))
     with pytest.raises(CheckpointError, match=r"fc.weight: checkpoint \(10, 2048\) vs model \(1000, 2048\)"):
@@ -110,6 +113,7 @@ def test_offline_uncached_fails_fast_with_instructions(tmp_path, monkeypatch):
     assert time.time() - t < 30
 
 
+@pytest.mark.slow  # a full SE-ResNet-50
 def test_paper_figure_preset_is_the_default_choice_for_se_resnet50():
     from se_models.figures import default_blocks
 

@@ -82,6 +82,10 @@ def image_panel(sel, item, img, before) -> None:
     loaded = sel.loaded
     names = list(loaded.se_blocks)
     st.markdown("### Switch SE off: what do the gates buy for this image?")
+    # opt-in: the switched-off analysis is one more forward + backward pass, not part of the first paint
+    if not urlstate.toggle(st, "Compare with SE switched off", key="abl_on",
+                           help="Runs the image once more with the gates of the chosen blocks replaced."):
+        return
     what, blocks, mode = _choice(loaded.name, names)
     layer = st.session_state.get("cam_layer")
     layer = layer if layer in before.cams else list(before.cams)[-1]

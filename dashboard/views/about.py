@@ -76,8 +76,7 @@ def _measured() -> None:
         ref = cache.reference(name)
         if ref is None:
             continue
-        card = cache.card(name)
-        acc = card.get("test_accuracy")
+        acc = cache.card(name).test_accuracy
         row = {"model": cache.model_labels()[name], "test accuracy": f"{acc:.1%}" if acc is not None else "?"}
         for block in last_of_each_stage([b.name for b in ref.blocks]):
             row[block] = round(ref.block(block).divergence, 4)

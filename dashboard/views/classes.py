@@ -5,46 +5,34 @@ from dataclasses import replace
 
 import streamlit as st
 
-from se_models import ImageError, figures
-from se_models.data import DatasetError
+from se_models import figures
+from se_models.blocks import has_stages
+from se_models.errors import SEExplorerError, UnknownClassError
 
-from .. import access, cache, logic, reading, ui, uploads, urlstate, wording
+from .. import access, cache, modelkeys, reading, ui, uploads, urlstate, wording
+from ..statspanel import CHANNELS, stats_downloads, stats_for
 from . import ablation
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Your images",
            "test": "Downloaded test set"}
-CHANNELS = {"sampled": "50 uniform (paper)", "variable": "50 most class-dependent", "all": "all"}
 PAPER_PER_CLASS = 50  # the paper's Fig. 6: 50 validation images per class, 50 uniformly sampled channels
 PAPER_CLASSES = "goldfish, pug, airliner and cliff"  # Fig. 6's goldfish, pug, plane and cliff, as ImageNet names
 
 
-def stats_downloads(stats, key: str) -> None:
-    """CSV (block metrics, class means) and JSON of one ExcitationStats."""
-    stem = logic.slug(f"{stats.model}_{stats.data}")
-    with st.container(horizontal=True):
-        st.download_button("Metrics per block (CSV)", lambda: logic.metrics_csv(stats), f"{stem}_metrics.csv",
-                           "text/csv", key=f"{key}_metrics", icon=":material/download:", on_click="ignore")
-        st.download_button("Class means per channel (CSV)", lambda: logic.class_means_csv(stats),
-                           f"{stem}_class_means.csv", "text/csv", key=f"{key}_means", icon=":material/download:",
-                           on_click="ignore")
-        st.download_button("All statistics (JSON)", lambda: logic.stats_json(stats), f"{stem}.json",
-                           "application/json", key=f"{key}_json", icon=":material/download:", on_click="ignore")
-
-
 def _folder_howto(sel) -> None:
     """What to do without a folder: its layout, the paper's classes, and the same figure from the command line."""
-    name, weights = logic.parse_model_key(sel.model_key)
+    name, weights = modelkeys.parse_model_key(sel.model_key)
     where = ("Type the path of a folder on this server, or upload a zip, laid out" if access.server_paths_allowed()
              else "Upload a zip of images laid out")
-    if sel.card["dataset"] == "imagenet":  # the paper's classes are ImageNet's: a hint for ImageNet models only
-        example = (f"For the paper's Fig. 6: {PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}.")
+    if sel.card.dataset == "imagenet":  # the paper's classes are ImageNet's: a hint for ImageNet models only
+        example = f"For the paper's Fig. 6: {PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}."
     else:
         labels = sel.loaded.labels
-        example = (f"The folder names are {logic.dataset_name(sel.card)}'s class names "
+        example = (f"The folder names are {wording.dataset_name(sel.card)}'s class names "
                    f"({', '.join(labels[:3])}{', …' if len(labels) > 3 else ''}), e.g. {PAPER_PER_CLASS} images each.")
     st.info(f"{where} as DIR/<class>/<image> (class names as folder names). {example} The same figure from the "
             "command line:", icon=":material/folder_open:")
-    st.code(logic.stats_command(name, weights), language="bash", wrap_lines=True)
+    st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
 
 
 def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_class: int, control: bool):
@@ -69,8 +57,8 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
     try:
         stats = cache.live_stats_with_progress(sel.model_key, source, folder, tuple(classes), per_class,
                                                control, progress)
-    except (DatasetError, ImageError, ValueError, OSError) as err:
-        unknown_class = isinstance(err, ValueError) and "unknown class" in str(err)
+    except (SEExplorerError, OSError) as err:
+        unknown_class = isinstance(err, UnknownClassError)
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
         st.error(wording.sentence(f"Could not compute statistics: {access.scrub(str(err), images.known())}") + hint)
         return None
@@ -81,7 +69,7 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
         st.warning(f"{len(skipped)} unreadable image(s) skipped, e.g. {skipped[0]}")
     if images.label:  # the data is named as the user knows it (an upload's folder is the server's business)
         stats = replace(stats, data=images.label)
-    return replace(stats, model=f"{stats.model} (untrained)") if sel.is_control else stats
+    return stats
 
 
 def _paper_preset(names: list[str]) -> None:
@@ -98,9 +86,9 @@ def _controls(sel, names: list[str]) -> dict:
     """The figure's own switches above it, what data feeds it in the sidebar: at 1280x720 the chart then starts
     near the top of the page instead of below two rows of inputs."""
     loaded = sel.loaded
-    sources = logic.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card["dataset"])),
-                                 loaded.card["dataset"])
-    stages = logic.has_stages(names)
+    sources = wording.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card.dataset)),
+                                   loaded.card.dataset)
+    stages = has_stages(names)
     r1, r2, r3 = st.columns([1.1, 2.3, 1.3], vertical_alignment="bottom")
     preset = urlstate.toggle(r1, "Paper Fig. 6 preset", "fig6", disabled=not stages,
                              help=f"The paper's Fig. 6: blocks {', '.join(figures.default_blocks(names))} (the last "
@@ -158,7 +146,7 @@ def render() -> None:
         if full is None:
             st.warning("This model ships no reference statistics: choose another data source above.")
             return
-        shown = logic.stats_for(full, sel.is_control)
+        shown = stats_for(full, sel.is_control)
         curves = shown.subset(opts["classes"]) if opts["classes"] else shown
     else:
         full = _live(sel, opts["source"], opts["images"], opts["classes"], opts["per_class"], opts["control"])
@@ -173,8 +161,8 @@ def render() -> None:
         fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
                                      opts["channels"], opts["spread"]),
                           lambda: figures.class_curves(
-                              replace(curves, model=label), blocks=opts["blocks"], channels=opts["channels"],
-                              spread=opts["spread"]))
+                              curves, blocks=opts["blocks"], channels=opts["channels"], spread=opts["spread"],
+                              title=label))
         ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
         st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images "
                    "of one class; the dashed black line is the mean over all classes. Shallow → deep reads left to "
@@ -183,19 +171,18 @@ def render() -> None:
     else:  # an empty chip list draws nothing, rather than silently the default blocks
         st.info("No SE block chosen: pick at least one under *SE blocks* to draw the class curves.",
                 icon=":material/touch_app:")
-
     counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
     st.caption(f"Data: {curves.data} — images per class: {counts}.")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(reading.specificity_sentence(full), icon=":material/insights:")
-    name = logic.dataset_name(sel.card)  # the figure marks statistics of random weights as "untrained" itself
+    name = wording.dataset_name(sel.card)  # the figure marks statistics of random weights as "untrained" itself
     depth = cache.built("depth", (sel.model_key, *data_key, tuple(opts["classes"]) if live else ()),
-                        lambda: figures.specificity_vs_depth(replace(full, model=name)))
+                        lambda: figures.specificity_vs_depth(full, label=name))
     ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
     st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class curves "
                "sit, in gate units. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
                "**η²**: share of each channel's variance explained by the class. Solid: trained; dashed: the same "
                "network with random weights.")
-    stats_downloads(full, "cls_dl")
+    stats_downloads(full, "cls_dl", label)
     ablation.classes_panel(sel)

@@ -1,15 +1,13 @@
 """Compare view: two models (or a model and its untrained control) on the same axes, with a reading."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 import se_models
 from se_models import figures
 
-from .. import cache, logic, reading, ui, urlstate
-from .classes import CHANNELS, stats_downloads
+from .. import cache, modelkeys, reading, ui, urlstate, wording
+from ..statspanel import CHANNELS, stats_downloads, stats_for
 
 
 def _label(key: str) -> str:
@@ -20,22 +18,21 @@ def _options() -> list[str]:
     """Every bundled model and its control, and the ImageNet zoo models that have reference statistics."""
     bundled = se_models.list_models()
     zoo = [n for n in se_models.list_models(imagenet=True) if n not in bundled and cache.reference(n) is not None]
-    return logic.model_options(bundled + zoo)
+    return modelkeys.model_options(bundled + zoo)
 
 
 def _default_b(key: str, options: list[str]) -> str:
     """Another trained model when there is one (CIFAR-10 vs Fashion-MNIST), else the model's own control."""
-    name, _ = logic.parse_model_key(key)
-    others = [o for o in options if not logic.is_control(o) and o != name]
-    return others[0] if others else (name if logic.is_control(key) else name + logic.CONTROL)
+    name, _ = modelkeys.parse_model_key(key)
+    others = [o for o in options if not modelkeys.is_control(o) and o != name]
+    return others[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
 def _stats(key: str):
-    """Reference statistics as shown for a model key, labelled with the key's human name; None if missing."""
-    name, _ = logic.parse_model_key(key)
+    """Reference statistics as shown for a model key; None if missing."""
+    name, _ = modelkeys.parse_model_key(key)
     ref = cache.reference(name)
-    shown = logic.stats_for(ref, logic.is_control(key)) if ref else None
-    return replace(shown, model=_label(key)) if shown else None
+    return stats_for(ref, modelkeys.is_control(key)) if ref else None
 
 
 def _follow_sidebar(key: str, options: list[str]) -> None:
@@ -72,10 +69,11 @@ def render() -> None:
         return
 
     # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
-    models = list(dict.fromkeys(logic.parse_model_key(k)[0] for k in (a_key, b_key)))
-    refs = [replace(cache.reference(m), model=logic.dataset_name(cache.card(m))) for m in models]
+    models = list(dict.fromkeys(modelkeys.parse_model_key(k)[0] for k in (a_key, b_key)))
+    refs = {wording.dataset_name(cache.card(m)): cache.reference(m) for m in models}
+    first, *rest = refs.items()
     depth = cache.built("cmp_depth", tuple(models),
-                        lambda: figures.specificity_vs_depth(refs[0], others={r.model: r for r in refs[1:]}))
+                        lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
     common = [n for n in names_a if n in names_b] or names_a
     st.markdown("### Class-specificity against depth")
@@ -86,16 +84,16 @@ def render() -> None:
     block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
                                           format_func=CHANNELS.get, required=True) or "sampled"
-    st.info(reading.compare_sentence(a.model, a, b.model, b, block), icon=":material/insights:")
+    st.info(reading.compare_sentence(_label(a_key), a, _label(b_key), b, block), icon=":material/insights:")
     left, right = st.columns(2, gap="medium")
     for col, key, stats, tag in ((left, a_key, a, "a"), (right, b_key, b, "b")):
         with col:
             if block in [x.name for x in stats.blocks]:
-                def build(stats=stats):
+                def build(stats=stats, key=key):
                     fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True)
-                    return fig.update_layout(title=dict(text=stats.model))
+                    return fig.update_layout(title=dict(text=_label(key)))
                 fig = cache.built("cmp_curves", (key, block, channels), build)
                 ui.chart(fig, f"cmp_curves_{tag}", f"class curves {block} {key}")
             else:
-                st.caption(f"{stats.model} has no block {block}.")
-            stats_downloads(stats, f"cmp_dl_{tag}")
+                st.caption(f"{_label(key)} has no block {block}.")
+            stats_downloads(stats, f"cmp_dl_{tag}", _label(key))

@@ -7,10 +7,11 @@ import streamlit as st
 
 from se_models import figures
 from se_models.analysis import class_distances
+from se_models.blocks import stage_blocks
 from se_models.cam import colours as cam_colours
 from se_models.cam import overlay, square_crop
 
-from .. import cache, image_reading, logic, ui, urlstate, wording
+from .. import cache, exports, image_reading, imageitems, statspanel, ui, urlstate, wording
 from . import ablation, teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
@@ -48,16 +49,16 @@ def _input_column(sel, item, img, view) -> None:
     side = loaded.input_size[-1]
     grey = loaded.input_size[0] == 1
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    thumb = logic.model_view_thumb(view, side)
+    thumb = imageitems.model_view_thumb(view, side)
     c1.image(thumb, width=thumb.width)
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
-    caption = image_reading.input_caption(loaded.card.get("dataset") == "imagenet", sel.is_control,
+    caption = image_reading.input_caption(loaded.card.is_imagenet, sel.is_control,
                                           item.source == "photo", side, item.hint)
     if caption:
         st.caption(caption)
     elif not item.in_distribution:
         st.caption(f":orange[This image is shrunk to {side}×{side} px and is unlike the "
-                   f"{logic.dataset_name(loaded.card)} training images, so the prediction means little. "
+                   f"{wording.dataset_name(loaded.card)} training images, so the prediction means little. "
                    "The squeeze → excitation → scale mechanics below are still real.]")
 
 
@@ -68,7 +69,7 @@ def _top(sel, item, img, a) -> None:
     reruns only this part, and picks a map from the cached analysis (no model pass)."""
     loaded = sel.loaded
     view = cache.model_view(sel.model_key, item.digest, img)  # every map is drawn on what the model saw
-    stages = logic.stage_blocks(list(loaded.se_blocks))
+    stages = stage_blocks(list(loaded.se_blocks))
     c1, c2, c3 = st.columns([1.0, 1.25, 1.1], gap="medium")
     with c1:
         _input_column(sel, item, img, view)
@@ -98,8 +99,8 @@ def _top(sel, item, img, a) -> None:
                            caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
         with legend_slot.container():
             ui.colour_legend(cam_colours(), "none", "the map's maximum", OVERLAY_PX)
-        st.download_button("Grad-CAM PNG", lambda: logic.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
-                           f"gradcam_{logic.slug(item.label)}.png", "image/png", key="dl_gradcam",
+        st.download_button("Grad-CAM PNG", lambda: exports.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
+                           f"gradcam_{exports.slug(item.label)}.png", "image/png", key="dl_gradcam",
                            icon=":material/download:", type="tertiary", on_click="ignore")
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
@@ -115,7 +116,7 @@ def _top(sel, item, img, a) -> None:
 def _excitation_csv(a) -> str:
     rows = [{"block": b, "channel": c, "z": round(float(z), 5), "s": round(float(s), 5)}
             for b in a.excitation for c, (z, s) in enumerate(zip(a.squeeze[b].tolist(), a.excitation[b].tolist()))]
-    return logic.to_csv(rows)
+    return exports.to_csv(rows)
 
 
 def _excitation_json(a, label: str, model_key: str) -> str:
@@ -129,7 +130,7 @@ def render() -> None:
     loaded = sel.loaded
     names = list(loaded.se_blocks)
     st.markdown("## One image through the SE blocks")
-    good, errors = logic.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
+    good, errors = imageitems.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
     for message in errors:
         st.error(message, icon=":material/broken_image:")
     if not good:
@@ -146,7 +147,7 @@ def render() -> None:
 
     st.divider()
     ref = cache.reference(loaded.name)
-    shown = logic.stats_for(ref, sel.is_control) if ref else None
+    shown = statspanel.stats_for(ref, sel.is_control) if ref else None
     st.markdown("### This image's excitation in every SE block" + (", against its class average" if shown else ""))
     cls = item.true_class or loaded.labels[a.predicted]
     if shown is None:  # nothing to compare with: no class selector
@@ -182,7 +183,7 @@ def render() -> None:
     mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
     teach.render(loaded, m, mean_block.class_means.get(cls) if mean_block else None, cls)
 
-    stem = f"excitation_{logic.slug(item.label)}"
+    stem = f"excitation_{exports.slug(item.label)}"
     with st.container(horizontal=True):
         st.download_button("This image's z and s, every block (CSV)", lambda: _excitation_csv(a), f"{stem}.csv",
                            "text/csv", key="dl_exc_csv", icon=":material/download:", on_click="ignore")

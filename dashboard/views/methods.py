@@ -6,7 +6,7 @@ import streamlit as st
 from se_models import lenses, sanity
 from se_models.lens_figures import faithfulness_curves
 
-from .. import cache, logic, ui, urlstate
+from .. import cache, imageitems, modelkeys, ui, urlstate
 
 PIC = 150  # px: five pictures and their gaps fit 1280 px with the sidebar open
 
@@ -57,7 +57,7 @@ def render() -> None:
     loaded = sel.loaded
     name = loaded.name
     st.markdown("## Methods: one image through every lens")
-    good, errors = logic.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
+    good, errors = imageitems.decode_items(sel.items, decode=lambda it: cache.decode(it.data, it.label))
     for message in errors:
         st.error(message, icon=":material/broken_image:")
     if not good:
@@ -69,8 +69,8 @@ def render() -> None:
     item, img = next(pair for pair in good if pair[0].id == picked)
 
     # the trained model and its untrained control; when the control is selected, compare with the trained one
-    trained_key = logic.model_key(name) if sel.is_control else sel.model_key
-    control_key = logic.model_key(name, "random")
+    trained_key = modelkeys.model_key(name) if sel.is_control else sel.model_key
+    control_key = modelkeys.model_key(name, "random")
     if sel.is_control and cache.load_error(trained_key):
         st.info("The trained weights of this model are not available here, so only the untrained network is shown.")
         trained_key, control_key = sel.model_key, None
