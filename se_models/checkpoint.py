@@ -26,9 +26,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     except (SafetensorError, pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError,
             AttributeError) as err:
         # torch's own text ("Weights only load failed ... Re-running torch.load with weights_only set to False")
-        # suggests the unsafe way out; say instead what the file is not. (torch has no error type for it: its
-        # message names the refused class as an "Unsupported global")
-        pickled = isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err)
+        # suggests the unsafe way out; say instead what the file is not. (torch and timm have no error type for it:
+        # the message names the refused class as an "Unsupported global")
+        pickled = isinstance(err, (pickle.UnpicklingError, RuntimeError)) and "Unsupported global" in str(err)
         why = ("it holds Python objects besides tensors, which are not loaded from a file for safety: save the "
                "state dict alone (torch.save(model.state_dict(), path)) or as safetensors" if pickled else
                "it is truncated, or neither a safetensors file nor a weights-only torch file")

@@ -98,7 +98,7 @@ def test_eight_channels_each_way_wrap_into_two_row_pairs():
 
 
 def test_the_imagenet_class_hint_is_for_imagenet_models_only():
-    fm = next(m for m in se_models.list_models() if se_models.registry.load_card(m)["dataset"] == "fashion-mnist")
+    fm = next(m for m in se_models.list_models() if se_models.registry.load_card(m).dataset == "fashion-mnist")
     at = run(view="classes", model=fm, source="folder")
     assert not at.exception
     shown = " ".join(i.value for i in at.info)

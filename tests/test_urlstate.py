@@ -49,7 +49,7 @@ ROUND_TRIPS = [
 
 @pytest.mark.parametrize("view, kind, key, value", ROUND_TRIPS, ids=[r[2] for r in ROUND_TRIPS])
 def test_a_shared_link_restores_the_control(view, kind, key, value):
-    at = run(view=view)
+    at = run(view=view, **({"abl_on": "on"} if key.startswith("abl_") else {}))  # the SE-off panel is opt-in
     widget = getattr(at, kind)(key=key)
     assert widget.value != value  # the test sets something other than the default
     widget.set_value(value) if kind != "selectbox" else widget.select(value)
@@ -68,8 +68,8 @@ def test_defaults_stay_out_of_the_url():
 def test_live_controls_round_trip():
     """Images per class and the untrained-control switch of live statistics (bundled samples)."""
     name = next(m for m in se_models.list_models()
-                if se_models.data.sample_images(se_models.registry.load_card(m)["dataset"]))
-    labels = se_models.registry.load_card(name)["labels"][:2]
+                if se_models.data.sample_images(se_models.registry.load_card(m).dataset))
+    labels = se_models.registry.load_card(name).labels[:2]
     at = run(view="classes", model=name, source="bundled", classes=labels)
     at.number_input(key="per_class").set_value(4).run()
     at.toggle(key="live_control").set_value(False).run()
