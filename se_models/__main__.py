@@ -149,7 +149,7 @@ def cmd_stats(args) -> int:
           file=sys.stderr)
     for b in stats.blocks:
         print(f"  {b.name:8s} divergence {b.divergence:.4f}  eta2 {b.eta_squared:.3f}  "
-              f"probe {b.probe_accuracy if b.probe_accuracy is None else round(b.probe_accuracy, 3)}  "
+              f"probe {'–' if b.probe_accuracy is None else f'{b.probe_accuracy:.3f}'}  "  # 0.900, not 0.9
               f"mean {b.mean:.3f}  spread {b.channel_spread:.3f}", file=sys.stderr)
     return 0
 

@@ -87,3 +87,16 @@ def test_short_labels_cut_between_words():
     assert short("Chelsea the cat", 13) == "Chelsea the…"
     assert short("IMG_20231105_123456.png", 13) == "IMG_20231105…"
     assert all(len(short(t, 11)) <= 11 for t in ("German shepherd", "Rhodesian ridgeback", "x" * 40))
+
+
+def test_the_stats_command_prints_paper_names_and_fixed_decimals(tmp_path, capsys):
+    import re
+
+    from se_models import __main__ as cli
+
+    assert cli.main(["stats", "--data", "reference", "--json", str(tmp_path / "s.json")]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "divergence" in ln]
+    assert lines and all(re.match(r"\s+SE_\d+_\d+\s", ln) for ln in lines), lines  # paper names, not layer3.2
+    for ln in lines:
+        assert re.search(r"probe (\d\.\d{3}|–)\s", ln), ln  # always three decimals: 0.900 next to 0.318
+        assert "layer" not in ln
