@@ -97,7 +97,7 @@ def test_strip_predictions_come_from_one_batched_pass():
         # one batched forward for the three thumbnails, one forward + backward for the image analysed in detail,
         # one gradient-free forward for the feature maps of the block shown
         assert (counter.forward, counter.backward) == (3, 1)
-        assert sum("circle.png →" in str(i.proto) for i in at.get("image")) == 1
+        assert sum("circle.png" in c.value and "→" in c.value for c in at.caption) == 1  # the strip's caption
     finally:
         counter.remove()
 
