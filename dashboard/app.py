@@ -22,8 +22,15 @@ VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
     "about": (about, "About", ":material/menu_book:"),
 }
 
-# Streamlit's default top padding leaves a blank band under the navigation bar: wasted on a projector
-CSS = "<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>"
+# Streamlit's default top padding leaves a blank band under the navigation bar: wasted on a projector. It must
+# still clear the fixed bar (3.75rem), or a message at the top of a view is half hidden under it; the view's title
+# loses its own top padding instead.
+CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}"
+       "[data-testid='stMainBlockContainer'] h2{padding-top:0}"
+       # the uploader's "20MB per file • PNG, JPG, …" line wraps instead of ending in an ellipsis
+       "[data-testid='stFileUploaderDropzoneInstructions'] span{white-space:normal;overflow:visible}</style>")
+# the views that use the sidebar's images and Grad-CAM target; the others get the model picker only
+NO_IMAGES = {"classes", "compare", "about"}
 
 
 def icon():
@@ -51,7 +58,7 @@ def main() -> None:
     view = next(name for name, page in pages.items() if page is current or page.title == current.title)
     st.query_params["view"] = view  # so a bookmark of the page reopens this view
     try:
-        selection = st.session_state["_selection"] = sidebar.render()
+        selection = st.session_state["_selection"] = sidebar.render(images=view not in NO_IMAGES)
     except Exception as err:  # noqa: BLE001 - a broken model file must not take the whole app down
         ui.log.exception("sidebar failed")
         st.error(f"Could not load the model or images ({type(err).__name__}: {access.scrub(str(err)[:200])}).")

@@ -70,8 +70,13 @@ def sample_item(sid: str, root: Path, labels: list[str]) -> ImageItem:
 
 
 def upload_items(files: list[tuple[str, bytes]], source: str = "upload") -> list[ImageItem]:
-    """Uploaded (name, bytes) pairs -> items; the hash keeps two files of the same name apart."""
-    return [ImageItem(f"{source}:{name}#{bytes_hash(data)[:8]}", name, data, source) for name, data in files]
+    """Uploaded (name, bytes) pairs -> items; the hash keeps two files of the same name apart, and the same file
+    uploaded twice (same bytes) is one item."""
+    items = {}
+    for name, data in files:
+        digest = bytes_hash(data)
+        items.setdefault(digest, ImageItem(f"{source}:{name}#{digest[:8]}", name, data, source))
+    return list(items.values())
 
 
 def decode_items(items: list[ImageItem], decode=None) -> tuple[list[tuple[ImageItem, Image.Image]], list[str]]:

@@ -15,6 +15,8 @@ from . import access, cache, imageitems, modelkeys, uploads, urlstate, wording
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
+# widgets whose options are the model's blocks or classes: they start afresh for another model
+PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class", "abl_stage", "abl_block"]
 
 
 @dataclass
@@ -178,8 +180,10 @@ def _images(loaded) -> tuple[list[imageitems.ImageItem], bool]:
     return [item], True
 
 
-def render() -> Selection:
-    """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable."""
+def render(images: bool = True) -> Selection:
+    """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable.
+
+    images=False (views that draw no single image): the model only, no image sources or Grad-CAM target."""
     with st.sidebar:
         key = _model_picker()
         path = ""
@@ -198,7 +202,12 @@ def render() -> Selection:
             known = {path: Path(path).name} if path else {}  # an upload's copy is known by its file name
             return Selection(key, None, [], True, None, error=access.scrub(error, known))
         loaded = cache.model(key)
+        # another model: its block choices start again from its own defaults (deepest block, paper blocks), so
+        # the feature maps and the Grad-CAM layer agree, rather than keep a name the two models happen to share
+        urlstate.reset_when_changed("_model_shown", key, PER_MODEL)
         st.caption(wording.model_caption(loaded.card, modelkeys.is_control(key), loaded.weights))
+        if not images:
+            return Selection(key, loaded, [], True, None)
         items, using_default = _images(loaded)
         st.subheader("Grad-CAM")
         many = len(loaded.labels) > 20

@@ -34,6 +34,15 @@ def download_row(fig, key: str, name: str) -> None:
                            key=f"{key}_png", icon=":material/download:", type="tertiary", on_click="ignore")
 
 
+def colour_legend(colours: list[str], low: str, high: str, width: int) -> None:
+    """A horizontal colour bar with its two ends named: what a heatmap's colours mean."""
+    stops = ", ".join(colours)
+    st.html(f"<div style='width:{width}px;font-size:0.8rem;color:#555' aria-label='colour scale'>"
+            f"<div style='height:10px;border-radius:2px;background:linear-gradient(to right, {stops})'></div>"
+            f"<div style='display:flex;justify-content:space-between'><span>{low}</span><span>{high}</span></div>"
+            "</div>")
+
+
 def guarded(render):
     """Run a view; an unexpected error becomes one short st.error instead of a traceback (logged for us)."""
     @functools.wraps(render)

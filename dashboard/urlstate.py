@@ -36,6 +36,16 @@ def seed(key: str, options: list, multi: bool = False) -> bool:
     return False
 
 
+def reset_when_changed(marker: str, value, keys: list[str]) -> None:
+    """Forget the widgets `keys` when `value` (the model, the image) differs from the last run's, so they start
+    again from their defaults for the new one; the first run keeps what the URL gave them."""
+    last = st.session_state.get(marker)
+    st.session_state[marker] = value
+    if last is not None and last != value:
+        for key in keys:
+            st.session_state.pop(key, None)
+
+
 def publish(key: str, value, default=None) -> None:
     """Write a widget's value into the URL; the default is left out, to keep shared links short."""
     if value is None or value == default or (isinstance(value, (list, tuple)) and not value):
@@ -79,13 +89,63 @@ def radio(where, label: str, options: list, key: str, index: int = 0, **kw):
 ON = ("on", "1", "true", "yes")
 
 
-def toggle(where, label: str, key: str, **kw) -> bool:
-    """st.toggle whose value lives in the URL as `key=on` (left out when off)."""
+def _seed_value(key: str, parse) -> None:
+    """On a widget's first appearance in this session, its value from the URL through parse (None = invalid)."""
     done: set = st.session_state.setdefault(SEEDED, set())
-    if key not in done:
-        done.add(key)
-        if key in st.query_params:
-            st.session_state[key] = st.query_params.get(key, "").lower() in ON
-    value = where.toggle(label, key=key, persist_state="session", **kw)
-    publish(key, "on" if value else None)
+    if key in done:
+        return
+    done.add(key)
+    if key in st.query_params:
+        value = parse(st.query_params.get(key, ""))
+        if value is not None:
+            st.session_state[key] = value
+
+
+def toggle(where, label: str, key: str, value: bool = False, **kw) -> bool:
+    """st.toggle whose value lives in the URL as `key=on` / `key=off` (left out at its default)."""
+    _seed_value(key, lambda text: text.lower() in ON)
+    on = where.toggle(label, value=value if key not in st.session_state else False, key=key,
+                      persist_state="session", **kw)
+    publish(key, None if on == value else ("on" if on else "off"))
+    return on
+
+
+def _number(kind, lo, hi, step=None):
+    """A URL text -> a number of `kind` inside [lo, hi] (on the step grid from lo, for floats), or None."""
+    def parse(text: str):
+        try:
+            x = kind(float(text)) if kind is int else kind(text)
+        except ValueError:
+            return None
+        if not lo <= x <= hi:
+            return None
+        return round(lo + round((x - lo) / step) * step, 6) if step and kind is float else x
+    return parse
+
+
+def slider(where, label: str, lo, hi, value, step=None, key: str = "", **kw):
+    """st.slider over numbers whose value lives in the URL under `key` (left out at its default)."""
+    _seed_value(key, _number(type(value), lo, hi, step))
+    x = where.slider(label, lo, hi, value if key not in st.session_state else None, step, key=key,
+                     persist_state="session", **kw)
+    publish(key, x, value)
+    return x
+
+
+def number_input(where, label: str, lo: int, hi: int, value: int, step: int = 1, key: str = "", **kw) -> int:
+    """An integer st.number_input whose value lives in the URL under `key` (left out at its default)."""
+    _seed_value(key, _number(int, lo, hi))
+    # "min" is the widget's own default: a value beside a Session State one makes Streamlit warn
+    x = where.number_input(label, lo, hi, value if key not in st.session_state else "min", step, key=key,
+                           persist_state="session", **kw)
+    publish(key, x, value)
+    return x
+
+
+def segmented_control(where, label: str, options: list, key: str, default, **kw):
+    """A one-choice st.segmented_control whose value lives in the URL under `key` (left out at its default)."""
+    seeded = seed(key, options)
+    value = where.segmented_control(label, options, default=None if seeded or key in st.session_state else default,
+                                    key=key, persist_state="session", **kw)
+    publish(key, value, default)
     return value

@@ -1,4 +1,5 @@
-"""What the app calls models and says about them: picker labels, captions, load failures, data sources."""
+"""What the app calls models and says about them: picker labels, captions, load failures, data sources; and
+sentences joined from parts with one full stop, labels cut between words."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -89,7 +90,7 @@ def load_failure(name: str, weights: str | None, err: Exception) -> str:
                 "without a download, or **upload a file** with a downloaded checkpoint.")
     else:
         hint = "Choose another model, or its untrained control."
-    return f"**Could not load {name}.** {message.strip()}\n\n{hint}"
+    return f"**Could not load {name}.** {sentence(message)}\n\n{hint}"
 
 
 def stats_command(name: str, weights: str | None) -> str:
@@ -103,3 +104,19 @@ def data_sources(has_reference: bool, has_samples: bool, dataset: str) -> list[s
     a local folder (always), the downloadable test split (the two small datasets torchvision fetches)."""
     return ((["reference"] if has_reference else []) + (["bundled"] if has_samples else []) + ["folder"]
             + (["test"] if dataset in ("fashion-mnist", "cifar10") else []))
+
+
+def sentence(text: str) -> str:
+    """`text` ending in exactly one full stop (or its own ! or ?); an empty text stays empty."""
+    text = text.strip().rstrip(".").rstrip()
+    return text if not text or text[-1] in "!?" else text + "."
+
+
+def short(text: str, most: int) -> str:
+    """At most `most` characters, cut at a word boundary where one is near, with an ellipsis: a caption under a
+    thumbnail then wraps between words instead of breaking one in the middle."""
+    if len(text) <= most:
+        return text
+    cut = text[:most - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= most // 2 else cut).rstrip(" ,·-_") + "…"

@@ -175,7 +175,7 @@ def cmd_stats(args) -> int:
         verdict = {True: "class-specific", False: "not distinguishable from chance", None: ""}[b.class_specific]
         print(f"  {b.name:8s} divergence {b.divergence:.4f}  chance (99th pct) "
               f"{b.divergence_null[1] if b.divergence_null else float('nan'):.4f}  p {p}  {verdict:32s} "
-              f"probe {b.probe_accuracy if b.probe_accuracy is None else round(b.probe_accuracy, 3)}  "
+              f"probe {'–' if b.probe_accuracy is None else f'{b.probe_accuracy:.3f}'}  "  # 0.900, not 0.9
               f"eta2 {b.eta_squared if b.eta_squared is None else round(b.eta_squared, 3)}", file=sys.stderr)
     for note in stats.sample_notes():
         print(f"note: {note}", file=sys.stderr)

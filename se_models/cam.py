@@ -82,6 +82,12 @@ def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.
     return Image.blend(base, Image.fromarray(_lut(cmap)[np.asarray(heat)]), alpha)
 
 
+def colours(cmap: str = "jet", n: int = 11) -> list[str]:
+    """n evenly spaced colours of the heatmap's colormap, from no evidence to the map's maximum, as #rrggbb."""
+    lut = _lut(cmap)
+    return ["#{:02x}{:02x}{:02x}".format(*lut[round(i * 255 / (n - 1))]) for i in range(n)]
+
+
 @functools.lru_cache(maxsize=8)
 def _lut(cmap: str) -> np.ndarray:
     """(256, 3) uint8 colours of a matplotlib colormap: indexing a table is ~10x faster than calling the map."""

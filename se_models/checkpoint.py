@@ -25,9 +25,14 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         state = timm_load_state_dict(str(path), use_ema=True, weights_only=True)
     except (SafetensorError, pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError,
             AttributeError) as err:
-        first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated, or not safetensors / a "
-                              f"weights-only torch file): {first}") from err
+        # torch's own text ("Weights only load failed ... Re-running torch.load with weights_only set to False")
+        # suggests the unsafe way out; say instead what the file is not. (torch and timm have no error type for it:
+        # the message names the refused class as an "Unsupported global")
+        pickled = isinstance(err, (pickle.UnpicklingError, RuntimeError)) and "Unsupported global" in str(err)
+        why = ("it holds Python objects besides tensors, which are not loaded from a file for safety: save the "
+               "state dict alone (torch.save(model.state_dict(), path)) or as safetensors" if pickled else
+               "it is truncated, or neither a safetensors file nor a weights-only torch file")
+        raise CheckpointError(f"{path.name}: not a readable checkpoint: {why}") from err
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: holds no state dict of tensors")
     return state

@@ -14,6 +14,7 @@ import torch
 from torchvision import datasets
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from . import offline
 from .errors import DatasetError
 
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -35,8 +36,8 @@ class ArrayDataset:
 
 
 def _download_hint(name: str, err: Exception) -> DatasetError:
-    return DatasetError(f"could not download {name} ({type(err).__name__}: {err}). Offline? "
-                        f"Pass a local folder instead (ImageFolder layout: DIR/<class>/<image>).")
+    return DatasetError(f"could not download {name}: {offline.reason(err)}. Pass a local folder instead "
+                        "(ImageFolder layout: DIR/<class>/<image>)")
 
 
 def fashion_mnist(train: bool, root: Path | None = None) -> ArrayDataset:

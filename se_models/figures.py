@@ -224,22 +224,33 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
     chans = up + down
     shown = np.concatenate([before[chans].ravel(), after[chans].ravel()])
     lim = float(np.abs(shown).max()) or 1.0
-    titles = [f"{'▲' if i < k else '▼'} ch {c}<br>s={s[c]:.2f}" for i, c in enumerate(chans)]
-    fig = make_subplots(2, len(chans), subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
-    for j, c in enumerate(chans):
+    # up to 4 each way: one row pair (U over s·U) of 2k panels; more: a row pair for ▲ above one for ▼, k panels
+    # wide, so 16 channels do not shrink to ~50 px tiles in a wide, short figure
+    wrap = k > 4
+    cols = k if wrap else len(chans)
+    where = [((i // k) * 2 if wrap else 0, i % k if wrap else i) for i in range(len(chans))]  # (row pair, column)
+    titles = [""] * (cols * (4 if wrap else 2))
+    for i, c in enumerate(chans):
+        pair, col = where[i]
+        titles[pair * cols + col] = f"{'▲' if i < k else '▼'} ch {c}<br>s={s[c]:.2f}"
+    fig = make_subplots(4 if wrap else 2, cols, subplot_titles=titles, horizontal_spacing=0.01,
+                        vertical_spacing=0.05 if wrap else 0.06)
+    for i, c in enumerate(chans):
+        pair, col = where[i]
         for row, maps in ((1, before), (2, after)):
             fig.add_trace(go.Heatmap(z=maps[c][::-1], coloraxis="coloraxis",
                                      hovertemplate=f"ch {c} ({'U' if row == 1 else 's·U'})<br>value %{{z:.3f}}"
-                                                   "<extra></extra>"), row, j + 1)
+                                                   "<extra></extra>"), pair + row, col + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=dict(title="value")),
                       title=f"{block}: the {k} highest gates (▲ least scaled down) and the {k} lowest (▼)",
-                      height=420, font=dict(FONT, size=12), template="plotly_white",
+                      height=760 if wrap else 420, font=dict(FONT, size=12), template="plotly_white",
                       margin=dict(l=90, r=20, t=110, b=10))
     for ann in fig.layout.annotations:
         ann.font.size = 13
-    for row, text in ((1, "before: U"), (2, "after: s·U")):  # row labels on the left, where reading starts
+    labels = ((1, "before: U"), (2, "after: s·U")) + (((3, "before: U"), (4, "after: s·U")) if wrap else ())
+    for row, text in labels:  # row labels on the left, where reading starts
         y = fig.get_subplot(row, 1).yaxis.domain
         fig.add_annotation(text=text, x=-0.01, xanchor="right", y=sum(y) / 2, xref="paper", yref="paper",
                            textangle=-90, showarrow=False, font=dict(size=14))
@@ -250,9 +261,14 @@ def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
     """Top-k class probabilities as horizontal bars."""
     p = np.asarray(probs, dtype=float)
     top = np.argsort(-p)[:k][::-1]
+    # every bar carries its value: inside a long bar (white), just right of a short one; plotly's "auto" drops a
+    # label that fits neither inside nor outside, e.g. a 70 % bar in a narrow column
+    inside = p[top] >= 0.5
     fig = go.Figure(go.Bar(x=p[top], y=[labels[i] for i in top], orientation="h", marker_color="#1f77b4",
-                           text=[f"{p[i]:.1%}" for i in top], textposition="auto",
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+                           text=[f"{p[i]:.1%}" for i in top], textposition=np.where(inside, "inside", "outside"),
+                           insidetextanchor="end", textfont=dict(color=np.where(inside, "white", "#1a1d23")),
+                           cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(uniformtext=dict(minsize=11, mode="show"))
     fig.update_xaxes(range=[0, 1], title_text="probability")
     fig.update_layout(height=60 + 36 * len(top), margin=dict(l=10, r=10, t=30, b=40), font=FONT,
                       template="plotly_white", title=f"Top-{k} prediction")

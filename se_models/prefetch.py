@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import timm
 
+from . import offline
 from .blocks import find_se_blocks
 from .errors import UnknownModelError, WeightsUnavailable
 from .zoo import ZOO, _cached, _check_online
@@ -30,6 +31,5 @@ def download(name: str) -> str:
     try:
         timm.create_model(arch, pretrained=True)  # timm's own loading: the file lands where timm looks for it
     except (OSError, RuntimeError) as err:  # a connection lost half-way, a hub error
-        raise WeightsUnavailable(f"{name}: the download failed ({type(err).__name__}: "
-                                 f"{str(err).splitlines()[0][:200] if str(err) else ''}); try again") from err
+        raise WeightsUnavailable(f"{name}: the download failed ({offline.reason(err)}); try again") from err
     return "downloaded"

@@ -10,6 +10,7 @@ import timm
 import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
+from . import offline
 from .blocks import find_se_blocks
 from .card import ModelCard
 from .checkpoint import load_weights
@@ -68,8 +69,8 @@ def _check_online(name: str, cfg: dict) -> None:
     except OSError as err:
         source = cfg.get("hf_hub_id") or cfg.get("url")
         raise WeightsUnavailable(
-            f"{name}: pretrained weights are not cached and {host} cannot be reached ({err}). On a machine with "
-            f"internet, run once: python -c \"import timm; timm.create_model('{name}', pretrained=True)\" "
+            f"{name}: pretrained weights are not cached and {host} cannot be reached: {offline.reason(err)}. On a "
+            f"machine with internet, run once: python -m se_models download {name} "
             f"(source: {source}); or download the file and pass it with weights=PATH (CLI: --weights PATH), "
             f"or use weights='random' for the untrained architecture.") from err
 

@@ -97,7 +97,7 @@ def test_strip_predictions_come_from_one_batched_pass():
         # one batched forward for the three thumbnails, one forward + backward for the image analysed in detail,
         # one gradient-free forward for the feature maps of the block shown
         assert (counter.forward, counter.backward) == (3, 1)
-        assert sum("circle.png →" in str(i.proto) for i in at.get("image")) == 1
+        assert sum("circle.png" in c.value and "→" in c.value for c in at.caption) == 1  # the strip's caption
     finally:
         counter.remove()
 
@@ -115,7 +115,7 @@ def test_about_view_renders_formulas():
     assert_clean(at)
     assert len(at.latex) >= 3
     assert any("ResNet-50" in m.value for m in at.markdown)
-    zoo = at.dataframe[-1].value  # the ImageNet zoo, with each top-1 and where it comes from
+    zoo = at.table[-1].value  # the ImageNet zoo, with each top-1 and where it comes from
     assert list(zoo["model"]) == list(ZOO)  # every zoo model, each saying where its top-1 and weights come from
     assert all(zoo["top-1 from"]) and "?" not in list(zoo["weights from"])
     assert any("--weights PATH" in c.value for c in at.code)

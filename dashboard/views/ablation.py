@@ -56,24 +56,24 @@ def _ablated(model_key: str, digest: str, _image, blocks: tuple[str, ...], mode:
 def _choice(name: str, names: list[str]) -> tuple[str, tuple[str, ...], str]:
     """The 'switch off SE in …' controls -> (what, blocks, mode)."""
     c1, c2, c3 = st.columns([1.0, 1.0, 1.0], vertical_alignment="bottom")
-    scope = c1.segmented_control("Switch off SE in", list(SCOPES), format_func=SCOPES.get, default="stage",
-                                 key="abl_scope", required=True, persist_state="session") or "stage"
+    scope = urlstate.segmented_control(c1, "Switch off SE in", list(SCOPES), "abl_scope", "stage",
+                                       format_func=SCOPES.get, required=True) or "stage"
     groups = {label: blocks for label, blocks in stage_rows(names) if label.startswith("stage ")}
     if scope == "all" or (scope == "stage" and not groups):
         what, blocks = "all blocks", tuple(names)
         c2.caption(f"{len(names)} SE blocks")
     elif scope == "stage":
-        what = c2.selectbox("Stage", list(groups), index=len(groups) - 1, key="abl_stage", persist_state="session")
+        what = urlstate.selectbox(c2, "Stage", list(groups), "abl_stage", index=len(groups) - 1)
         blocks = tuple(groups[what])
     else:
-        what = c2.selectbox("Block", names, index=len(names) - 1, key="abl_block", persist_state="session")
+        what = urlstate.selectbox(c2, "Block", names, "abl_block", index=len(names) - 1)
         blocks = (what,)
     modes = ["identity", "mean"] if _mean_gates(name) is not None else ["identity"]  # mean needs reference stats
-    mode = c3.segmented_control("Replace the gates by", modes, format_func=SHORT.get, default="mean"
-                                if "mean" in modes else "identity", key="abl_mode", required=True,
-                                persist_state="session", help="s = 1: the SE block removed (its scale changes "
-                                "too). Mean gate: the per-channel mean over the test split, the same for every "
-                                "image (input dependence removed). The About view explains both.") or modes[0]
+    mode = urlstate.segmented_control(c3, "Replace the gates by", modes, "abl_mode",
+                                      "mean" if "mean" in modes else "identity", format_func=SHORT.get,
+                                      required=True, help="s = 1: the SE block removed (its scale changes too). Mean "
+                                      "gate: the per-channel mean over the test split, the same for every image "
+                                      "(input dependence removed). The About view explains both.") or modes[0]
     return what, blocks, mode
 
 

@@ -96,7 +96,8 @@ def _zoo() -> None:
     st.markdown("The paper's analysis was made on SE-ResNet-50 trained on ImageNet; `legacy_seresnet50.in1k` holds "
                 "the paper's original weights (ported from Caffe), the faithful reproduction. Any other timm model "
                 "with squeeze-and-excitation blocks opens under *Any timm model* in the sidebar.")
-    st.dataframe(cache.zoo_rows(), hide_index=True, width="stretch")
+    # a static table wraps its long cells (the weights' sources); a data grid would hide columns behind a scrollbar
+    st.table(cache.zoo_rows(), hide_index=True, border="horizontal")
     st.markdown(
         "**Weights without internet.** *Pretrained* downloads once and timm caches the file (Hugging Face cache or "
         "`~/.cache/torch/hub`); offline and uncached it fails within seconds and says what to fetch. On a machine "
@@ -107,7 +108,7 @@ def _zoo() -> None:
     st.code("python -m se_models download legacy_seresnet50.in1k  # online, once: into timm's cache\n"
             "python -m se_models predict photo.jpg --model legacy_seresnet50.in1k --weights PATH\n"
             "python -m se_models stats --model legacy_seresnet50.in1k --weights PATH --data DIR --per-class 50 "
-            "--control --json fig6.json --png fig6", language="bash")
+            "--control --json fig6.json --png fig6", language="bash", wrap_lines=True)
     st.markdown("*Random (untrained control)* needs no file: the same architecture with random weights, to see what "
                 "comes from the architecture rather than from training.")
 

@@ -24,9 +24,14 @@ def _folder_howto(sel) -> None:
     name, weights = modelkeys.parse_model_key(sel.model_key)
     where = ("Type the path of a folder on this server, or upload a zip, laid out" if access.server_paths_allowed()
              else "Upload a zip of images laid out")
-    st.info(f"{where} as DIR/<class>/<image> (class names as folder names). For the paper's Fig. 6: "
-            f"{PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}. The same figure from the command "
-            "line:", icon=":material/folder_open:")
+    if sel.card.dataset == "imagenet":  # the paper's classes are ImageNet's: a hint for ImageNet models only
+        example = f"For the paper's Fig. 6: {PAPER_PER_CLASS} ImageNet validation images each of {PAPER_CLASSES}."
+    else:
+        labels = sel.loaded.labels
+        example = (f"The folder names are {wording.dataset_name(sel.card)}'s class names "
+                   f"({', '.join(labels[:3])}{', …' if len(labels) > 3 else ''}), e.g. {PAPER_PER_CLASS} images each.")
+    st.info(f"{where} as DIR/<class>/<image> (class names as folder names). {example} The same figure from the "
+            "command line:", icon=":material/folder_open:")
     st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
 
 
@@ -55,7 +60,7 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
     except (SEExplorerError, OSError) as err:
         unknown_class = isinstance(err, UnknownClassError)
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
-        st.error(f"Could not compute statistics: {access.scrub(str(err), images.known())}.{hint}")
+        st.error(wording.sentence(f"Could not compute statistics: {access.scrub(str(err), images.known())}") + hint)
         return None
     finally:
         bar.empty()
@@ -76,18 +81,18 @@ def _paper_preset(names: list[str]) -> None:
     # only what differs from the state (or, unset, from the widget defaults, which are the preset): a widget given a
     # default whose value is also set through Session State makes Streamlit warn
     st.session_state.update({k: v for k, v in preset.items() if st.session_state.get(k, v) != v})
-    st.session_state.setdefault(urlstate.SEEDED, set()).update({"blocks", "classes"})  # the preset beats the URL
+    st.session_state.setdefault(urlstate.SEEDED, set()).update(preset)  # the preset beats the URL
 
 
 def _controls(sel, names: list[str]) -> dict:
+    """The figure's own switches above it, what data feeds it in the sidebar: at 1280x720 the chart then starts
+    near the top of the page instead of below two rows of inputs."""
     loaded = sel.loaded
     sources = wording.data_sources(cache.reference(sel.name) is not None, bool(cache.samples(loaded.card.dataset)),
-                                 loaded.card.dataset)
-    if sources[0] == "folder":
-        st.caption(f"{sel.name} ships no reference statistics and no sample images, so its statistics are computed "
-                   "here from a local folder of images.")
+                                   loaded.card.dataset)
     stages = has_stages(names)
-    preset = urlstate.toggle(st, "Paper Fig. 6 preset", "fig6", disabled=not stages,
+    r1, r2, r3 = st.columns([1.1, 2.3, 1.3], vertical_alignment="bottom")
+    preset = urlstate.toggle(r1, "Paper Fig. 6 preset", "fig6", disabled=not stages,
                              help=f"The paper's Fig. 6: blocks {', '.join(figures.default_blocks(names))} (the last "
                                   "block of every stage and every block of the deepest stage), "
                                   f"{PAPER_PER_CLASS} images per class, {PAPER_PER_CLASS} uniformly sampled channels, "
@@ -96,37 +101,42 @@ def _controls(sel, names: list[str]) -> dict:
     preset = preset and stages
     if preset:
         _paper_preset(names)
-    caption = st.empty()  # the preset's caption, once the data source (which fixes the images per class) is known
-    c1, c2, c3 = st.columns([1.2, 2.4, 0.9])
-    source = urlstate.selectbox(c1, "Data", sources, "source", format_func=SOURCES.get,
-                                help="Reference statistics: the whole test split, computed when the model was "
-                                     "trained. The others are computed now, on this machine.")
-    classes = urlstate.multiselect(c2, "Classes", loaded.labels, "classes", placeholder="all classes",
-                                   disabled=preset,
-                                   help="The paper used 4 diverse ImageNet classes. Empty = every class.")
-    per_class = c3.number_input("Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
-                                persist_state="session", disabled=source == "reference" or preset,
-                                help="The paper averaged 50 validation images per class.")
-    folder = uploads.folder() if source == "folder" else uploads.Folder()
-    if preset:
+    channels = urlstate.segmented_control(r2, "Channels", list(CHANNELS), "channels", "sampled",
+                                          format_func=CHANNELS.get, required=True, disabled=preset,
+                                          help="Which channels each panel draws: 50 spread evenly over the block (as "
+                                               "in the paper), the 50 whose class means differ most, or all.")
+    spread = urlstate.toggle(r3, "Mean ± std (Fig. 7)", "spread", disabled=preset,
+                             help="Bands of ± one standard deviation over the images of each class: the paper's "
+                                  "Fig. 7.")
+    with st.sidebar:
+        st.subheader("Data for the curves")
+        if sources[0] == "folder":
+            st.caption(f"{sel.name} ships no reference statistics and no sample images, so its statistics are "
+                       "computed here from a local folder of images.")
+        source = urlstate.selectbox(st, "Data", sources, "source", format_func=SOURCES.get,
+                                    help="Reference statistics: the whole test split, computed when the model was "
+                                         "trained. The others are computed now, on this machine.")
+        folder = uploads.folder() if source == "folder" else uploads.Folder()
+        classes = urlstate.multiselect(st, "Classes", loaded.labels, "classes", placeholder="all classes",
+                                       disabled=preset,
+                                       help="Empty = every class. (The paper's Fig. 6 shows 4 diverse ImageNet "
+                                            "classes.)")
+        blocks = urlstate.multiselect(st, "SE blocks", names, "blocks", default=figures.default_blocks(names),
+                                      disabled=preset,
+                                      help="Default, as in the paper: the last block of every stage and every block "
+                                           "of the deepest stage.")
+        per_class = urlstate.number_input(st, "Images per class", 2, 5000, PAPER_PER_CLASS, 10, key="per_class",
+                                          disabled=source == "reference" or preset,
+                                          help="The paper averaged 50 validation images per class.")
+        control = source != "reference" and not sel.is_control and urlstate.toggle(
+            st, "Also compute the untrained control (twice the time)", "live_control", value=True)
+    if preset:  # the caption says what is drawn: the reference statistics hold every test image, not 50
         images = (f"{PAPER_PER_CLASS} images per class" if source != "reference" else
                   f"every image of the test split (the reference statistics) instead of the paper's {PAPER_PER_CLASS} "
                   "per class — choose another data source for that")
-        caption.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
-                        "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the "
-                        "preset off to change them.")
-    d1, d2, d3 = st.columns([2.1, 1.0, 2.0], vertical_alignment="bottom")
-    channels = d1.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
-                                    key="channels", required=True, persist_state="session", disabled=preset)
-    spread = d2.toggle("Mean ± std (Fig. 7)", key="spread", persist_state="session", disabled=preset,
-                       help="Bands of ± one standard deviation over the images of each class: the paper's Fig. 7.")
-    blocks = urlstate.multiselect(d3, "SE blocks", names, "blocks", default=figures.default_blocks(names),
-                                  disabled=preset,
-                                  help="Default, as in the paper: the last block of every stage and every block "
-                                       "of the deepest stage.")
-    control = source != "reference" and not sel.is_control and st.toggle(
-        "Also compute the untrained control (twice the time)", value=True, key="live_control",
-        persist_state="session")
+        st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
+                   "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the "
+                   "preset off to change them.")
     return dict(source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
                 channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
 
@@ -135,10 +145,6 @@ def render() -> None:
     sel = ui.selection()
     names = list(sel.loaded.se_blocks)
     st.markdown("## Excitations across classes (paper Fig. 6)")
-    st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images of "
-               "one class; the dashed black line is the mean over all classes. Shallow → deep reads left to right, "
-               "top to bottom. Hover a line for class, channel and value; click a legend entry to hide a class, "
-               "double-click to isolate it.")
     opts = _controls(sel, names)
     if opts["source"] == "reference":
         full = cache.reference(sel.name)
@@ -152,18 +158,26 @@ def render() -> None:
         if full is None:
             return
         shown = curves = full
-    counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
-    st.caption(f"Data: {curves.data} — images per class: {counts}.")
     label = cache.model_label(sel.model_key)
     # live statistics are keyed by their own parameters; reference ones by the model alone
     live = opts["source"] != "reference"
     data_key = (opts["source"], opts["folder"], opts["per_class"], opts["control"]) if live else ("reference",)
-    fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
-                                 opts["channels"], opts["spread"]),
-                      lambda: figures.class_curves(
-                          curves, blocks=opts["blocks"] or None, channels=opts["channels"], spread=opts["spread"],
-                          title=label))
-    ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+    if opts["blocks"]:
+        fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
+                                     opts["channels"], opts["spread"]),
+                          lambda: figures.class_curves(
+                              curves, blocks=opts["blocks"], channels=opts["channels"], spread=opts["spread"],
+                              title=label))
+        ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+        st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images "
+                   "of one class; the dashed black line is the mean over all classes. Shallow → deep reads left to "
+                   "right, top to bottom. Hover a line for class, channel and value; click a legend entry to hide a "
+                   "class, double-click to isolate it.")
+    else:  # an empty chip list draws nothing, rather than silently the default blocks
+        st.info("No SE block chosen: pick at least one under *SE blocks* to draw the class curves.",
+                icon=":material/touch_app:")
+    counts = ", ".join(f"{c} {n}" for c, n in curves.counts.items())
+    st.caption(f"Data: {curves.data} — images per class: {counts}.")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(reading.specificity_sentence(full), icon=":material/insights:")

@@ -35,6 +35,14 @@ def _stats(key: str):
     return stats_for(ref, modelkeys.is_control(key)) if ref else None
 
 
+def _follow_sidebar(key: str, options: list[str]) -> None:
+    """A model newly picked in the sidebar becomes model A (a shared link's model A stands on the first run)."""
+    last = st.session_state.get("_cmp_sidebar")
+    st.session_state["_cmp_sidebar"] = key
+    if last is not None and last != key and key in options:
+        st.session_state["cmp_a"] = key
+
+
 def render() -> None:
     sel = ui.selection()
     options = _options()
@@ -44,6 +52,7 @@ def render() -> None:
     if sel.model_key not in options:
         st.caption(f"{_label(sel.model_key)} has no reference statistics, so it is not offered here: its class curves "
                    "can be computed from a folder of images in the Classes view.")
+    _follow_sidebar(sel.model_key, options)
     c1, c2 = st.columns(2)
     a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a",
                                index=options.index(sel.model_key) if sel.model_key in options else 0,
@@ -73,8 +82,8 @@ def render() -> None:
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
     block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
-    channels = d2.segmented_control("Channels", list(CHANNELS), format_func=CHANNELS.get, default="sampled",
-                                    key="cmp_channels", required=True, persist_state="session") or "sampled"
+    channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
+                                          format_func=CHANNELS.get, required=True) or "sampled"
     st.info(reading.compare_sentence(_label(a_key), a, _label(b_key), b, block), icon=":material/insights:")
     left, right = st.columns(2, gap="medium")
     for col, key, stats, tag in ((left, a_key, a, "a"), (right, b_key, b, "b")):

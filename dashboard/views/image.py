@@ -8,13 +8,14 @@ import streamlit as st
 from se_models import figures
 from se_models.analysis import class_distances
 from se_models.blocks import stage_blocks
+from se_models.cam import colours as cam_colours
 from se_models.cam import overlay, square_crop
 
 from .. import cache, exports, image_reading, imageitems, statspanel, ui, urlstate, wording
 from . import ablation, teach
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
-OVERLAY_PX = 260
+OVERLAY_PX = 240  # the Grad-CAM column is ~248 px wide at 1280x720
 
 
 def _strip(sel, good) -> str:
@@ -27,8 +28,10 @@ def _strip(sel, good) -> str:
     for col, (item, img), p in zip(cols, shown, probs):
         predicted = sel.loaded.labels[int(p.argmax())]
         mark = "" if not item.true_class else (" ✓" if predicted == item.true_class else " ✗")
-        col.image(square_crop(img).resize((96, 96)), width=96,
-                  caption=f"{item.label} → {predicted} {float(p.max()):.0%}{mark}")
+        # two short lines, each word short enough for the 96 px column (full names are in the picker below)
+        col.image(square_crop(img).resize((96, 96)), width=96)
+        col.caption(f"{wording.short(item.label, 13)}  \n→ {wording.short(predicted, 11)} "
+                    f"{float(p.max()):.0%}{mark}")
     if len(good) > STRIP_MAX:
         st.caption(f"… and {len(good) - STRIP_MAX} more (pick them below).")
     labels = {item.id: item.label for item, _ in good}
@@ -81,14 +84,21 @@ def _top(sel, item, img, a) -> None:
         if sel.is_control:
             st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
     with c3:
+        # the picture first and its controls below it: the map is on screen at 1280x720 without scrolling
         by_block = {b: label for label, b in stages.items()}
-        layer = urlstate.selectbox(st, "Grad-CAM layer (end of stage)", list(by_block), "cam_layer",
-                                   index=len(stages) - 1, format_func=by_block.get)
-        alpha = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha", persist_state="session")
+        picture_slot, legend_slot = st.empty(), st.empty()
+        layer = urlstate.selectbox(st, "Grad-CAM layer", list(by_block), "cam_layer",
+                                   index=len(stages) - 1, format_func=by_block.get,
+                                   help="The end of which stage Grad-CAM looks at: shallow stages are sharp but "
+                                        "generic, the deepest is coarse but class-specific.")
+        alpha = urlstate.slider(st, "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha")
         picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, OVERLAY_PX, view,
                                      a.cams[layer])
         none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
-        st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
+        picture_slot.image(picture, width=OVERLAY_PX,
+                           caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
+        with legend_slot.container():
+            ui.colour_legend(cam_colours(), "none", "the map's maximum", OVERLAY_PX)
         st.download_button("Grad-CAM PNG", lambda: exports.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
                            f"gradcam_{exports.slug(item.label)}.png", "image/png", key="dl_gradcam",
                            icon=":material/download:", type="tertiary", on_click="ignore")
@@ -144,9 +154,10 @@ def render() -> None:
         st.caption("No reference statistics for this model: only this image's excitations are drawn (the Classes "
                    "view computes class averages from a folder of images).")
     else:
-        cls = st.selectbox("Class average to compare with", loaded.labels, index=loaded.labels.index(cls),
-                           key=f"profile_class_{item.id}",
-                           help="Defaults to the true class when it is known, else the predicted class.")
+        urlstate.reset_when_changed("_profile_image", item.id, ["profile_class"])  # a new image: its own class
+        cls = urlstate.selectbox(st, "Class average to compare with", loaded.labels, "profile_class",
+                                 index=loaded.labels.index(cls),
+                                 help="Defaults to the true class when it is known, else the predicted class.")
     profile = cache.built("profile", (sel.model_key, item.digest, cls, shown is not None),
                           lambda: figures.excitation_profile(a.excitation, shown, cls, names))
     ui.chart(profile, "img_profile", f"excitation profile {item.label}")
@@ -162,7 +173,7 @@ def render() -> None:
     st.markdown("### Feature maps before and after SE scaling")
     f1, f2 = st.columns([1, 1])
     block = urlstate.selectbox(f1, "SE block", names, "block", index=len(names) - 1)
-    k = f2.slider("Channels each way (highest / lowest gates)", 1, 8, 4, key="k", persist_state="session")
+    k = urlstate.slider(f2, "Channels each way (highest / lowest gates)", 1, 8, 4, key="k")
     m = cache.block_maps(sel.model_key, item.digest, img, block)
     maps = cache.built("maps", (sel.model_key, item.digest, block, k),
                        lambda: figures.feature_maps(m.before, m.after, m.excitation, k, block))

@@ -6,7 +6,7 @@ import streamlit as st
 from se_models import lenses, sanity
 from se_models.lens_figures import faithfulness_curves
 
-from .. import cache, imageitems, modelkeys, ui
+from .. import cache, imageitems, modelkeys, ui, urlstate
 
 PIC = 150  # px: five pictures and their gaps fit 1280 px with the sidebar open
 
@@ -64,7 +64,7 @@ def render() -> None:
         st.info("No readable image yet: choose photos, test samples, uploads or the camera in the sidebar.")
         return
     labels = {item.id: item.label for item, _ in good}
-    picked = st.selectbox("Image", list(labels), format_func=labels.get, key="methods_image") \
+    picked = urlstate.selectbox(st, "Image", list(labels), "methods_image", format_func=labels.get) \
         if len(good) > 1 else good[0][0].id
     item, img = next(pair for pair in good if pair[0].id == picked)
 
@@ -98,8 +98,9 @@ def render() -> None:
     st.divider()
     st.markdown("### Faithfulness: does the map find what the prediction rests on?")
     small = loaded.input_size[-1] <= 64
-    if st.toggle("Run the deletion / insertion check", value=small, key="methods_faith",
-                 help="About 300 forward passes; a few seconds for the bundled models, longer for ImageNet models."):
+    if urlstate.toggle(st, "Run the deletion / insertion check", "methods_faith", value=small,
+                       help="About 300 forward passes; a few seconds for the bundled models, longer for ImageNet "
+                            "models."):
         with st.spinner("Deleting and inserting pixels …"):
             f = _faithfulness(trained_key, item.digest, img, run["maps"]["trained"], run["target"],
                               8 if small else 4)

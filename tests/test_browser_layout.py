@@ -1,0 +1,172 @@
+"""Every view at a projector's 1280x720 (and at 1600x1000) in a real browser: no text cut off, nothing under the
+top bar, the main figure on the first screen."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_browser import browser, open_view, server  # noqa: F401 - fixtures, and the page helper
+
+pytestmark = pytest.mark.browser
+SIZES = [(1280, 720), (1600, 1000)]
+
+# In the page: every visible text that is cut off, as {why, text, ...}. A text element (one with its own text: a
+# label, button, chip, table cell, caption) is cut when its text is wider than its box and the box hides the rest
+# (overflow not visible, or an ellipsis), or when it lies, even partly, outside the visible box of an ancestor that
+# clips or scrolls sideways, or outside the viewport. Inputs show their value the same way. A table, data grid or
+# formula that needs a horizontal scrollbar hides columns. Finally, at the top of the page nothing may sit under
+# the fixed top bar.
+CLIPPED_JS = r"""
+(root) => {
+  root = root || document;
+  const out = [];
+  const vw = document.documentElement.clientWidth, vh = window.innerHeight;
+  const flag = (el, why) => {
+    const r = el.getBoundingClientRect();
+    out.push({why, text: (el.innerText || el.value || el.textContent || '').trim().slice(0, 60),
+              testid: (el.closest('[data-testid]') || {dataset: {}}).dataset.testid || '',
+              left: Math.round(r.left), right: Math.round(r.right), top: Math.round(r.top)});
+  };
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) return false;
+    const cs = getComputedStyle(el);
+    return cs.visibility !== 'hidden' && cs.opacity !== '0' && cs.clip === 'auto';
+  };
+  const ownText = (el) => Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+  const skip = '.katex, .js-plotly-plot, [data-testid="stTooltipContent"], script, style';
+  const els = Array.from(root.querySelectorAll('*')).filter(el => !(el instanceof SVGElement) && !el.closest(skip)
+    && (ownText(el) || (el.matches('input[type=text], input[type=number], input:not([type])') && el.value))
+    && shown(el));
+  for (const el of els) {
+    const cs = getComputedStyle(el);
+    if (cs.display !== 'inline' && el.scrollWidth > el.clientWidth + 1
+        && (cs.overflowX !== 'visible' || cs.textOverflow === 'ellipsis' || el.matches('input'))) {
+      flag(el, 'text wider than its box'); continue;
+    }
+    const r = el.getBoundingClientRect();
+    if (r.left < -1 || r.right > vw + 1) { flag(el, 'outside the viewport'); continue; }
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const acs = getComputedStyle(a);
+      if (acs.overflowX === 'visible') continue;
+      const ar = a.getBoundingClientRect();
+      const left = ar.left + a.clientLeft, right = left + a.clientWidth;
+      if (r.left < left - 1 || r.right > right + 1) { flag(el, 'cut by its container'); break; }
+      const top = ar.top + a.clientTop, bottom = top + a.clientHeight;
+      // a short box that hides what does not fit (not the page itself, which scrolls), with the text half in it
+      if ((acs.overflowY === 'hidden' || acs.overflowY === 'clip') && a.clientHeight < 0.8 * vh
+          && r.bottom > top && r.top < bottom && (r.top < top - 1 || r.bottom > bottom + 1)) {
+        flag(el, 'cut by its container (vertically)'); break;
+      }
+    }
+  }
+  for (const el of root.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller, [data-testid="stTable"], '
+                                         + 'table, .katex-display')) {
+    const box = el.matches('table') ? el.parentElement : el;
+    const slack = el.matches('.katex-display') ? 3 : 1;  // KaTeX's own 2 px of margin overhang
+    if (shown(box) && box.scrollWidth > box.clientWidth + slack) flag(box, 'needs a horizontal scrollbar');
+  }
+  const header = document.querySelector('[data-testid="stHeader"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (header && main && main.scrollTop === 0) {
+    const below = header.getBoundingClientRect().bottom;
+    for (const el of root.querySelectorAll('[data-testid="stMain"] [data-testid="stAlert"], '
+                                           + '[data-testid="stMain"] h1, [data-testid="stMain"] h2, '
+                                           + '[data-testid="stMain"] [data-testid="stWidgetLabel"]'))
+      if (shown(el) && el.getBoundingClientRect().top < below - 1) flag(el, 'under the top bar');
+  }
+  return out;
+}
+"""
+
+
+def opened(browser, server, view: str, width: int, height: int):  # noqa: F811
+    """A view drawn to the end: its first text is there, no placeholder is left and the script has finished."""
+    page = open_view(browser, server, view, min_charts=0, width=width, height=height)
+    page.wait_for_selector('[data-testid="stMain"] [data-testid="stMarkdownContainer"], '
+                           '[data-testid="stMain"] [data-testid="stAlert"]', timeout=120_000)
+    page.wait_for_timeout(1500)  # the script's status widget appears only after a moment
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+                           "!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=180_000)
+    page.wait_for_timeout(1000)  # plotly's last relayout
+    return page
+
+
+def clipped(page, root=None) -> list[dict]:
+    return page.evaluate(CLIPPED_JS, root)
+
+
+def views(browser, server) -> list[str]:  # noqa: F811
+    """Every view in the top navigation (views added later included), as their ?view= names."""
+    page = opened(browser, server, "about", 1280, 720)
+    try:
+        hrefs = page.locator('[data-testid="stTopNavLink"]').evaluate_all("els => els.map(a => a.href)")
+    finally:
+        page.close()
+    names = [re.sub(r"^https?://[^/]+/?", "", h).split("?")[0] or "about" for h in hrefs]
+    assert {"image", "classes", "compare", "about"} <= set(names), names
+    return names
+
+
+def test_the_check_finds_a_deliberately_clipped_element(browser, server):  # noqa: F811
+    """The check itself: text cut by its own box, a chip pushed out of its scrolling row, a table wider than its
+    column, and a message under the top bar are each found; the same page without them is clean."""
+    page = opened(browser, server, "about", 1280, 720)
+    try:
+        page.evaluate("""() => {
+          const host = document.createElement('div');
+          host.id = 'planted';
+          host.innerHTML = `
+            <p style="width:60px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis">Mean ± std (Fig. 7)</p>
+            <div style="width:120px;overflow-x:auto;white-space:nowrap"><span>SE_2_3</span> <span>SE_3_3</span>
+              <span>SE_4_1</span> <span>SE_4_2</span> <span>SE_4_3</span></div>
+            <div style="width:100px;overflow-x:auto"><table style="white-space:nowrap"><tr>
+              <td>a very wide table cell</td>
+              <td>another wide cell</td></tr></table></div>`;
+          document.querySelector('[data-testid="stMainBlockContainer"]').prepend(host);
+        }""")
+        found = clipped(page, page.locator("#planted").element_handle())
+        whys = {f["why"] for f in found}
+        texts = " ".join(f["text"] for f in found)
+        assert "text wider than its box" in whys and "Mean ± std" in texts, found
+        assert "cut by its container" in whys and "SE_4_3" in texts, found
+        assert "needs a horizontal scrollbar" in whys, found
+        page.evaluate("() => document.getElementById('planted').remove()")
+        page.evaluate("""() => { const h = document.querySelector('[data-testid="stMain"] h2');
+                                  h.style.position = 'relative'; h.style.top = '-60px'; }""")
+        assert any(f["why"] == "under the top bar" for f in clipped(page)), "a heading moved under the bar"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_no_view_cuts_off_text(browser, server, width, height):  # noqa: F811
+    problems = {}
+    for view in views(browser, server):
+        page = opened(browser, server, view, width, height)
+        try:
+            found = clipped(page)
+            if found:
+                problems[view] = found
+        finally:
+            page.close()
+    assert not problems, "\n".join(f"{view}: {p['why']}: {p['text']!r} ({p['testid']}, x {p['left']}–{p['right']}, "
+                                    f"y {p['top']})" for view, found in problems.items() for p in found)
+
+
+def test_the_main_figure_is_on_the_first_screen_at_1280x720(browser, server):  # noqa: F811
+    """The first chart (or, without one, the first image) of each view starts in the upper part of the screen."""
+    late = {}
+    for view in views(browser, server):
+        page = opened(browser, server, view, 1280, 720)
+        try:
+            top = page.evaluate("""() => {
+              const main = document.querySelector('[data-testid="stMain"]');
+              const first = main.querySelector('.js-plotly-plot, [data-testid="stImage"]');
+              return first ? first.getBoundingClientRect().top : null; }""")
+            if top is not None and top > 720 - 300:  # at least 300 px of it on screen
+                late[view] = round(top)
+        finally:
+            page.close()
+    assert not late, f"main figure starts too low (px from the top at 1280x720): {late}"
