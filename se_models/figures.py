@@ -169,7 +169,7 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_layout(title="Class-specificity vs depth (shallow → deep)<br><sup>filled marker = class-specific, "
                             "bars = 95 % intervals, dotted = chance</sup>", height=480, font=FONT,
                       template="plotly_white", legend=dict(orientation="h", y=-0.3),
-                      margin=dict(l=50, r=20, t=95, b=40))
+                      margin=dict(l=50, r=20, t=80, b=40))
     return fig
 
 

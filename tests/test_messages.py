@@ -95,7 +95,8 @@ def test_the_stats_command_prints_paper_names_and_fixed_decimals(tmp_path, capsy
     from se_models import __main__ as cli
 
     assert cli.main(["stats", "--data", "reference", "--json", str(tmp_path / "s.json")]) == 0
-    lines = [ln for ln in capsys.readouterr().err.splitlines() if "divergence" in ln]
+    # the per-block lines are the indented ones (the closing reading is a paragraph)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("  ") and "divergence" in ln]
     assert lines and all(re.match(r"\s+SE_\d+_\d+\s", ln) for ln in lines), lines  # paper names, not layer3.2
     for ln in lines:
         assert re.search(r"probe (\d\.\d{3}|–)\s", ln), ln  # always three decimals: 0.900 next to 0.318

@@ -18,7 +18,7 @@ STEPS = {  # URL step number -> (short name on the step buttons, title)
     6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
 }
 KEY = "step"
-FIG_PX = 400       # the main figure's height: with the title, the sentences and the buttons it fits 720 px
+FIG_PX = 370       # the main figure's height: with the title, the sentences and the buttons it fits 720 px
 THUMB_PX = 150
 CAM_PX = 190
 PAIR_CANDIDATES = 8  # images tried for step 2's second image (one batched forward pass)
