@@ -42,7 +42,13 @@ def offline(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         attempts.append(args[-1] if args else kwargs)
         raise OSError("network is unreachable (blocked by the test)")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        if self.family == socket.AF_UNIX:  # local IPC (DataLoader workers hand tensors over Unix sockets)
+            return real_connect(self, address)
+        return refuse(address)
+    monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "create_connection", refuse)
     return hub, tmp_path / "torch", attempts
 
