@@ -9,7 +9,7 @@ import streamlit as st
 
 import se_models
 from se_models import data as sm_data
-from se_models.cam import overlay
+from se_models.cam import enlarge, overlay
 from se_models.card import ModelCard
 from se_models.errors import SEExplorerError
 from se_models.references import find_reference
@@ -125,12 +125,14 @@ def thumbnail(path: str, size: int = 56):
     return imageitems.pixelated(se_models.load_image(path), size)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def analysis(model_key: str, digest: str, _image, target: int | None):
+@st.cache_data(show_spinner=False, max_entries=128)
+def analysis(model_key: str, digest: str, _image, target: int | None, _maps_block: str | None = None):
     """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
-    the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model. The image is
-    keyed by its digest, so the unhashable PIL image is passed as _image."""
-    return se_models.analyze_image(model(model_key), _image, target=target)
+    the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model; plus U and s*U of
+    _maps_block (the feature maps shown first) from the same pass. A later change of block does not re-run this
+    (block_maps' cheaper pass does), hence not in the key. The image is keyed by its digest, so the unhashable PIL
+    image is passed as _image."""
+    return se_models.analyze_image(model(model_key), _image, target=target, maps_block=_maps_block)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -145,19 +147,27 @@ def model_view(model_key: str, digest: str, _image):
     return model(model_key).model_view(_image)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def enlarged_view(model_key: str, digest: str, size: int, _view):
+    """The model's view enlarged to size px once: the base under every Grad-CAM overlay of this image."""
+    return enlarge(_view, size)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, size: int, _view,
                  _cam) -> bytes:
     """A Grad-CAM overlay, encoded once per (model, image, target, layer, opacity, size): a rerun of the Grad-CAM
     part then neither blends nor encodes the maps that did not change (the browser keeps them too)."""
     buf = io.BytesIO()
-    overlay(_view, _cam, alpha, size).save(buf, "JPEG", quality=92)
+    overlay(_view, _cam, alpha, size, base=enlarged_view(model_key, digest, size, _view)).save(buf, "JPEG",
+                                                                                              quality=92)
     return buf.getvalue()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def block_maps(model_key: str, digest: str, _image, block: str):
-    """One block's U and s*U: a forward pass without gradients, independent of the Grad-CAM target and layer."""
+    """One block's U and s*U after a change of block: a forward pass without gradients, independent of the Grad-CAM
+    target and layer (the first block shown comes with the analysis)."""
     return se_models.block_maps(model(model_key), _image, block)
 
 

@@ -27,7 +27,11 @@ def _gate(s: float) -> str:
 
 
 def _share(s: float) -> str:
-    return f"{s:.0%}" if 0.01 <= s <= 0.99 else f"{s:.1%}" if 0.001 <= s <= 0.999 else ("< 0.1%" if s < 0.5 else "> 99.9%")
+    if 0.01 <= s <= 0.99:
+        return f"{s:.0%}"
+    if 0.001 <= s <= 0.999:
+        return f"{s:.1%}"
+    return "< 0.1%" if s < 0.5 else "> 99.9%"
 
 
 def scale_sentence(s: list[float]) -> str:
@@ -95,5 +99,6 @@ def input_caption(imagenet: bool, control: bool, photo: bool, side: int, hint: s
                 "→ scale mechanics below are still real.")
     expected = f" It shows roughly: *{hint}*." if hint else ""
     if photo:
-        return f"A real photo at {side}×{side} px: a fair test image for a model trained on ImageNet's photos.{expected}"
+        return (f"A real photo at {side}×{side} px: a fair test image for a model trained on ImageNet's photos."
+                f"{expected}")
     return "Any photo is a fair test image for a model trained on ImageNet's 1000 classes."

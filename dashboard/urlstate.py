@@ -36,6 +36,14 @@ def seed(key: str, options: list, multi: bool = False) -> bool:
     return False
 
 
+def peek(key: str, options: list, default):
+    """The value a one-choice widget created later in this run will take (from the URL or this session), for work
+    that must start before the widget is drawn."""
+    seed(key, options)
+    value = st.session_state.get(key, default)
+    return value if value in options else default
+
+
 def reset_when_changed(marker: str, value, keys: list[str]) -> None:
     """Forget the widgets `keys` when `value` (the model, the image) differs from the last run's, so they start
     again from their defaults for the new one; the first run keeps what the URL gave them."""

@@ -118,7 +118,8 @@ def markdown_table(stats) -> str:
         c = control.get(b.name)
         rows.append(f"| {b.name} | {fmt(b.divergence, 4)}{ci(b.divergence_ci)} "
                     f"| {fmt(b.divergence_null[1] if b.divergence_null else None, 4)} | {fmt(b.divergence_p, 3)} "
-                    f"| {verdict[b.class_specific]} | {fmt(b.eta_squared)} | {fmt(b.probe_accuracy)}{ci(b.probe_ci, 2)} "
+                    f"| {verdict[b.class_specific]} | {fmt(b.eta_squared)} "
+                    f"| {fmt(b.probe_accuracy)}{ci(b.probe_ci, 2)} "
                     f"| {fmt(b.mean)} | {fmt(b.channel_spread)} | {fmt(b.saturated_high)} | {fmt(b.saturated_low)} "
                     f"| {fmt(c.divergence, 4) + ci(c.divergence_ci) if c else '–'} "
                     f"| {fmt(c.probe_accuracy) if c else '–'} |")
@@ -126,9 +127,9 @@ def markdown_table(stats) -> str:
 
 
 def cmd_stats(args) -> int:
-    from .errors import DatasetError
     from . import distributed
     from .device import resolve_device
+    from .errors import DatasetError
     from .readings import specificity_reading
     from .references import find_reference
     from .registry import DEFAULT_MODEL, load_model

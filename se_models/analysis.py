@@ -18,6 +18,16 @@ if TYPE_CHECKING:  # annotations only: the registry sits above this module
 
 
 @dataclass
+class BlockMaps:
+    """One SE block's squeeze, excitation and feature maps for one image."""
+    block: str
+    squeeze: torch.Tensor     # (C,) z
+    excitation: torch.Tensor  # (C,) s
+    before: torch.Tensor      # (C, h, w) U
+    after: torch.Tensor       # (C, h, w) s * U
+
+
+@dataclass
 class ImageAnalysis:
     """Everything the Image view shows about one image, from one forward and one backward pass."""
     probs: torch.Tensor                  # (num_classes,)
@@ -26,6 +36,7 @@ class ImageAnalysis:
     grids: dict[str, tuple[int, int]]    # layer -> (h, w) of its activations: the map's resolution before upsampling
     excitation: dict[str, torch.Tensor]  # block -> s (C,)
     squeeze: dict[str, torch.Tensor]     # block -> z (C,)
+    maps: BlockMaps | None = None        # U and s*U of the block asked for with maps_block, from the same pass
 
     @property
     def predicted(self) -> int:
@@ -35,16 +46,6 @@ class ImageAnalysis:
     def cam(self) -> torch.Tensor:
         """The deepest Grad-CAM map (H, W): the usual one."""
         return self.cams[list(self.cams)[-1]]
-
-
-@dataclass
-class BlockMaps:
-    """One SE block's squeeze, excitation and feature maps for one image."""
-    block: str
-    squeeze: torch.Tensor     # (C,) z
-    excitation: torch.Tensor  # (C,) s
-    before: torch.Tensor      # (C, h, w) U
-    after: torch.Tensor       # (C, h, w) s * U
 
 
 def block_maps(loaded: LoadedModel, image: Image.Image, block: str) -> BlockMaps:
@@ -72,9 +73,10 @@ def stage_ends(loaded: LoadedModel) -> list[str]:
 
 
 def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = None,
-                  layers: list[str] | None = None) -> ImageAnalysis:
+                  layers: list[str] | None = None, maps_block: str | None = None) -> ImageAnalysis:
     """Probabilities, every block's z and s, and Grad-CAM at each of `layers` (default: the end of every stage),
-    all from ONE forward and ONE backward pass; target None = the predicted class. Thread-safe (takes the lock).
+    all from ONE forward and ONE backward pass; target None = the predicted class. maps_block: also keep that
+    block's U and s*U from the same forward pass (the feature maps shown first). Thread-safe (takes the lock).
 
     Built by hand rather than with captum's LayerGradCam (the reference in tests/test_cam.py), because that takes one
     layer per call and so costs one forward + backward per stage; here forward hooks keep every stage's output and
@@ -96,7 +98,8 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
         return hook
 
     handles = []
-    with loaded.lock, torch.enable_grad(), SERecorder(loaded) as rec:
+    maps = [maps_block] if maps_block else []
+    with loaded.lock, torch.enable_grad(), SERecorder(loaded, feature_maps=maps) as rec:
         try:
             handles = [modules[path].register_forward_hook(keep(name)) for name, path in paths.items()]
             logits = loaded.model(x)  # (1, num_classes)
@@ -113,9 +116,13 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
         if grad is None:  # a layer the class score does not depend on: no evidence anywhere
             grad = torch.zeros_like(act)
         cams[name] = _grad_cam(act.detach(), grad, size)
-    return ImageAnalysis(probs=probs, target=cls, cams=cams, grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
+    block = None if maps_block is None else BlockMaps(maps_block, rec.squeeze[maps_block][0],
+                                                      rec.excitation[maps_block][0], rec.before[maps_block][0],
+                                                      rec.after[maps_block][0])
+    return ImageAnalysis(probs=probs, target=cls, cams=cams,
+                         grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
                          excitation={k: v[0] for k, v in rec.excitation.items()},
-                         squeeze={k: v[0] for k, v in rec.squeeze.items()})
+                         squeeze={k: v[0] for k, v in rec.squeeze.items()}, maps=block)
 
 
 def _grad_cam(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

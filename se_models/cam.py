@@ -66,10 +66,16 @@ def square_crop(image: Image.Image) -> Image.Image:
     return image.crop((left, top, left + side, top + side))
 
 
+def enlarge(view: Image.Image, size: int) -> Image.Image:
+    """The model's view enlarged smoothly to size x size RGB: the base of every overlay at that size (compute it once
+    when several maps go on one image)."""
+    return view.convert("RGB").resize((size, size), Image.BICUBIC)
+
+
 def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.5, size: int = 256,
-            cmap: str = "jet") -> Image.Image:
+            cmap: str = "jet", base: Image.Image | None = None) -> Image.Image:
     """Blend a [0, 1] heatmap (H, W) over `view`, the image as the model saw it (`LoadedModel.model_view`: its own
-    resize and centre crop), both enlarged smoothly to `size` px.
+    resize and centre crop), both enlarged smoothly to `size` px; `base` = enlarge(view, size) when already made.
 
     The map is computed on the model's input, so it lines up only with that view: a larger square of the photo
     (timm's ImageNet models crop 224 of 224 / crop_pct) would stretch it past what the network saw."""
@@ -77,9 +83,12 @@ def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.
     if view.size != heat.shape[::-1]:
         raise ImageError(f"the heatmap is {heat.shape[1]}x{heat.shape[0]} but the image is {view.size[0]}x"
                          f"{view.size[1]}: pass the model's view of the image (LoadedModel.model_view)")
-    base = view.convert("RGB").resize((size, size), Image.BICUBIC)
+    if base is None or base.size != (size, size):
+        base = enlarge(view, size)
     heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
-    return Image.blend(base, Image.fromarray(_lut(cmap)[np.asarray(heat)]), alpha)
+    # the colormap as a PIL palette: one table lookup in C, ~10x faster than indexing a numpy table per pixel
+    heat.putpalette(_lut(cmap).tobytes())
+    return Image.blend(base, heat.convert("RGB"), alpha)
 
 
 def colours(cmap: str = "jet", n: int = 11) -> list[str]:

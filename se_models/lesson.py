@@ -212,8 +212,8 @@ def ablation_step(tables: dict) -> str:
     if ident:
         row = ident.row("all blocks")
         parts.append(f"Removing every SE block (s = 1) takes top-1 from {ident.baseline['top1']:.1%} to "
-                     f"{row.top1:.1%} on {ident.images} images, though part of that is the changed scale, which the next "
-                     "layers never saw in training.")
+                     f"{row.top1:.1%} on {ident.images} images, though part of that is the changed scale, which the "
+                     "next layers never saw in training.")
     return " ".join(parts)
 
 

@@ -47,7 +47,8 @@ def ratio_text(stats, num: str, den: str, den_control: bool = False) -> str:
 def specificity_reading(stats, em=_plain) -> str:
     """First stage vs deepest block: divergence with interval and chance level, verdicts, the ratio deepest / first
     stage and N× the control (each only when the verdicts support it), the probe, and the conclusion (the sample-size
-    notes, ExcitationStats.sample_notes(), are shown beside it). em(text) marks the headline numbers (Markdown bold in the app)."""
+    notes, ExcitationStats.sample_notes(), are shown beside it). em(text) marks the headline numbers (Markdown bold
+    in the app)."""
     first, deep = first_and_deepest(stats)
     b1, bn = stats.block(first), stats.block(deep)
     text = (f"Class divergence is {em(f'{b1.divergence:.3f}')}{_ci(b1.divergence_ci)} at {first} (end of the first "
@@ -84,7 +85,7 @@ def _conclusion(stats, first, deep, b1, bn, n_spec) -> str:
         return ("No block's excitations are distinguishable from chance at this sample size: these data give no "
                 "evidence of class-specific excitations.")
     if not bn.class_specific:
-        return (f"The deepest block is not class-specific here, so these data do not show the paper's rise of "
+        return ("The deepest block is not class-specific here, so these data do not show the paper's rise of "
                 "class-specificity with depth.")
     if not b1.class_specific:
         return (f"The excitations become class-specific with depth, as the paper found: {deep} is, {first} is not "

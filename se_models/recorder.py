@@ -27,7 +27,8 @@ class SERecorder:
         # hooks are model-global, so concurrent users of one shared model take turns
         self.lock = getattr(loaded_or_model, "lock", None)
         known = getattr(loaded_or_model, "se_blocks", None) or find_se_blocks(self.model)
-        unknown = [b for b in blocks or [] if b not in known]
+        asked = [*(blocks or []), *([] if isinstance(feature_maps, bool) else feature_maps)]
+        unknown = [b for b in asked if b not in known]
         if unknown:
             raise UnknownBlockError(f"unknown SE block(s) {unknown}; this model has {list(known)}")
         self.blocks = {b: known[b] for b in (blocks or known)}

@@ -193,7 +193,8 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
         in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
         std=[round(v, 4) for v in std.tolist()], test_accuracy=round(acc, 4), test_images=len(test_set.labels),
         epochs=cfg.epochs, params=sum(p.numel() for p in model.parameters()), train_command=cfg.command,
-        init=_init_summary(cfg.init), config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out", "device")},
+        init=_init_summary(cfg.init),
+        config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out", "device")},
         history=history)
     card.save(out / f"{name}.json")
     log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")

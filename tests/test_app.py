@@ -94,9 +94,9 @@ def test_strip_predictions_come_from_one_batched_pass():
         uploads = [(f"{k}.png", png_bytes(pattern(k, size=40)), "image/png") for k in ("circle", "square", "stripes")]
         at.file_uploader(key="uploads").set_value(uploads).run()
         assert_clean(at)
-        # one batched forward for the three thumbnails, one forward + backward for the image analysed in detail,
-        # one gradient-free forward for the feature maps of the block shown
-        assert (counter.forward, counter.backward) == (3, 1)
+        # one batched forward for the three thumbnails, one forward + backward for the image analysed in detail
+        # (which also keeps the feature maps of the block shown): nothing else
+        assert (counter.forward, counter.backward) == (2, 1)
         assert sum("circle.png" in c.value and "→" in c.value for c in at.caption) == 1  # the strip's caption
     finally:
         counter.remove()
@@ -144,9 +144,16 @@ def test_changing_classes_and_model_updates_the_figure(reference):
 
 
 def test_changing_block_updates_feature_maps():
+    from dashboard import cache
+
     at = app()
     first = list(se_models.load_model(DEFAULT).se_blocks)[0]
-    at.selectbox(key="block").select(first).run()
+    counter = PassCounter(cache.model(DEFAULT).model)
+    try:
+        at.selectbox(key="block").select(first).run()
+        assert (counter.forward, counter.backward) == (1, 0)  # the new block's maps: one pass, no gradients
+    finally:
+        counter.remove()
     assert_clean(at)
     assert any(t.startswith(f"{first}:") for t in titles(at)), titles(at)
     assert any(f"block {first}" in m.value for m in at.markdown)

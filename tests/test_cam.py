@@ -14,7 +14,7 @@ from se_models import SERecorder, analyze_image, block_maps, grad_cam, load_mode
 from se_models.analysis import stage_ends
 from se_models.architectures import SEResNetSmall
 from se_models.cam import run_grad_cam
-from se_models.errors import ImageError
+from se_models.errors import ImageError, UnknownBlockError
 
 from .conftest import hook_count, pattern
 
@@ -205,6 +205,20 @@ def test_block_maps_without_gradients_match_a_recorded_forward(tiny):
     assert hook_count(tiny.model) == 0
 
 
+def test_analysis_keeps_one_blocks_feature_maps_from_its_own_pass(tiny):
+    img = pattern("square")
+    a = analyze_image(tiny, img, maps_block="SE_3_1")
+    m = block_maps(tiny, img, "SE_3_1")  # the separate gradient-free pass it replaces on first paint
+    assert a.maps.block == "SE_3_1" and not a.maps.after.requires_grad
+    for k in ("squeeze", "excitation", "before", "after"):
+        assert torch.equal(getattr(a.maps, k), getattr(m, k)), k
+    assert torch.equal(a.maps.excitation, a.excitation["SE_3_1"])
+    assert analyze_image(tiny, img).maps is None  # none asked, none kept
+    with pytest.raises(UnknownBlockError):
+        analyze_image(tiny, img, maps_block="SE_9_9")
+    assert hook_count(tiny.model) == 0
+
+
 def test_analyze_image_is_thread_safe(tiny):
     images = [pattern(k, seed=i) for i, k in enumerate(["circle", "square", "stripes"] * 3)]
     expected = [analyze_image(tiny, im) for im in images]
@@ -263,3 +277,20 @@ def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
     with pytest.raises(ImageError, match="model_view"):
         overlay(img, heat)  # the photo itself is refused: the map would not line up
     assert se_dims(dict(tiny.model.named_modules())[tiny.se_blocks["SE_2_1"]]) == (8, 2)
+
+
+def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
+    from se_models.cam import _lut, enlarge, overlay
+
+    rng = np.random.default_rng(0)
+    view = Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    heat = torch.from_numpy(rng.random((16, 16), dtype=np.float32))
+    full = np.asarray(overlay(view, heat, alpha=1.0, size=48))  # the map alone
+    level = np.asarray(Image.fromarray((heat.numpy() * 255).astype(np.uint8)).resize((48, 48), Image.BILINEAR))
+    assert np.array_equal(full, _lut("jet")[level])  # every pixel is the colormap's colour of its level
+    assert np.array_equal(np.asarray(overlay(view, heat, 0.0, 48)), np.asarray(enlarge(view, 48)))
+    shared = enlarge(view, 48)
+    assert np.array_equal(np.asarray(overlay(view, heat, 0.3, 48, base=shared)),
+                          np.asarray(overlay(view, heat, 0.3, 48)))
+    # a base of another size is not used (the picture would be the wrong size)
+    assert overlay(view, heat, 0.3, 48, base=enlarge(view, 40)).size == (48, 48)

@@ -23,7 +23,8 @@ def test_bands_cover_the_sigmoid_range_and_never_say_amplified():
 
 def test_scale_sentence_says_unchanged_only_for_high_gates():
     low = scale_sentence([0.57, 0.79, 0.2])  # the highest gate is 0.79: not "almost unchanged"
-    assert "almost unchanged" not in low and "Channel 1 has the highest gate (s = 0.79): it is mildly scaled down" in low
+    assert "almost unchanged" not in low
+    assert "Channel 1 has the highest gate (s = 0.79): it is mildly scaled down" in low
     assert "Channel 2 has the lowest (s = 0.20): it is strongly suppressed" in low
     assert "no channel is amplified" in low and "4.0×" in low and "relative scaling" in low
     high = scale_sentence([0.95, 0.3, 0.5])
@@ -46,7 +47,8 @@ def test_profile_sentence_states_what_this_image_shows():
     on_line = class_distances({"SE_2_3": np.array([0.7, 0.3]), "SE_4_3": np.array([0.25, 0.85])}, means)
     text = profile_sentence(on_line, "cat")
     assert "closer to the class line in its deepest block than in its shallowest" in text
-    assert "the cat one is the 2nd nearest at SE_2_3 and the nearest at SE_4_3: the deep gates point to this class" in text
+    assert ("the cat one is the 2nd nearest at SE_2_3 and the nearest at SE_4_3: the deep gates point to this class"
+            in text)
     assert "2nd nearest at SE_4_3" in profile_sentence(on_line, "dog")
     assert profile_sentence({"SE_4_3": {"cat": 0.1}}, "cat") is None  # one block: nothing to compare
 

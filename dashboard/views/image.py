@@ -105,8 +105,9 @@ def _top(sel, item, img, a) -> None:
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
         empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
-        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, 200, view, a.cams[block]),
-                  width=200, caption=label + empty)
+        # drawn at the main map's size (one enlarged photo under all of them) and shown a little smaller
+        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, OVERLAY_PX, view,
+                                     a.cams[block]), width=200, caption=label + empty)
     grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
     st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
                f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
@@ -141,7 +142,8 @@ def render() -> None:
     if sel.using_default:
         st.caption(f"Showing a default image ({item.label}). Choose photos, test samples, your own uploads or the "
                    "camera in the sidebar.")
-    a = cache.analysis(sel.model_key, item.digest, img, sel.target)  # the view's one forward + backward pass
+    # the view's one forward + backward pass, which also keeps the feature maps of the block shown below
+    a = cache.analysis(sel.model_key, item.digest, img, sel.target, urlstate.peek("block", names, names[-1]))
     _top(sel, item, img, a)
     ablation.image_panel(sel, item, img, a)
 
@@ -174,7 +176,8 @@ def render() -> None:
     f1, f2 = st.columns([1, 1])
     block = urlstate.selectbox(f1, "SE block", names, "block", index=len(names) - 1)
     k = urlstate.slider(f2, "Channels each way (highest / lowest gates)", 1, 8, 4, key="k")
-    m = cache.block_maps(sel.model_key, item.digest, img, block)
+    m = a.maps if a.maps is not None and a.maps.block == block else cache.block_maps(sel.model_key, item.digest,
+                                                                                       img, block)
     maps = cache.built("maps", (sel.model_key, item.digest, block, k),
                        lambda: figures.feature_maps(m.before, m.after, m.excitation, k, block))
     ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
