@@ -2,7 +2,7 @@
 and against bare decode + forward passes; peak memory against the number of images; decoding workers.
 
 Run by hand; results go into the README's Performance section.
-  python benchmarks/bench_stats.py overhead                     # 10 x 100 bundled images: new vs before (git main)
+  python benchmarks/bench_stats.py overhead      # 10 x 100 bundled images: now vs before the baselines (git 94a952a)
   python benchmarks/bench_stats.py scale --data DIR --per-class 2000     # 20 000 images: vs bare decode + forward
   python benchmarks/bench_stats.py memory --data DIR --per-class 200 2000  # peak RSS, one fresh process each
   python benchmarks/bench_stats.py workers --data DIR --per-class 2000 --workers 0 2"""
@@ -110,7 +110,8 @@ def main() -> None:
     p.add_argument("--per-class", type=int, nargs="+", default=[100])
     p.add_argument("--workers", type=int, nargs="+", default=[0])
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--ref", default="main", help="git ref of the previous statistics (overhead)")
+    p.add_argument("--ref", default="94a952a", help="git ref of the previous statistics (overhead; default: the "
+                   "last commit before the chance baselines and intervals)")
     args = p.parse_args()
     loaded = se_models.load_model(args.model or (None if args.data != "bundled" else "se_resnet20_fashion_mnist"))
     if args.what != "one":

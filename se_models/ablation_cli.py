@@ -36,6 +36,26 @@ def format_table(t: AblationTable) -> str:
     return "\n".join(lines)
 
 
+def markdown_tables(tables: dict[str, AblationTable]) -> str:
+    """Every mode side by side as a Markdown table (the README's): top-1 per row, the change in points ± two standard
+    errors of the paired difference, and the share of predictions changed."""
+    from .ablation_report import MODE_LABELS, drop_pp, noise_pp, summary_rows
+
+    first = next(iter(tables.values()))
+    head = (f"**{first.model}** — {first.data}, {first.images} images, "
+            f"baseline top-1 {first.baseline['top1']:.2%}\n\n"
+            "| switched off | " + " | ".join(f"{MODE_LABELS[m]}, `{m}`" for m in tables) + " |\n|---|"
+            + "---|" * len(tables))
+    lines = [head]
+    for row in summary_rows(first):
+        cells = []
+        for t in tables.values():
+            r = t.row(row.label)
+            cells.append(f"{r.top1:.1%} ({-drop_pp(t, r):+.1f} ± {noise_pp(t, r):.1f}; {r.changed:.0%} changed)")
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def table_json(t: AblationTable) -> dict:
     return {"model": t.model, "data": t.data, "mode": t.mode, "images": t.images,
             "baseline": {"top1": t.baseline["top1"], "top5": t.baseline["top5"]},
@@ -79,7 +99,7 @@ def cmd_ablate(args) -> int:
         table = tables[args.mode]
         for msg in table.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
-    print(format_table(table))
+    print(markdown_tables(tables) if args.markdown else format_table(table))
     if args.json:
         Path(args.json).write_text(json.dumps(table_json(table), indent=1) + "\n")
     return 0
@@ -105,6 +125,8 @@ def add_parser(sub, model_args) -> None:
                          "statistics' all-class mean; auto = the reference's unless evaluating the test split")
     sp.add_argument("--seed", type=int, default=0, help="image selection (--per-class) and the shuffle")
     sp.add_argument("--json", help="write the table as JSON")
+    sp.add_argument("--markdown", action="store_true", help="print every computed mode side by side as a Markdown "
+                    "table (with --store or --data reference: all three)")
     sp.add_argument("--store", action="store_true", help="compute every mode in one sweep and store the tables "
                     "next to the reference statistics (assets/models/<model>.ablation.json), for the app")
     sp.add_argument("--label", help="how the tables name their data (default: the split, or DIR's path)")
