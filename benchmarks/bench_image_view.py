@@ -52,7 +52,7 @@ def main() -> None:
     a = analyze_image(loaded, image)
 
     def overlays():  # the row of maps at the end of every stage, on the model's view, as JPEG; the main map is one
-        view = loaded.model_view(image)  # of them at the same size (the app encodes it once)
+        view = a.view  # of them at the same size (the app encodes it once); the analysis made the model's view
         base = enlarge(view, 240)
         for cam in a.cams.values():
             overlay(view, cam, 0.5, 240, base=base).save(io.BytesIO(), "JPEG", quality=92)

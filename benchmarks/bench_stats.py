@@ -4,7 +4,7 @@ and against bare decode + forward passes; peak memory against the number of imag
 Run by hand; results go into the README's Performance section.
   python benchmarks/bench_stats.py overhead      # 10 x 100 bundled images: now vs before the baselines (git 94a952a)
   python benchmarks/bench_stats.py scale --data DIR --per-class 2000     # 20 000 images: vs bare decode + forward
-  python benchmarks/bench_stats.py memory --data DIR --per-class 200 2000  # peak RSS, one fresh process each
+  python benchmarks/bench_stats.py memory --data DIR --per-class 200 2000 --repeats 2 --heap  # a process each
   python benchmarks/bench_stats.py workers --data DIR --per-class 2000 --workers 0 2"""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import resource
 import subprocess
 import sys
 import time
+import tracemalloc
 import types
 from pathlib import Path
 
@@ -84,22 +85,30 @@ def scale(args, loaded) -> None:
 
 
 def one_run(args, loaded) -> None:
-    """(child process) one statistics run; prints its peak RSS and time as JSON."""
+    """(child process) one statistics run; prints its time, its peak RSS and, with --heap, the peak of the memory
+    allocated through Python during the run (tracemalloc: numpy arrays, the sample, file lists; not torch's own
+    allocations nor the allocator's slack, which make RSS vary by tens of MB from run to run) as JSON."""
+    if args.heap:
+        tracemalloc.start()
     t = time.perf_counter()
     st = excitation_stats(loaded, args.data, per_class=args.per_class[0], workers=args.workers[0])
-    print(json.dumps({"images": sum(st.counts.values()), "seconds": round(time.perf_counter() - t, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    out = {"images": sum(st.counts.values()), "seconds": round(time.perf_counter() - t, 2),
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if args.heap:
+        out["python_heap_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2 ** 20, 1)
+    print(json.dumps(out))
 
 
 def children(args, key: str) -> None:
     """One fresh process per setting (peak memory is per process)."""
     values = args.per_class if key == "per_class" else args.workers
-    for v in values:
-        cmd = [sys.executable, __file__, "one", "--data", str(args.data), "--model", args.model or "",
-               "--per-class", str(v if key == "per_class" else args.per_class[0]),
-               "--workers", str(v if key == "workers" else args.workers[0])]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        print(f"{key} {v}: {out}")
+    for _ in range(args.repeats if key == "per_class" else 1):  # RSS varies between runs: alternate the settings
+        for v in values:
+            cmd = [sys.executable, __file__, "one", "--data", str(args.data), "--model", args.model or "",
+                   "--per-class", str(v if key == "per_class" else args.per_class[0]),
+                   "--workers", str(v if key == "workers" else args.workers[0])] + (["--heap"] if args.heap else [])
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            print(f"{key} {v}: {out}")
 
 
 def main() -> None:
@@ -109,7 +118,8 @@ def main() -> None:
     p.add_argument("--data", default="bundled")
     p.add_argument("--per-class", type=int, nargs="+", default=[100])
     p.add_argument("--workers", type=int, nargs="+", default=[0])
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=5, help="timing rounds; runs of each setting for memory")
+    p.add_argument("--heap", action="store_true", help="memory: also the peak of Python-allocated memory")
     p.add_argument("--ref", default="94a952a", help="git ref of the previous statistics (overhead; default: the "
                    "last commit before the chance baselines and intervals)")
     args = p.parse_args()

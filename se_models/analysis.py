@@ -37,6 +37,7 @@ class ImageAnalysis:
     excitation: dict[str, torch.Tensor]  # block -> s (C,)
     squeeze: dict[str, torch.Tensor]     # block -> z (C,)
     maps: BlockMaps | None = None        # U and s*U of the block asked for with maps_block, from the same pass
+    view: Image.Image | None = None      # the image as the model saw it (its resize and crop): what maps sit on
 
     @property
     def predicted(self) -> int:
@@ -84,7 +85,8 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
     layers = layers or stage_ends(loaded)
     modules = dict(loaded.model.named_modules())
     paths = {name: loaded.block_module(name) for name in layers}
-    x = loaded.preprocess(image)[None]  # (1, C, H, W)
+    view = loaded.model_view(image)
+    x = loaded.view_tensor(view)[None]  # (1, C, H, W): the photo is resized once for the input and the overlays
     kept: dict[str, torch.Tensor] = {}
 
     def keep(name: str):
@@ -122,7 +124,7 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
     return ImageAnalysis(probs=probs, target=cls, cams=cams,
                          grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
                          excitation={k: v[0] for k, v in rec.excitation.items()},
-                         squeeze={k: v[0] for k, v in rec.squeeze.items()}, maps=block)
+                         squeeze={k: v[0] for k, v in rec.squeeze.items()}, maps=block, view=view)
 
 
 def _grad_cam(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -51,12 +51,23 @@ class LoadedModel:
 
     def model_view(self, image: Image.Image) -> Image.Image:
         """The image as the model sees it: the PIL steps of the preprocessing (grayscale, resize, centre crop)."""
-        out = image
-        for step in self.transform.transforms:
-            if not isinstance(step, (transforms.Grayscale, transforms.Resize, transforms.CenterCrop)):
-                break  # ToTensor / Normalize: the rest works on tensors
-            out = step(out)
-        return out
+        for step in self._steps()[0]:
+            image = step(image)
+        return image
+
+    def view_tensor(self, view: Image.Image) -> torch.Tensor:
+        """The model's view -> normalized Tensor[C, H, W]: the rest of the preprocessing (preprocess(image) ==
+        view_tensor(model_view(image)), so a caller that needs both resizes the photo once)."""
+        for step in self._steps()[1]:
+            view = step(view)
+        return view
+
+    def _steps(self) -> tuple[list, list]:
+        """The preprocessing split into its PIL steps and the tensor steps after them (ToTensor, Normalize)."""
+        steps = list(self.transform.transforms)
+        k = next((i for i, s in enumerate(steps)
+                  if not isinstance(s, (transforms.Grayscale, transforms.Resize, transforms.CenterCrop))), len(steps))
+        return steps[:k], steps[k:]
 
     def block_module(self, layer: str) -> str:
         """A paper block name or a module path -> the residual block that holds it (a module path)."""

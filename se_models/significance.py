@@ -59,11 +59,14 @@ def permutation_null(s: np.ndarray, y: np.ndarray, n_perm: int, rng: np.random.G
 
 
 def bootstrap_weights(y: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_boot, M) averaging weights of images resampled with replacement within each class (labels y sorted)."""
+    """(n_boot, M) averaging weights of images resampled with replacement within each class of y (M,)."""
     w = np.zeros((n_boot, len(y)))
     for c in np.unique(y):
         seg = np.flatnonzero(y == c)
-        w[:, seg] = rng.multinomial(len(seg), np.full(len(seg), 1 / len(seg)), size=n_boot) / len(seg)
+        m = len(seg)
+        # how often each image is drawn: counts of m uniform draws (a multinomial, 3x faster than rng.multinomial)
+        draws = rng.integers(0, m, (n_boot, m)) + (np.arange(n_boot) * m)[:, None]
+        w[:, seg] = np.bincount(draws.ravel(), minlength=n_boot * m).reshape(n_boot, m) / m
     return w
 
 
@@ -94,16 +97,20 @@ def probe(s: np.ndarray, y: np.ndarray, seed: int = 0, test_size: float = 0.3,
     shuffled labels; None when a class has fewer than 2 images.
 
     The interval bootstraps the held-out predictions' correctness within each class, not the fit: it covers the
-    test-set sampling only, at the cost of no refits. The shuffled-label accuracy is one refit on labels permuted
-    within the whole set (same class sizes): what the probe scores when s carries no class information."""
+    test-set sampling only, at the cost of no refits. Resampling the n_c test items of class c with replacement
+    draws its number of correct ones from Binomial(n_c, p_c), p_c its share correct, so the replicates are drawn
+    from those binomials directly (the same distribution as resampling items, without the resampling weights). The
+    shuffled-label accuracy is one refit on labels permuted within the whole set (same class sizes): what the probe
+    scores when s carries no class information."""
     classes = np.unique(y)
     if len(classes) < 2 or np.bincount(y)[classes].min() < 2:
         return None
     rng = rng or np.random.default_rng(seed)
     acc, correct, y_te = _fit_score(s, y, seed, test_size)
-    w = bootstrap_weights(np.sort(y_te), N_BOOTSTRAP_PROBE, rng)  # within-class resampling of the test items
-    counts = np.bincount(y_te)[np.sort(y_te)]
-    boot = (w * counts / len(y_te)) @ correct[np.argsort(y_te, kind="stable")]
+    n_c = np.bincount(y_te)
+    right = np.bincount(y_te, weights=correct, minlength=len(n_c))
+    has = n_c > 0
+    boot = rng.binomial(n_c[has], right[has] / n_c[has], size=(N_BOOTSTRAP_PROBE, int(has.sum()))).sum(1) / len(y_te)
     null_acc, _, _ = _fit_score(s, rng.permutation(y), seed, test_size)
     return dict(accuracy=acc, ci=percentile_interval(boot), null=null_acc)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -426,11 +427,18 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     if (counts > 0).sum() < 2:
         raise DatasetError(f"images of only one class could be read ({names[int(np.argmax(counts))]}); "
                            f"class-specificity needs at least 2 classes")
+    for acc in accs:
+        acc.sample.finish()  # prune once here: the threads below then only read the sample
     per_model = []
-    for m, acc in zip(models[::-1], accs[::-1]):  # the control first: the trained verdict compares with it
-        ctrl = {b.name: b for b in per_model[0]} if per_model else {}
-        per_model.insert(0, [finish_block(b, m.se_blocks[b], acc, names, channels, seed, permutations, bootstrap,
-                                          ctrl.get(b)) for b in m.se_blocks if b in acc.sums])
+    # the blocks are finished side by side: the probes' fits and the resampling spend part of their time in numpy
+    # and sklearn code that releases the GIL; each block has its own seeded generators, so the order does not matter
+    with ThreadPoolExecutor(max_workers=max(1, min(len(loaded.se_blocks), torch.get_num_threads()))) as pool:
+        for m, acc in zip(models[::-1], accs[::-1]):  # the control first: the trained verdict compares with it
+            ctrl = {b.name: b for b in per_model[0]} if per_model else {}
+            per_model.insert(0, list(pool.map(
+                lambda b, m=m, acc=acc, ctrl=ctrl: finish_block(b, m.se_blocks[b], acc, names, channels, seed,
+                                                                permutations, bootstrap, ctrl.get(b)),
+                [b for b in m.se_blocks if b in acc.sums])))
     blocks, control_blocks = per_model[0], per_model[1] if len(per_model) > 1 else None
     present = [c for c in range(len(names)) if counts[c] > 0]
     sample_counts = np.bincount(accs[0].sample.labels, minlength=len(names))

@@ -260,6 +260,10 @@ def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
     # the view is the input tensor: de-normalised, the same pixels
     x = cropped.preprocess(img) * 0.25 + 0.5
     assert torch.allclose(x, transforms.functional.to_tensor(view), atol=1 / 255)
+    # the analysis resizes the photo once: its input is exactly the preprocessing's, its view exactly model_view
+    assert torch.equal(cropped.view_tensor(view), cropped.preprocess(img))
+    a = analyze_image(cropped, img)
+    assert a.view.size == (16, 16) and np.array_equal(np.asarray(a.view), np.asarray(view))
     # a heatmap that is hot where the model's input is dark (the dot) must be hot over the dot in the overlay
     heat = 1 - x.mean(0)
     heat = (heat - heat.min()) / (heat.max() - heat.min())

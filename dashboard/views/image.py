@@ -68,7 +68,7 @@ def _top(sel, item, img, a) -> None:
     """Input, prediction, Grad-CAM and the per-stage row: a fragment, so a change of Grad-CAM layer or opacity
     reruns only this part, and picks a map from the cached analysis (no model pass)."""
     loaded = sel.loaded
-    view = cache.model_view(sel.model_key, item.digest, img)  # every map is drawn on what the model saw
+    view = a.view  # every map is drawn on what the model saw
     stages = stage_blocks(list(loaded.se_blocks))
     c1, c2, c3 = st.columns([1.0, 1.25, 1.1], gap="medium")
     with c1:
