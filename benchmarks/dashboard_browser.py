@@ -1,7 +1,7 @@
 """Browser-level timings of the dashboard in headless Chromium: first paint, Image view re-renders, Classes view,
 and a change of Grad-CAM layer on SE-ResNet-50 (random weights, 224 px).
 
-Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py [--only image|classes|zoo]
+Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py [--only image|classes|zoo|floor]
 Each timing runs from the user's action to the moment the changed chart or image is drawn and the script is idle."""
 from __future__ import annotations
 
@@ -112,9 +112,27 @@ def gradcam_layer_change(browser, url: str) -> dict:
             f"{ZOO_MODEL} (random weights), Grad-CAM layer change": changes}
 
 
+def streamlit_floor(browser, _url: str) -> dict:
+    """The same change on benchmarks/streamlit_floor_app.py, a fragment that only swaps an encoded image: what
+    Streamlit's round trip and Chromium's drawing cost on this machine, whatever the app does."""
+    with streamlit_server("benchmarks/streamlit_floor_app.py") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 1",
+                               timeout=120_000)
+        page.wait_for_function(IDLE, timeout=120_000)
+        stages = ["stage 2 · SE_2_3", "stage 3 · SE_3_4", "stage 4 · SE_4_6", "stage 5 · SE_5_3"]
+        caption = ("b => Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
+                   ".some(e => e.innerText.includes('Evidence for') && e.innerText.includes(' at ' + b))")
+        changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), caption, label.split()[-1])
+                   for label in stages[1:] + stages[::-1]]
+        page.close()
+    return {"Streamlit's floor: a fragment swapping one encoded image, same change": changes}
+
+
 def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
-    parts = {"image": image_view, "classes": classes_view, "zoo": gradcam_layer_change}
+    parts = {"image": image_view, "classes": classes_view, "zoo": gradcam_layer_change, "floor": streamlit_floor}
     with streamlit_server() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         results = {}
