@@ -86,7 +86,7 @@ def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.
     if base is None or base.size != (size, size):
         base = enlarge(view, size)
     heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
-    # the colormap as a PIL palette: one table lookup in C, ~10x faster than indexing a numpy table per pixel
+    # the colormap as a PIL palette: the lookup runs in C, much faster than indexing a numpy table per pixel
     heat.putpalette(_lut(cmap).tobytes())
     return Image.blend(base, heat.convert("RGB"), alpha)
 
@@ -99,5 +99,5 @@ def colours(cmap: str = "jet", n: int = 11) -> list[str]:
 
 @functools.lru_cache(maxsize=8)
 def _lut(cmap: str) -> np.ndarray:
-    """(256, 3) uint8 colours of a matplotlib colormap: indexing a table is ~10x faster than calling the map."""
+    """(256, 3) uint8 colours of a matplotlib colormap: a table is much faster to look up than calling the map."""
     return (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)

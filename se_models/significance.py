@@ -42,7 +42,7 @@ def permutation_null(s: np.ndarray, y: np.ndarray, n_perm: int, rng: np.random.G
     """Divergence of s (M, C) with labels y (M,) in 0..K-1, and its values under n_perm label shuffles (n_perm,).
 
     Class means of shuffled labels are one 2-D matmul of a (shuffles x K, M) averaging matrix with s, in float32
-    (numpy's batched 3-D matmul measured 17x slower here; the null needs no float64)."""
+    (numpy's batched 3-D matmul is much slower; the null needs no float64)."""
     k, m = int(y.max()) + 1, len(y)
     inv_n = 1 / np.bincount(y, minlength=k).astype(np.float32)
     obs = float(divergence(np.stack([s[y == c].mean(0) for c in range(k)])))
@@ -64,7 +64,7 @@ def bootstrap_weights(y: np.ndarray, n_boot: int, rng: np.random.Generator) -> n
     for c in np.unique(y):
         seg = np.flatnonzero(y == c)
         m = len(seg)
-        # how often each image is drawn: counts of m uniform draws (a multinomial, 3x faster than rng.multinomial)
+        # how often each image is drawn: counts of m uniform draws (a multinomial, faster than rng.multinomial)
         draws = rng.integers(0, m, (n_boot, m)) + (np.arange(n_boot) * m)[:, None]
         w[:, seg] = np.bincount(draws.ravel(), minlength=n_boot * m).reshape(n_boot, m) / m
     return w

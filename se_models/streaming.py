@@ -99,7 +99,7 @@ class BlockSums:
         s64 = s.double()
         if onehot is None:
             onehot = torch.nn.functional.one_hot(y, self.s1.shape[0]).T.double()
-        # a (K, B) @ (B, C) matmul: 4x faster here than index_add_ on float64
+        # a (K, B) @ (B, C) matmul: faster here than index_add_ on float64
         self.s1 += onehot @ s64
         self.s2 += onehot @ (s64 * s64)
         self.sat += torch.stack([(s > 0.95).sum(), (s < 0.05).sum()]).double()
