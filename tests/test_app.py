@@ -159,6 +159,22 @@ def test_changing_block_updates_feature_maps():
     assert any(f"block {first}" in m.value for m in at.markdown)
 
 
+def test_the_block_in_the_url_comes_with_the_analysis_pass():
+    from dashboard import cache
+
+    first = list(se_models.load_model(DEFAULT).se_blocks)[0]
+    at = app(block=first)
+    counter = PassCounter(cache.model(DEFAULT).model)
+    try:  # a new image: its one forward + backward pass also keeps the maps of the block the URL asked for
+        at.file_uploader(key="uploads").set_value([("ring.png", png_bytes(pattern("circle", seed=11, size=36)),
+                                                    "image/png")]).run()
+        assert (counter.forward, counter.backward) == (1, 1)
+    finally:
+        counter.remove()
+    assert_clean(at)
+    assert any(t.startswith(f"{first}:") for t in titles(at)), titles(at)
+
+
 def test_live_statistics_from_bundled_samples():
     with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m).dataset))
     classes = load_card(with_samples).labels[:2]
