@@ -125,7 +125,7 @@ def streamlit_floor(browser, _url: str) -> dict:
         caption = ("b => Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
                    ".some(e => e.innerText.includes('Evidence for') && e.innerText.includes(' at ' + b))")
         changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), caption, label.split()[-1])
-                   for label in stages[1:] + stages[::-1]]
+                   for label in stages[1:] + stages[-2::-1] + stages[1:2]]  # seven changes from SE_2_3
         page.close()
     return {"Streamlit's floor: a fragment swapping one encoded image, same change": changes}
 

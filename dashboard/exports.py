@@ -38,5 +38,12 @@ def image_png(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def image_jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    """A photo as JPEG: smaller than a PNG and faster to encode."""
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
 def slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text).strip("_").lower()[:60] or "figure"

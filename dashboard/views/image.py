@@ -42,15 +42,23 @@ def _strip(sel, good) -> str:
     return picked if picked in ids else ids[0]
 
 
+def _thumb(view, side: int) -> tuple[bytes, int]:
+    """The model's view as a thumbnail, PNG-encoded (its pixels stay sharp), and its width."""
+    thumb = imageitems.model_view_thumb(view, side)
+    return exports.image_png(thumb), thumb.width
+
+
 def _input_column(sel, item, img, view) -> None:
     loaded = sel.loaded
     credit = f" — {item.credit}" if item.credit else ""
-    st.image(square_crop(img).resize((220, 220)), caption=item.label + credit)
     side = loaded.input_size[-1]
+    # both pictures are encoded once per image: a rerun of the Grad-CAM part sends the same bytes, encoding nothing
+    photo = cache.built("input_photo", (item.digest,), lambda: exports.image_jpeg(square_crop(img).resize((220, 220))))
+    st.image(photo, caption=item.label + credit)
     grey = loaded.input_size[0] == 1
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    thumb = imageitems.model_view_thumb(view, side)
-    c1.image(thumb, width=thumb.width)
+    thumb, width = cache.built("model_view_thumb", (sel.model_key, item.digest), lambda: _thumb(view, side))
+    c1.image(thumb, width=width)
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
     caption = image_reading.input_caption(loaded.card.is_imagenet, sel.is_control,
                                           item.source == "photo", side, item.hint)
@@ -105,9 +113,10 @@ def _top(sel, item, img, a) -> None:
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
         empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
-        # drawn at the main map's size (one enlarged photo under all of them) and shown a little smaller
+        # drawn at the main map's size (one enlarged photo under all of them) and sent as they are: a width below
+        # the picture's would make Streamlit decode, shrink and re-encode each one on every rerun
         col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, OVERLAY_PX, view,
-                                     a.cams[block]), width=200, caption=label + empty)
+                                     a.cams[block]), width="content", caption=label + empty)
     grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
     st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
                f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
