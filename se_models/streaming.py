@@ -53,8 +53,9 @@ class ClassSample:
                 self.finish()
 
     def finish(self) -> ClassSample:
-        """Keep the `cap` lowest keys of each class; order by (label, index)."""
-        if not self.parts:
+        """Keep the `cap` lowest keys of each class; order by (label, index). Already finished (one part, nothing
+        added since): nothing to do, so readers (the statistics' threads) never rewrite the sample."""
+        if not self.parts or (len(self.parts) == 1 and self.pending == 0):
             return self
         keys, labels, index = (np.concatenate([p[i] for p in self.parts]) for i in range(3))
         order = np.lexsort((keys, labels))
@@ -72,6 +73,7 @@ class ClassSample:
 
     def merge(self, other: ClassSample) -> ClassSample:
         self.parts += other.parts
+        self.pending += other.pending + 1  # always finish: the other's parts need not be pruned or ordered
         return self.finish()
 
     @property

@@ -74,6 +74,16 @@ def test_the_sample_is_the_lowest_keys_of_each_class():
         sample.add(keys[chunk], y[chunk], chunk, {"b": chunk[:, None].astype(np.float32)})
     expect = sorted(np.concatenate([np.flatnonzero(y == c)[np.argsort(keys[y == c])[:5]] for c in (0, 1)]))
     assert sorted(sample.index.tolist()) == expect
+    part = sample.parts[0]
+    assert sample.vectors("b") is sample.vectors("b") and sample.parts[0] is part  # finished: readers rewrite nothing
+    # a sample not yet pruned (9 images, 6 of class 0), merged into an empty one, is still pruned and ordered
+    idx = np.array([10, 9, 2, 4, 0, 6, 8, 1, 3])
+    raw = ClassSample(2, cap=5)
+    raw.add(keys[idx], y[idx], idx, {"b": idx[:, None].astype(np.float32)})
+    assert raw.pending == 9  # not pruned on the way in
+    zero = idx[y[idx] == 0]
+    keep = sorted(zero[np.argsort(keys[zero])[:5]].tolist()) + [1, 3, 9]
+    assert ClassSample(2, cap=5).merge(raw).index.tolist() == keep
 
 
 def _nine_blocks(rng, n_per_class, signal):
