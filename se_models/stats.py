@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader, Dataset
 
 from . import distributed
@@ -430,9 +431,12 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     for acc in accs:
         acc.sample.finish()  # prune once here: the threads below then only read the sample
     per_model = []
-    # the blocks are finished side by side: the probes' fits and the resampling spend part of their time in numpy
-    # and sklearn code that releases the GIL; each block has its own seeded generators, so the order does not matter
-    with ThreadPoolExecutor(max_workers=max(1, min(len(loaded.se_blocks), torch.get_num_threads()))) as pool:
+    # The blocks are finished side by side: the probes' fits and the resampling spend part of their time in numpy
+    # and sklearn code that releases the GIL; each block has its own seeded generators, so the order does not matter.
+    # BLAS runs single-threaded meanwhile (threadpoolctl, which scikit-learn depends on): these matrices are small,
+    # and a multithreaded OpenBLAS spends more on waking and syncing its threads than on the products.
+    workers = max(1, min(len(loaded.se_blocks), torch.get_num_threads()))
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=workers) as pool:
         for m, acc in zip(models[::-1], accs[::-1]):  # the control first: the trained verdict compares with it
             ctrl = {b.name: b for b in per_model[0]} if per_model else {}
             per_model.insert(0, list(pool.map(
