@@ -40,20 +40,25 @@ def previous_stats_module(ref: str) -> types.ModuleType:
     return mod
 
 
+def interleaved(runs: dict, repeats: int, warm_up: bool = False) -> dict[str, float]:
+    """Median seconds of each callable, timed once per round in turn (whatever runs first looks slower here)."""
+    times = {k: [] for k in runs}
+    for fn in runs.values() if warm_up else ():
+        fn()
+    for _ in range(repeats):
+        for k, fn in runs.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+
+
 def overhead(args, loaded) -> None:
     """Interleaved: the previous excitation_stats vs the current one, same images, no control."""
     before = previous_stats_module(args.ref)
     runs = {"before": lambda: before.excitation_stats(loaded, args.data, per_class=args.per_class[0]),
             "now": lambda: excitation_stats(loaded, args.data, per_class=args.per_class[0])}
-    times = {k: [] for k in runs}
-    for fn in runs.values():
-        fn()  # warm-up
-    for _ in range(args.repeats):
-        for k, fn in runs.items():
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
-    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    med = interleaved(runs, args.repeats, warm_up=True)
     print(f"{args.per_class[0]} images per class: before {med['before']:.2f} s, now {med['now']:.2f} s "
           f"-> {med['now'] / med['before']:.2f}x (medians of {args.repeats}, interleaved)")
 
@@ -73,13 +78,7 @@ def scale(args, loaded) -> None:
     runs = {"bare": lambda: bare(loaded, source, idx, args.workers[0]),
             "stats": lambda: excitation_stats(loaded, args.data, per_class=args.per_class[0],
                                               workers=args.workers[0])}
-    times = {k: [] for k in runs}
-    for _ in range(args.repeats):
-        for k, fn in runs.items():
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
-    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    med = interleaved(runs, args.repeats)  # no warm-up: each run is minutes long
     print(f"{len(idx)} images, {args.workers[0]} workers: bare decode + forward {med['bare']:.1f} s, statistics "
           f"{med['stats']:.1f} s -> {med['stats'] / med['bare']:.2f}x (medians of {args.repeats}, interleaved)")
 

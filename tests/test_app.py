@@ -23,7 +23,7 @@ DEFAULT = se_models.DEFAULT_MODEL
 
 def app(**params) -> AppTest:
     """A fresh app with the given URL query parameters, run once."""
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=90)
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()

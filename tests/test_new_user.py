@@ -1,27 +1,14 @@
 """What a new user ran into, each fixed: per-view sidebar, Compare following the sidebar, empty block choice."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 import se_models
 from dashboard import imageitems, modelkeys
+from tests.test_app import app as run
+from tests.test_app import titles
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 DEFAULT = se_models.DEFAULT_MODEL
-
-
-def run(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def titles(at: AppTest) -> list[str]:
-    return [(json.loads(c.proto.spec)["layout"].get("title") or {}).get("text", "") for c in at.get("plotly_chart")]
 
 
 def sidebar_keys(at: AppTest) -> set[str]:

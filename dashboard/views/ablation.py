@@ -90,7 +90,7 @@ def image_panel(sel, item, img, before) -> None:
     layer = st.session_state.get("cam_layer")
     layer = layer if layer in before.cams else list(before.cams)[-1]
     after = _ablated(sel.model_key, item.digest, img, blocks, mode, before.target)
-    view = cache.model_view(sel.model_key, item.digest, img)
+    view = before.view  # the model's view, from the analysis
     cols = st.columns([1.3, 1, 1.3, 1], gap="small")
     for (bars_col, cam_col), probs, cam, tag, title in (
             (cols[:2], before.probs, before.cams[layer], "on", "SE as trained"),
