@@ -6,10 +6,10 @@ Run by hand; results go into the README's Performance section.
 
 The Image view's first paint is one forward and one backward pass (probabilities, every z and s, Grad-CAM at the
 end of every stage, and U and s*U of the block whose feature maps are shown) plus the overlays: the view enlarged
-once, one map per stage blended on it and JPEG-encoded, as the app sends them (the main map is one of those). The
-bare reference: model(x), then torch.autograd.grad of the predicted class's score with respect to the input (no
-weight gradients). The previous path, captum's LayerGradCam once per stage plus once for the main map, is timed
-too."""
+once, one map per stage blended on it and JPEG-encoded, as the app sends them (the main map is one of those; at
+most 4 px per model pixel, cam.overlay_size). The bare reference: model(x), then torch.autograd.grad of the
+predicted class's score with respect to the input (no weight gradients). The previous path, captum's LayerGradCam
+once per stage plus once for the main map, is timed too."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 import se_models  # noqa: E402
 from se_models.analysis import analyze_image, stage_ends  # noqa: E402
-from se_models.cam import enlarge, grad_cam, overlay  # noqa: E402
+from se_models.cam import enlarge, grad_cam, overlay, overlay_size  # noqa: E402
 
 
 def main() -> None:
@@ -53,9 +53,10 @@ def main() -> None:
 
     def overlays():  # the row of maps at the end of every stage, on the model's view, as JPEG; the main map is one
         view = a.view  # of them at the same size (the app encodes it once); the analysis made the model's view
-        base = enlarge(view, 240)
+        px = overlay_size(view, 240)  # as the app draws maps shown 240 px wide
+        base = enlarge(view, px)
         for cam in a.cams.values():
-            overlay(view, cam, 0.5, 240, base=base).save(io.BytesIO(), "JPEG", quality=92)
+            overlay(view, cam, 0.5, px, base=base).save(io.BytesIO(), "JPEG", quality=92)
 
     def captum_per_stage():  # the previous Image view: one LayerGradCam pass per stage and one for the main map
         x = loaded.preprocess(image)[None]

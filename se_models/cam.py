@@ -72,6 +72,13 @@ def enlarge(view: Image.Image, size: int) -> Image.Image:
     return view.convert("RGB").resize((size, size), Image.BICUBIC)
 
 
+def overlay_size(view: Image.Image, shown: int) -> int:
+    """How many pixels to draw an overlay shown `shown` px wide with: at most 4 per pixel of the model's view. A 32 px
+    view holds no more detail at 240 px than at 128, and the browser does the last smooth enlarging, so the server
+    blends and encodes a quarter of the pixels; a 224 px view is drawn at the size shown."""
+    return min(shown, 4 * max(view.size))
+
+
 def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.5, size: int = 256,
             cmap: str = "jet", base: Image.Image | None = None) -> Image.Image:
     """Blend a [0, 1] heatmap (H, W) over `view`, the image as the model saw it (`LoadedModel.model_view`: its own

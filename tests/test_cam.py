@@ -298,3 +298,19 @@ def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
                           np.asarray(overlay(view, heat, 0.3, 48)))
     # a base of another size is not used (the picture would be the wrong size)
     assert overlay(view, heat, 0.3, 48, base=enlarge(view, 40)).size == (48, 48)
+
+
+def test_a_small_view_is_drawn_with_four_pixels_per_model_pixel_and_loses_next_to_nothing():
+    from se_models.cam import overlay, overlay_size
+
+    rng = np.random.default_rng(0)
+    view = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))  # noise: the most detail 32 px hold
+    heat = torch.from_numpy(rng.random((32, 32), dtype=np.float32))
+    assert overlay_size(view, 240) == 128 and overlay_size(view.resize((224, 224)), 240) == 240
+    drawn = np.asarray(overlay(view, heat, 0.5, 240)).astype(float)
+
+    def enlarged_by_the_browser(px: int) -> np.ndarray:  # a smooth enlarging, as the browser shows it 240 px wide
+        return np.asarray(overlay(view, heat, 0.5, px).resize((240, 240), Image.BILINEAR)).astype(float)
+
+    assert np.abs(enlarged_by_the_browser(overlay_size(view, 240)) - drawn).mean() < 4  # of 255: JPEG's own noise
+    assert np.abs(enlarged_by_the_browser(32) - drawn).mean() > 15  # one pixel per model pixel would show
