@@ -1,6 +1,7 @@
 """Entry point: `streamlit run dashboard/app.py` — shared sidebar, then st.navigation over the four views."""
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -12,6 +13,13 @@ import streamlit as st  # noqa: E402
 
 from dashboard import access, debug, sidebar, ui  # noqa: E402
 from dashboard.views import about, classes, compare, image, lesson, methods  # noqa: E402
+
+# Streamlit runs a full garbage collection after every script run (runner.postScriptGC), holding the GIL while the
+# browser waits for the run's last messages. torch, timm, captum and scikit-learn leave some 600 000 long-lived
+# objects for it to walk on every rerun, a pause longer than the rerun itself (README, Performance). Frozen once,
+# right after the imports, they are skipped; what a session creates later is still collected (it is never frozen).
+if not gc.get_freeze_count():
+    gc.freeze()
 
 VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
     "image": (image, "Image", ":material/image_search:"),

@@ -85,6 +85,22 @@ def test_grad_cam_layer_and_opacity_changes_run_no_model_pass():
         counter.remove()
 
 
+def test_the_libraries_are_frozen_once_so_the_collection_after_each_rerun_skips_them():
+    import gc
+
+    import timm
+    import torch
+
+    at = app()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    walked = {id(o) for o in gc.get_objects()}  # what a full collection walks: the frozen objects are not in it
+    assert id(torch.nn.functional.relu) not in walked and id(timm.create_model) not in walked
+    at.slider(key="alpha").set_value(0.8).run()
+    assert_clean(at)
+    assert gc.get_freeze_count() == frozen  # frozen once per process: nothing a session makes is ever frozen
+
+
 def test_strip_predictions_come_from_one_batched_pass():
     from dashboard import cache
 
