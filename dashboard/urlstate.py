@@ -140,6 +140,13 @@ def slider(where, label: str, lo, hi, value, step=None, key: str = "", **kw):
     return x
 
 
+def peek_number(key: str, lo, hi, value, step=None):
+    """The value a slider created later in this run will take (from the URL or this session), for work that must
+    start before the slider is drawn."""
+    _seed_value(key, _number(type(value), lo, hi, step))
+    return st.session_state.get(key, value)
+
+
 def number_input(where, label: str, lo: int, hi: int, value: int, step: int = 1, key: str = "", **kw) -> int:
     """An integer st.number_input whose value lives in the URL under `key` (left out at its default)."""
     _seed_value(key, _number(int, lo, hi))

@@ -35,6 +35,7 @@ def reopened(at: AppTest) -> AppTest:
 # (view, widget kind, key, value set in the first session)
 ROUND_TRIPS = [
     ("image", "slider", "alpha", 0.8),
+    ("image", "selectbox", "cam_layer", "SE_2_3"),
     ("image", "slider", "k", 6),
     ("image", "selectbox", "profile_class", "dog"),
     ("image", "selectbox", "block", "SE_3_1"),
@@ -85,3 +86,21 @@ def test_a_bad_value_in_the_link_falls_back_to_the_default():
     assert not at.exception
     assert at.segmented_control(key="channels").value == "sampled"
     assert at.number_input(key="per_class").value == 50
+
+
+def test_the_main_map_drawn_before_its_controls_follows_a_shared_link():
+    """The main Grad-CAM map is drawn above its layer box and opacity slider, from their values read ahead: it must
+    be the very picture of the row's map at that layer and opacity (the same bytes, so the same address)."""
+    at = run(view="image", cam_layer="SE_2_3", alpha="0.8")
+    assert not at.exception and at.slider(key="alpha").value == 0.8
+
+    def addresses(caption: str) -> list[str]:
+        return [i.url for e in at.get("image") for i in e.proto.imgs if i.caption.startswith(caption)]
+
+    main = addresses("Evidence for “cat” at SE_2_3")
+    assert len(main) == 1
+    assert main == addresses("stage 2")  # the row's stage-2 map, drawn at the slider's opacity
+    at.slider(key="alpha").set_value(0.3).run()
+    assert addresses("Evidence for") == addresses("stage 2") != main  # both follow the slider
+    at.selectbox(key="cam_layer").select("SE_3_3").run()
+    assert addresses("Evidence for “cat” at SE_3_3") == addresses("stage 3")

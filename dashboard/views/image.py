@@ -58,7 +58,7 @@ def _input_column(sel, item, img, view) -> None:
     grey = loaded.input_size[0] == 1
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
     thumb, width = cache.built("model_view_thumb", (sel.model_key, item.digest), lambda: _thumb(view, side))
-    c1.image(thumb, width=width)
+    c1.image(thumb, width=width, output_format="PNG")  # else Streamlit re-encodes it as JPEG on every rerun
     c2.caption(f"What the model sees: {side}×{side} px{', grayscale' if grey else ''}.")
     caption = image_reading.input_caption(loaded.card.is_imagenet, sel.is_control,
                                           item.source == "photo", side, item.hint)
@@ -73,8 +73,8 @@ def _input_column(sel, item, img, view) -> None:
 @st.fragment
 @ui.guarded  # a fragment reruns on its own, outside the view's guard
 def _top(sel, item, img, a) -> None:
-    """Input, prediction, Grad-CAM and the per-stage row: a fragment, so a change of Grad-CAM layer or opacity
-    reruns only this part, and picks a map from the cached analysis (no model pass)."""
+    """Input, prediction, Grad-CAM and the per-stage row: a fragment, so a change of opacity reruns only this part
+    (a change of layer, only the main map's part), and picks maps from the cached analysis (no model pass)."""
     loaded = sel.loaded
     view = a.view  # every map is drawn on what the model saw
     stages = stage_blocks(list(loaded.se_blocks))
@@ -92,24 +92,9 @@ def _top(sel, item, img, a) -> None:
         if sel.is_control:
             st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
     with c3:
-        # the picture first and its controls below it: the map is on screen at 1280x720 without scrolling
-        by_block = {b: label for label, b in stages.items()}
-        picture_slot, legend_slot = st.empty(), st.empty()
-        layer = urlstate.selectbox(st, "Grad-CAM layer", list(by_block), "cam_layer",
-                                   index=len(stages) - 1, format_func=by_block.get,
-                                   help="The end of which stage Grad-CAM looks at: shallow stages are sharp but "
-                                        "generic, the deepest is coarse but class-specific.")
+        _main_map(sel, item, a, stages)
         alpha = urlstate.slider(st, "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha")
-        px = overlay_size(view, OVERLAY_PX)  # every map is drawn with px pixels and shown OVERLAY_PX wide
-        picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, px, view, a.cams[layer])
-        none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
-        picture_slot.image(picture, width=OVERLAY_PX,
-                           caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
-        with legend_slot.container():
-            ui.colour_legend(cam_colours(), "none", "the map's maximum", OVERLAY_PX)
-        st.download_button("Grad-CAM PNG", lambda: exports.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
-                           f"gradcam_{exports.slug(item.label)}.png", "image/png", key="dl_gradcam",
-                           icon=":material/download:", type="tertiary", on_click="ignore")
+    px = overlay_size(view, OVERLAY_PX)  # every map is drawn with px pixels and shown OVERLAY_PX wide
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
         empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
@@ -121,6 +106,32 @@ def _top(sel, item, img, a) -> None:
     st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
                f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
                f"({grids} here) and enlarged: shallow maps can follow fine detail, the deepest is the coarsest.")
+
+
+@st.fragment
+@ui.guarded
+def _main_map(sel, item, a, stages: dict[str, str]) -> None:
+    """The main Grad-CAM map, its legend, layer and download: a fragment of its own, so a change of layer redraws
+    these few elements only (every element Streamlit sends costs the browser time); the opacity slider below it
+    belongs to the enclosing part, because the row of stage maps follows the opacity too."""
+    loaded, view = sel.loaded, a.view
+    by_block = {b: label for label, b in stages.items()}
+    # the picture comes first, above its controls, so it is on screen at 1280x720 without scrolling: read the layer
+    # and the opacity (whose slider is drawn after this fragment) before their widgets are drawn
+    layer = urlstate.peek("cam_layer", list(by_block), list(by_block)[-1])
+    alpha = urlstate.peek_number("alpha", 0.0, 1.0, 0.5, 0.05)
+    picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, overlay_size(view, OVERLAY_PX),
+                                 view, a.cams[layer])
+    none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
+    st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
+    ui.colour_legend(cam_colours(), "none", "the map's maximum", OVERLAY_PX)
+    urlstate.selectbox(st, "Grad-CAM layer", list(by_block), "cam_layer", index=len(stages) - 1,
+                       format_func=by_block.get,
+                       help="The end of which stage Grad-CAM looks at: shallow stages are sharp but generic, the "
+                            "deepest is coarse but class-specific.")
+    st.download_button("Grad-CAM PNG", lambda: exports.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
+                       f"gradcam_{exports.slug(item.label)}.png", "image/png", key="dl_gradcam",
+                       icon=":material/download:", type="tertiary", on_click="ignore")
 
 
 def _excitation_csv(a) -> str:
