@@ -2,6 +2,8 @@
 and a change of Grad-CAM layer on SE-ResNet-50 (random weights, 224 px).
 
 Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py [--only image|classes|zoo|floor]
+Against another checkout (git worktree add /tmp/old COMMIT), the layer change only, rounds alternated:
+  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py --against /tmp/old
 Each timing runs from the user's action to the moment the changed chart or image is drawn and the script is idle."""
 from __future__ import annotations
 
@@ -92,24 +94,50 @@ def classes_view(browser, url: str) -> dict:
 ZOO_MODEL = "seresnet50.a1_in1k"
 
 
-def gradcam_layer_change(browser, url: str) -> dict:
-    """SE-ResNet-50 with random weights at 224 px: every stage's map comes from the cached analysis, so a change of
-    Grad-CAM layer reruns only the Grad-CAM part of the page and runs no model."""
-    t = time.perf_counter()
+STAGES = ["stage 2 · SE_2_3", "stage 3 · SE_3_4", "stage 4 · SE_4_6", "stage 5 · SE_5_3"]
+SHOWN_AT = ("b => Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
+            ".some(e => e.innerText.includes('Evidence for') && e.innerText.includes(' at ' + b))")
+
+
+def zoo_page(browser, url: str):
+    """The Image view of SE-ResNet-50 (random weights), drawn and idle."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{url}?view=image&model={ZOO_MODEL}&weights=random", wait_until="domcontentloaded")
     # loading SE-ResNet-50 and its first analysis on a cold server can take minutes on a busy CPU
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=600_000)
     page.wait_for_function(IDLE, timeout=600_000)
+    return page
+
+
+def layer_changes(page) -> list[float]:
+    """Seven changes of Grad-CAM layer through all four stages, from the deepest."""
+    return [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), SHOWN_AT, label.split()[-1])
+            for label in STAGES[:3] + STAGES[::-1]]
+
+
+def gradcam_layer_change(browser, url: str) -> dict:
+    """SE-ResNet-50 with random weights at 224 px: every stage's map comes from the cached analysis, so a change of
+    Grad-CAM layer reruns only the main map's part of the page and runs no model."""
+    t = time.perf_counter()
+    page = zoo_page(browser, url)
     first_paint = time.perf_counter() - t
-    stages = ["stage 2 · SE_2_3", "stage 3 · SE_3_4", "stage 4 · SE_4_6", "stage 5 · SE_5_3"]
-    caption = ("b => Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
-               ".some(e => e.innerText.includes('Evidence for') && e.innerText.includes(' at ' + b))")
-    changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), caption, label.split()[-1])
-               for label in stages[:3] + stages[::-1]]
+    changes = layer_changes(page)
     page.close()
     return {f"{ZOO_MODEL} (random weights), Image view first paint": [first_paint],
             f"{ZOO_MODEL} (random weights), Grad-CAM layer change": changes}
+
+
+def layer_change_against(browser, other: Path, rounds: int = 3) -> dict:
+    """The same layer changes on this checkout and on `other` (another checkout, say a git worktree of an older
+    commit), one server each, their rounds alternated in one browser: both measured in the same machine state."""
+    with streamlit_server() as here, streamlit_server(cwd=other) as there:
+        pages = {"this checkout": zoo_page(browser, here), str(other): zoo_page(browser, there)}
+        times: dict[str, list[float]] = {name: [] for name in pages}
+        for _ in range(rounds):
+            for name, page in pages.items():
+                page.bring_to_front()
+                times[name] += layer_changes(page)
+    return {f"{ZOO_MODEL}, Grad-CAM layer change, {name}, {rounds} rounds alternated": ts for name, ts in times.items()}
 
 
 def streamlit_floor(browser, _url: str) -> dict:
@@ -121,24 +149,26 @@ def streamlit_floor(browser, _url: str) -> dict:
         page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 1",
                                timeout=120_000)
         page.wait_for_function(IDLE, timeout=120_000)
-        stages = ["stage 2 · SE_2_3", "stage 3 · SE_3_4", "stage 4 · SE_4_6", "stage 5 · SE_5_3"]
-        caption = ("b => Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
-                   ".some(e => e.innerText.includes('Evidence for') && e.innerText.includes(' at ' + b))")
-        changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), caption, label.split()[-1])
-                   for label in stages[1:] + stages[-2::-1] + stages[1:2]]  # seven changes from SE_2_3
+        changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), SHOWN_AT, label.split()[-1])
+                   for label in STAGES[1:] + STAGES[-2::-1] + STAGES[1:2]]  # seven changes from SE_2_3
         page.close()
     return {"Streamlit's floor: a fragment swapping one encoded image, same change": changes}
 
 
 def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    against = Path(sys.argv[sys.argv.index("--against") + 1]) if "--against" in sys.argv else None
     parts = {"image": image_view, "classes": classes_view, "zoo": gradcam_layer_change, "floor": streamlit_floor}
-    with streamlit_server() as url, sync_playwright() as pw:
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         results = {}
-        for name, part in parts.items():
-            if only in (None, name):
-                results.update(part(browser, url))
+        if against:
+            results.update(layer_change_against(browser, against))
+        else:
+            with streamlit_server() as url:
+                for name, part in parts.items():
+                    if only in (None, name):
+                        results.update(part(browser, url))
         browser.close()
     for name, values in results.items():
         spread = f" (median of {len(values)}, max {max(values):.2f} s)" if len(values) > 1 else ""

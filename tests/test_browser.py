@@ -48,16 +48,16 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str = "dashboard/app.py", **extra_env: str):
-    """The app (or another Streamlit script) under `streamlit run` on a free local port; yields its URL, always
-    terminates it."""
+def streamlit_server(script: str = "dashboard/app.py", cwd: Path = ROOT, **extra_env: str):
+    """The app (or another Streamlit script) under `streamlit run` on a free local port, from the checkout `cwd`;
+    yields its URL, always terminates it."""
     port = _free_port()
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), **extra_env}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit_server.log", "wb")  # the server's own output, for when a test fails
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc)
