@@ -63,7 +63,7 @@ def cmd_predict(args) -> int:
             failed += 1
             continue
         with torch.inference_mode():
-            probs = loaded.model(x.to(next(loaded.model.parameters()).device))[0].softmax(0).cpu()
+            probs = loaded.model(x.to(loaded.device))[0].softmax(0).cpu()
         top = probs.topk(min(args.top, len(probs)))
         preds = [{"class": loaded.labels[i], "index": int(i), "probability": round(float(p), 4)}
                  for p, i in zip(top.values, top.indices)]
@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .ablation_cli import add_parser as add_ablate
 
-    add_ablate(sub, model_args)
+    add_ablate(sub, model_args, device_arg)
     return p
 
 

@@ -242,6 +242,7 @@ def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_blo
                     kept[bi] = (x, y)
                 yield bi, x, y
 
+    device = next(loaded.model.parameters()).device  # the batches are decoded on the CPU and sent there
     steps = len(indices) * (2 if same_mean else 1)  # progress in images
     base, base_pred = _Tally(), {}
     tallies = {(m, label): _Tally() for m in modes for label, _ in rows}
@@ -252,17 +253,17 @@ def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_blo
         for m in modes:
             for label, blocks in rows:
                 with ablate(loaded, blocks, m, mean_gates, seed=seed * 100_003 + bi):
-                    tallies[(m, label)].add(loaded.model(x).float(), y, base_pred[bi])
+                    tallies[(m, label)].add(loaded.model(x.to(device)).float().cpu(), y, base_pred[bi])
 
     step = 0
     for bi, x, y in batches():
         lock = getattr(loaded, "lock", None) or nullcontext()
         with lock, (SERecorder(loaded) if same_mean else nullcontext()) as rec:
-            base_pred[bi] = base.add(loaded.model(x).float(), y, None)
+            base_pred[bi] = base.add(loaded.model(x.to(device)).float().cpu(), y, None)
         count += len(y)
         if same_mean:
             for b, s in rec.excitation.items():  # s (B, C)
-                sums[b] = sums.get(b, 0) + s.double().sum(0)
+                sums[b] = sums.get(b, 0) + s.double().sum(0).cpu()
         else:
             run_rows(bi, x, y)
         step += len(y)

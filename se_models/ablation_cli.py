@@ -75,7 +75,7 @@ def cmd_ablate(args) -> int:
                                "compute one with --data test or --data DIR")
         table = tables[args.mode]
     else:
-        loaded = load_model(args.model, args.weights)
+        loaded = load_model(args.model, args.weights, device=args.device)
         data = test_split(loaded) if args.data == "test" else args.data
         gates, source = None, None
         if args.mode == "mean" and args.mean_from != "same":
@@ -111,10 +111,11 @@ def _default() -> str:
     return DEFAULT_MODEL
 
 
-def add_parser(sub, model_args) -> None:
+def add_parser(sub, model_args, device_arg) -> None:
     sp = sub.add_parser("ablate", help="switch SE blocks off (s = 1, mean gate, another image's gates) and print "
                                        "the accuracy per stage, per block and for all blocks")
     model_args(sp)
+    device_arg(sp)
     sp.add_argument("--data", default="bundled", help="bundled (sample images) | reference (the stored tables over "
                     "the test split) | test (the dataset's test split) | DIR (DIR/<class>/<image>)")
     sp.add_argument("--per-class", type=int, default=None, help="images per class (default: all)")

@@ -52,20 +52,19 @@ class ImageAnalysis:
 def block_maps(loaded: LoadedModel, image: Image.Image, block: str) -> BlockMaps:
     """U and s*U of one block from one gradient-free forward pass: what a change of block needs, without
     analyze_image's backward pass; thread-safe like it."""
-    x = loaded.preprocess(image)[None]  # (1, C, H, W)
+    x = loaded.preprocess(image)[None].to(loaded.device)  # (1, C, H, W)
     with loaded.lock, torch.no_grad(), SERecorder(loaded, blocks=[block], feature_maps=True) as rec:
         loaded.model(x)
-    return BlockMaps(block, rec.squeeze[block][0], rec.excitation[block][0], rec.before[block][0],
-                     rec.after[block][0])
+    return BlockMaps(block, *(r[block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)))
 
 
 def predict(loaded: LoadedModel, images: list[Image.Image]) -> torch.Tensor:
     """Class probabilities (N, num_classes) of several images from one batched gradient-free forward pass."""
     if not images:
         return torch.empty(0, len(loaded.labels))
-    x = torch.stack([loaded.preprocess(im) for im in images])  # (N, C, H, W)
+    x = torch.stack([loaded.preprocess(im) for im in images]).to(loaded.device)  # (N, C, H, W)
     with loaded.lock, torch.inference_mode():
-        return loaded.model(x).float().softmax(1)
+        return loaded.model(x).float().softmax(1).cpu()
 
 
 def stage_ends(loaded: LoadedModel) -> list[str]:
@@ -86,7 +85,8 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
     modules = dict(loaded.model.named_modules())
     paths = {name: loaded.block_module(name) for name in layers}
     view = loaded.model_view(image)
-    x = loaded.view_tensor(view)[None]  # (1, C, H, W): the photo is resized once for the input and the overlays
+    # (1, C, H, W): the photo is resized once for the input and the overlays; every result comes back to the CPU
+    x = loaded.view_tensor(view)[None].to(loaded.device)
     kept: dict[str, torch.Tensor] = {}
 
     def keep(name: str):
@@ -108,7 +108,7 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
         finally:
             for h in handles:
                 h.remove()
-        probs = logits[0].detach().float().softmax(0)
+        probs = logits[0].detach().float().softmax(0).cpu()
         cls = int(probs.argmax()) if target is None else int(target)
         acts = [kept[name] for name in layers]  # each (1, C, h, w)
         grads = torch.autograd.grad(logits[0, cls], acts, allow_unused=True)
@@ -117,14 +117,13 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
     for name, act, grad in zip(layers, acts, grads):
         if grad is None:  # a layer the class score does not depend on: no evidence anywhere
             grad = torch.zeros_like(act)
-        cams[name] = _grad_cam(act.detach(), grad, size)
-    block = None if maps_block is None else BlockMaps(maps_block, rec.squeeze[maps_block][0],
-                                                      rec.excitation[maps_block][0], rec.before[maps_block][0],
-                                                      rec.after[maps_block][0])
+        cams[name] = _grad_cam(act.detach(), grad, size).cpu()
+    block = None if maps_block is None else BlockMaps(
+        maps_block, *(r[maps_block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)))
     return ImageAnalysis(probs=probs, target=cls, cams=cams,
                          grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
-                         excitation={k: v[0] for k, v in rec.excitation.items()},
-                         squeeze={k: v[0] for k, v in rec.squeeze.items()}, maps=block, view=view)
+                         excitation={k: v[0].cpu() for k, v in rec.excitation.items()},
+                         squeeze={k: v[0].cpu() for k, v in rec.squeeze.items()}, maps=block, view=view)
 
 
 def _grad_cam(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -54,7 +54,8 @@ def grad_cam(loaded: LoadedModel, images: torch.Tensor, target: int | list[int] 
     """Grad-CAM (B, H, W) in [0, 1] at `layer` (module path or paper block name; default the last residual block)."""
     path = loaded.block_module(layer or list(loaded.se_blocks)[-1])
     with loaded.lock:
-        return run_grad_cam(loaded.model, dict(loaded.model.named_modules())[path], images, target)
+        return run_grad_cam(loaded.model, dict(loaded.model.named_modules())[path], images.to(loaded.device),
+                            target).cpu()
 
 
 def square_crop(image: Image.Image) -> Image.Image:

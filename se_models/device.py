@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import torch
 
+from .errors import DeviceUnavailable
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
-    """A device name -> torch.device; ValueError naming the choices when it is unknown or not available here."""
+    """A device name -> torch.device; DeviceUnavailable naming the choices when it is unknown or not available here."""
     if isinstance(name, torch.device):
         return name
     name = (name or "cpu").lower()
@@ -16,9 +18,11 @@ def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
     if name not in DEVICES and not name.startswith("cuda:"):
-        raise ValueError(f"unknown device {name!r}; use one of {', '.join(DEVICES)}")
+        raise DeviceUnavailable(f"unknown device {name!r}; use one of {', '.join(DEVICES)}")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but this torch sees no CUDA GPU; use --device cpu or auto")
+        raise DeviceUnavailable(f"device {name!r} asked for, but this torch sees no CUDA GPU; use --device cpu or "
+                                "auto")
     if name == "mps" and not has_mps:
-        raise ValueError("device 'mps' asked for, but this torch has no Apple GPU (MPS) here; use --device cpu or auto")
+        raise DeviceUnavailable("device 'mps' asked for, but this torch has no Apple GPU (MPS) here; use --device cpu "
+                                "or auto")
     return torch.device(name)

@@ -42,5 +42,9 @@ class PathNotAllowed(SEExplorerError, PermissionError):
     """A path typed by a user that lies outside the roots the operator allows (names nothing found there)."""
 
 
+class DeviceUnavailable(SEExplorerError, ValueError):
+    """A compute device that is unknown, or that this machine's torch cannot use (no CUDA GPU, no Apple MPS)."""
+
+
 class UnknownMethodError(SEExplorerError, ValueError):
     """An attribution method the library does not have (gradcam, guided-backprop, deconvnet, guided-gradcam)."""

@@ -29,7 +29,7 @@ def relu_count(model: nn.Module) -> int:
 def predicted(loaded, images: torch.Tensor) -> list[int]:
     """Each image's predicted class (one forward pass without gradients)."""
     with loaded.lock, torch.no_grad():
-        return loaded.model(images).argmax(1).tolist()
+        return loaded.model(images.to(loaded.device)).argmax(1).tolist()
 
 
 def _targets(loaded, images: torch.Tensor, target) -> list[int]:
@@ -61,14 +61,14 @@ def attribute(loaded, images: torch.Tensor, method: str, target=None) -> torch.T
     model = loaded.model
     with loaded.lock, torch.enable_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")  # captum's notice, every call
-        x = images.clone().requires_grad_(True)
+        x = images.to(loaded.device).clone().requires_grad_(True)
         if method == "guided-backprop":
             out = GuidedBackprop(model).attribute(x, target=targets)
         elif method == "deconvnet":
             out = Deconvolution(model).attribute(x, target=targets)
         else:  # bilinear like our Grad-CAM (captum's default is nearest, which draws blocks)
             out = GuidedGradCam(model, cam_layer(loaded)).attribute(x, target=targets, interpolate_mode="bilinear")
-    return out.detach().float()
+    return out.detach().float().cpu()
 
 
 def saliency(attr: torch.Tensor) -> torch.Tensor:

@@ -42,6 +42,12 @@ class LoadedModel:
         return tuple(self.card.input_size)
 
     @property
+    def device(self) -> torch.device:
+        """Where the model's weights live (load_model's device): inputs go there, results come back to the CPU."""
+        weight = next(self.model.parameters(), None)  # a hand-built model may have none: it runs on the CPU
+        return torch.device("cpu") if weight is None else weight.device
+
+    @property
     def is_control(self) -> bool:
         return self.weights == "random"
 

@@ -156,7 +156,7 @@ def deletion_insertion(loaded, image: torch.Tensor, sal: torch.Tensor, target: i
     blurred = gaussian_blur(image[None], kernel_size=2 * (h // 4) + 1, sigma=h / 8)[0]
     x = torch.cat([image * (1 - masks) + blurred * masks, blurred * (1 - masks) + image * masks])  # (2S, C, H, W)
     with loaded.lock, torch.no_grad():
-        probs = torch.cat([loaded.model(x[i:i + batch]).float().softmax(1)[:, target]
+        probs = torch.cat([loaded.model(x[i:i + batch].to(loaded.device)).float().softmax(1)[:, target].cpu()
                            for i in range(0, len(x), batch)]).numpy()
     return Curves(fractions, probs[:steps + 1], probs[steps + 1:])
 
