@@ -242,7 +242,7 @@ def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_blo
                     kept[bi] = (x, y)
                 yield bi, x, y
 
-    device = next(loaded.model.parameters()).device  # the batches are decoded on the CPU and sent there
+    device = loaded.device  # the batches are decoded on the CPU and sent there
     steps = len(indices) * (2 if same_mean else 1)  # progress in images
     base, base_pred = _Tally(), {}
     tallies = {(m, label): _Tally() for m in modes for label, _ in rows}
