@@ -114,10 +114,10 @@ def zoo_page(browser, url: str):
     return page
 
 
-def layer_changes(page) -> list[float]:
-    """Seven changes of Grad-CAM layer through all four stages, from the deepest."""
+def layer_changes(page, labels=STAGES[:3] + STAGES[::-1]) -> list[float]:
+    """Changes of Grad-CAM layer, one per label: by default seven through all four stages, from the deepest."""
     return [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), SHOWN_AT, label.split()[-1])
-            for label in STAGES[:3] + STAGES[::-1]]
+            for label in labels]
 
 
 def gradcam_layer_change(browser, url: str) -> dict:
@@ -154,8 +154,7 @@ def streamlit_floor(browser, _url: str) -> dict:
         page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 1",
                                timeout=120_000)
         page.wait_for_function(IDLE, timeout=120_000)
-        changes = [timed(page, lambda label=label: choose(page, "Grad-CAM layer", label), SHOWN_AT, label.split()[-1])
-                   for label in STAGES[1:] + STAGES[-2::-1] + STAGES[1:2]]  # seven changes from SE_2_3
+        changes = layer_changes(page, STAGES[1:] + STAGES[-2::-1] + STAGES[1:2])  # seven changes from SE_2_3
         page.close()
     return {"Streamlit's floor: a fragment swapping one encoded image, same change": changes}
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 import se_models
 from se_models import data as sm_data
-from se_models.cam import enlarge, overlay
+from se_models.cam import enlarge, overlay, overlay_size
 from se_models.card import ModelCard
 from se_models.errors import SEExplorerError
 from se_models.references import find_reference
@@ -154,10 +154,12 @@ def enlarged_view(model_key: str, digest: str, size: int, _view):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, size: int, _view,
+def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, shown: int, _view,
                  _cam) -> bytes:
-    """A Grad-CAM overlay, encoded once per (model, image, target, layer, opacity, size): a rerun of the Grad-CAM
-    part then neither blends nor encodes the maps that did not change (the browser keeps them too)."""
+    """A Grad-CAM overlay to be shown `shown` px wide, encoded once per (model, image, target, layer, opacity, width):
+    a rerun of the Grad-CAM part then neither blends nor encodes the maps that did not change (the browser keeps them
+    too). Drawn with at most 4 px per model pixel (cam.overlay_size): show it `shown` px wide, the browser enlarges."""
+    size = overlay_size(_view, shown)
     buf = io.BytesIO()
     overlay(_view, _cam, alpha, size, base=enlarged_view(model_key, digest, size, _view)).save(buf, "JPEG",
                                                                                               quality=92)

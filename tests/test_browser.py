@@ -54,7 +54,8 @@ def streamlit_server(script: str = "dashboard/app.py", cwd: Path = ROOT, **extra
     port = _free_port()
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), **extra_env}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit_server.log", "wb")  # the server's own output, for when a test fails
+    # the server's own output, for when a test fails (a second checkout's server beside it keeps a log of its own)
+    log = open(ARTIFACTS / ("streamlit_server.log" if cwd == ROOT else f"streamlit_server_{cwd.name}.log"), "wb")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
                             cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)

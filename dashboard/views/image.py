@@ -9,7 +9,7 @@ from se_models import figures
 from se_models.analysis import class_distances
 from se_models.blocks import stage_blocks
 from se_models.cam import colours as cam_colours
-from se_models.cam import overlay, overlay_size, square_crop
+from se_models.cam import overlay, square_crop
 
 from .. import cache, exports, image_reading, imageitems, statspanel, ui, urlstate, wording
 from . import ablation, teach
@@ -94,14 +94,13 @@ def _top(sel, item, img, a) -> None:
     with c3:
         _main_map(sel, item, a, stages)
         alpha = urlstate.slider(st, "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="alpha")
-    px = overlay_size(view, OVERLAY_PX)  # every map is drawn with px pixels and shown OVERLAY_PX wide
     st.markdown("##### Grad-CAM at the end of every stage (shallow → deep)")
     for col, (label, block) in zip(st.columns(len(stages)), stages.items()):
         empty = " · no positive evidence" if a.cams[block].max() == 0 else ""
         # drawn like the main map (one enlarged photo under all of them) and shown no narrower than drawn: a width
         # below the picture's would make Streamlit decode, shrink and re-encode each one on every rerun
-        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, px, view, a.cams[block]),
-                  width=OVERLAY_PX, caption=label + empty)
+        col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, alpha, OVERLAY_PX, view,
+                                     a.cams[block]), width=OVERLAY_PX, caption=label + empty)
     grids = ", ".join(f"{h}×{w}" for h, w in (a.grids[b] for b in stages.values()))
     st.caption(f"Each map keeps only the positive evidence for “{loaded.labels[a.target]}” (ReLU) and is scaled to "
                f"its own maximum, so faint and bright are relative within a map. Each is computed on its stage's grid "
@@ -120,8 +119,7 @@ def _main_map(sel, item, a, stages: dict[str, str]) -> None:
     # and the opacity (whose slider is drawn after this fragment) before their widgets are drawn
     layer = urlstate.peek("cam_layer", list(by_block), list(by_block)[-1])
     alpha = urlstate.peek_number("alpha", 0.0, 1.0, 0.5, 0.05)
-    picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, overlay_size(view, OVERLAY_PX),
-                                 view, a.cams[layer])
+    picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, OVERLAY_PX, view, a.cams[layer])
     none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
     st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
     ui.colour_legend(cam_colours(), "none", "the map's maximum", OVERLAY_PX)
