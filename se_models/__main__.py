@@ -192,7 +192,8 @@ def cmd_train(args) -> int:
                       batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                       label_smoothing=args.label_smoothing, pad=args.pad, cutout=args.cutout, bf16=not args.fp32,
                       seed=args.seed, eval_every=args.eval_every, init=args.init or "", device=args.device,
-                      out=args.out, command="python -m se_models " + shlex.join(sys.argv[1:]))
+                      out=args.out, epoch_weights=args.epoch_weights or "",
+                      command="python -m se_models " + shlex.join(sys.argv[1:]))
     train(cfg, resume=args.resume, log=lambda m: print(m, file=sys.stderr))
     return 0
 
@@ -307,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dataset", required=True, help="fashion-mnist | cifar10[:DIR] | imagefolder:DIR")
     sp.add_argument("--name")
     sp.add_argument("--arch", default="se_resnet20",
-                    help="se_resnet20 | se_resnet20_w24 (1.5x wide) | se_resnet20_w32 (2x wide)")
+                    help="se_resnet20 | se_resnet20_w24 (1.5x wide) | se_resnet20_w32 (2x wide) | eca_resnet20 | "
+                         "cbam_resnet20")
     sp.add_argument("--epochs", type=int, default=15)
     sp.add_argument("--batch-size", type=int, default=128)
     sp.add_argument("--lr", type=float, default=0.15)
@@ -322,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "e.g. a warm restart of a trained model with a new learning-rate cycle")
     sp.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "models"))
     sp.add_argument("--resume", action="store_true")
+    sp.add_argument("--epoch-weights", metavar="DIR", help="keep the initial weights and each epoch's in DIR")
     device_arg(sp)
     sp.set_defaults(fn=cmd_train)
 

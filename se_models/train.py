@@ -40,6 +40,7 @@ class TrainConfig:
     init: str = ""                   # start from these weights (safetensors or checkpoint): a warm restart
     device: str = "cpu"              # cpu | cuda | mps | auto (se_models.device)
     out: str = str(Path(__file__).resolve().parent.parent / "assets" / "models")
+    epoch_weights: str = ""          # a folder: keep the initial weights (epoch 0) and each epoch's there
     command: str = field(default="", repr=False)
 
 
@@ -120,6 +121,10 @@ def _init_summary(init: str) -> dict | None:
             "train_command": card.train_command}
 
 
+def _save_weights(model: torch.nn.Module, path: Path) -> None:
+    save_file({k: v.contiguous().cpu() for k, v in model.state_dict().items()}, str(path))
+
+
 def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> ModelCard:
     """Train, checkpoint every epoch, then write <out>/<name>.safetensors and <name>.json; returns the card."""
     torch.manual_seed(cfg.seed)
@@ -150,6 +155,11 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
         start, history = ckpt["epoch"], ckpt["history"]
         log(f"resumed {name} at epoch {start}")
 
+    keep = Path(cfg.epoch_weights) if cfg.epoch_weights else None
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        if start == 0:
+            _save_weights(model, keep / "epoch_00.safetensors")
     n = len(train_set.labels)
     steps_per_epoch = n // cfg.batch_size  # drop the ragged last batch: BN dislikes tiny batches
     total = cfg.epochs * steps_per_epoch
@@ -176,6 +186,8 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
             row["test_accuracy"] = round(evaluate(model, test_set, mean, std), 4)
         history.append({**row, "seconds": round(time.time() - t0, 1)})
         log(json.dumps(history[-1]))
+        if keep is not None:
+            _save_weights(model, keep / f"epoch_{epoch + 1:02d}.safetensors")
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
                     "epoch": epoch + 1, "history": history}, tmp)
@@ -186,15 +198,14 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
     acc = last.get("test_accuracy") if last.get("epoch") == cfg.epochs else None  # the last epoch's evaluation
     if acc is None:  # a resumed run that had already stopped between evaluations
         acc = evaluate(model, test_set, mean, std)
-    state = {k: v.contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(out / f"{name}.safetensors"))
+    _save_weights(model, out / f"{name}.safetensors")
     card = ModelCard(
         name=name, kind="bundled", architecture=cfg.arch, dataset=ds_name, labels=train_set.classes,
         in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
         std=[round(v, 4) for v in std.tolist()], test_accuracy=round(acc, 4), test_images=len(test_set.labels),
         epochs=cfg.epochs, params=sum(p.numel() for p in model.parameters()), train_command=cfg.command,
         init=_init_summary(cfg.init),
-        config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out", "device")},
+        config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out", "device", "epoch_weights")},
         history=history)
     card.save(out / f"{name}.json")
     log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")
