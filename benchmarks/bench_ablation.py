@@ -17,8 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from se_models import load_model  # noqa: E402
-from se_models.ablation import ablation_tables, reference_mean_gates, stage_rows  # noqa: E402
-from se_models.data import as_source  # noqa: E402
+from se_models.data.datasets import as_source  # noqa: E402
+from se_models.stats.ablation import ablation_tables, stage_rows  # noqa: E402
+from se_models.stats.stored import reference_mean_gates  # noqa: E402
 
 
 def main() -> None:

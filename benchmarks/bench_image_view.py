@@ -24,8 +24,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, no install needed
 
 import se_models  # noqa: E402
-from se_models.analysis import analyze_image, stage_ends  # noqa: E402
-from se_models.cam import enlarge, grad_cam, overlay, overlay_size  # noqa: E402
+from se_models.explain.analysis import analyze_image, stage_ends  # noqa: E402
+from se_models.explain.cam import enlarge, grad_cam, overlay, overlay_size  # noqa: E402
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from se_models import lenses, load_model  # noqa: E402
+from se_models import load_model  # noqa: E402
+from se_models.explain import lenses  # noqa: E402
 
 
 def main() -> None:

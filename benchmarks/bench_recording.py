@@ -20,8 +20,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, no install needed
 
 import se_models  # noqa: E402
-from se_models.data import as_source  # noqa: E402
-from se_models.stats import _select  # noqa: E402
+from se_models.data.datasets import as_source  # noqa: E402
+from se_models.stats.excitation import _select  # noqa: E402
 
 
 def timed(fn, repeats: int) -> float:

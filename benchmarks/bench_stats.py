@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere, no install needed
 
 import se_models  # noqa: E402
-from se_models.data import as_source  # noqa: E402
-from se_models.stats import _collate, _Images, _select, excitation_stats  # noqa: E402
+from se_models.data.datasets import as_source  # noqa: E402
+from se_models.stats.excitation import _collate, _Images, _select, excitation_stats  # noqa: E402
 
 
 def previous_stats_module(ref: str) -> types.ModuleType:

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 import se_models  # noqa: E402
-from se_models.data import sample_images  # noqa: E402
-from se_models.registry import load_card  # noqa: E402
+from se_models.data.datasets import sample_images  # noqa: E402
+from se_models.models.registry import load_card  # noqa: E402
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, open_view, streamlit_server  # noqa: E402
 
 # idle: the script has finished (the state Streamlit's front end keeps on its root; the running-man widget alone

@@ -9,10 +9,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # streamlit puts dashboard/ on the path, the packages live one level up
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from dashboard import access, debug, sidebar, ui  # noqa: E402
-from dashboard.views import about, classes, compare, image, lesson, methods  # noqa: E402
+from dashboard import ui
+from dashboard.panels import sidebar
+from dashboard.safety import access
+from dashboard.views import about, classes, compare, debug, image, lesson, methods
 
 # Streamlit runs a full garbage collection after every script run (runner.postScriptGC), holding the GIL while the
 # browser waits for the run's last messages. torch, timm, captum and scikit-learn leave some 600 000 long-lived

@@ -5,7 +5,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from se_models.stats import csv_text as to_csv  # one CSV writer for statistics and the views' tables
+from se_models.stats.excitation import csv_text as to_csv  # one CSV writer for statistics and the views' tables
 
 __all__ = ["figure_html", "figure_png", "image_png", "message_png", "slug", "to_csv"]
 

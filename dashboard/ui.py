@@ -6,7 +6,8 @@ import logging
 
 import streamlit as st
 
-from . import access, exports
+from dashboard import exports
+from dashboard.safety import access
 
 log = logging.getLogger("dashboard")
 

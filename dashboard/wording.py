@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from se_models.architectures import display_name
-from se_models.card import ModelCard
+from dashboard.state.modelkeys import CONTROL, TIMM, is_control, parse_model_key
 from se_models.errors import NoSEBlocksError, UnknownModelError
-from se_models.zoo import is_zoo_name
-
-from .modelkeys import CONTROL, TIMM, is_control, parse_model_key
+from se_models.models.architectures import display_name
+from se_models.models.card import ModelCard
+from se_models.models.zoo import is_zoo_name
 
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
-from se_models.architectures import SEResNetSmall
-from se_models.blocks import find_se_blocks
-from se_models.card import ModelCard
-from se_models.registry import LoadedModel, _transform
+from se_models.hooks.blocks import find_se_blocks
+from se_models.models.architectures import SEResNetSmall
+from se_models.models.card import ModelCard
+from se_models.models.registry import LoadedModel, _transform
 
 LABELS = ["circle", "square", "stripes"]
 

@@ -15,10 +15,10 @@ from torch import nn
 from torchvision.ops import SqueezeExcitation
 
 from se_models import SERecorder
-from se_models.ablation import AblationError, ablate, ablation_table, ablation_tables, stage_rows
-from se_models.blocks import SE_TYPES, find_se_blocks
-from se_models.cam import grad_cam
 from se_models.errors import DatasetError, NoSEBlocksError, SEExplorerError, UnknownBlockError
+from se_models.explain.cam import grad_cam
+from se_models.hooks.blocks import SE_TYPES, find_se_blocks
+from se_models.stats.ablation import AblationError, ablate, ablation_table, ablation_tables, stage_rows
 from tests.conftest import hook_count, make_loaded
 
 
@@ -67,7 +67,7 @@ def test_timm_resnets_identity_matches_identity_modules(arch):
 def test_bundled_identity_reproduces_no_se_accuracy_exactly():
     """Done-when: `ablate` identity over all blocks = the model with nn.Identity for its SE modules, on the samples."""
     from se_models import load_image, load_model
-    from se_models.data import sample_images
+    from se_models.data.datasets import sample_images
 
     loaded = load_model("se_resnet20_fashion_mnist")
     table = ablation_table(loaded, "bundled", "identity")
@@ -184,7 +184,7 @@ def test_mean_mode_with_given_gates_is_one_sweep(image_folder):
 
 
 def test_cli_ablate_json(tmp_path, capsys):
-    from se_models.__main__ import main
+    from se_models.cli.main import main
 
     out = tmp_path / "a.json"
     assert main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "2",

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from se_models.ablation import AblationRow, AblationTable
-from se_models.ablation_report import ablation_chart, ablation_sentence
+from se_models.findings.ablation import ablation_sentence
+from se_models.plots.ablation import ablation_chart
+from se_models.stats.tables import AblationRow, AblationTable
 
 
 def table(mode: str, drops: dict[str, float], base: float = 0.9, n: int = 10_000) -> AblationTable:
@@ -55,13 +56,13 @@ def test_chart_has_one_series_per_mode():
 
 
 def test_markdown_table_puts_the_modes_side_by_side_with_their_own_numbers():
-    from se_models.ablation_cli import markdown_tables
+    from se_models.cli.ablate import markdown_tables
 
     drops = {"identity": {"stage 2": 0.6, "all blocks": 0.8}, "mean": {"stage 2": 0.01, "all blocks": 0.1}}
     text = markdown_tables({m: table(m, d) for m, d in drops.items()})
     lines = text.splitlines()
     assert lines[0] == "**m** — test, 10000 images, baseline top-1 90.00%"
-    assert lines[2] == "| switched off | s = 1 (SE removed), `identity` | mean gate (no input dependence), `mean` |"
+    assert lines[2] == "| switched off | s = 1 (gates forced open), `identity` | mean gate (no input dependence), `mean` |"
     # top-1, change ± 2 SE of the paired difference (sqrt(changed / n)), share changed: each mode its own column
     assert lines[4] == "| stage 2 | 30.0% (-60.0 ± 1.6; 61% changed) | 89.0% (-1.0 ± 0.3; 2% changed) |"
     assert lines[5].startswith("| all blocks | 10.0% (-80.0 ± 1.8; 81% changed) | 80.0% (-10.0 ± 0.7;")

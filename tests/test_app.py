@@ -8,12 +8,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import se_models
-from dashboard import exports, imageitems, modelkeys, reading, statspanel, wording
-from se_models.blocks import has_stages
-from se_models.card import ModelCard
+from dashboard import exports, wording
+from dashboard.panels import reading
+from dashboard.panels import stats as statspanel
+from dashboard.state import imageitems, modelkeys
+from se_models.data.datasets import photos, sample_images
 from se_models.errors import CheckpointError, NoSEBlocksError, WeightsUnavailable
-from se_models.registry import load_card, reference_path
-from se_models.zoo import ZOO, zoo_card
+from se_models.hooks.naming import has_stages
+from se_models.models.card import ModelCard
+from se_models.models.registry import load_card
+from se_models.models.zoo import ZOO, zoo_card
+from se_models.stats.stored import reference_path
 from tests.conftest import hook_count, pattern, png_bytes
 from tests.test_cam import PassCounter
 
@@ -71,7 +76,7 @@ def test_starts_on_default_model_and_analyses_an_image():
 
 
 def test_grad_cam_layer_and_opacity_changes_run_no_model_pass():
-    from dashboard import cache
+    from dashboard.state import cache
 
     at = app()
     counter = PassCounter(cache.model(DEFAULT).model)
@@ -102,7 +107,7 @@ def test_the_libraries_are_frozen_once_so_the_collection_after_each_rerun_skips_
 
 
 def test_strip_predictions_come_from_one_batched_pass():
-    from dashboard import cache
+    from dashboard.state import cache
 
     at = app()
     counter = PassCounter(cache.model(DEFAULT).model)
@@ -160,7 +165,7 @@ def test_changing_classes_and_model_updates_the_figure(reference):
 
 
 def test_changing_block_updates_feature_maps():
-    from dashboard import cache
+    from dashboard.state import cache
 
     at = app()
     first = list(se_models.load_model(DEFAULT).se_blocks)[0]
@@ -176,7 +181,7 @@ def test_changing_block_updates_feature_maps():
 
 
 def test_the_block_in_the_url_comes_with_the_analysis_pass():
-    from dashboard import cache
+    from dashboard.state import cache
 
     first = list(se_models.load_model(DEFAULT).se_blocks)[0]
     at = app(block=first)
@@ -192,7 +197,7 @@ def test_the_block_in_the_url_comes_with_the_analysis_pass():
 
 
 def test_live_statistics_from_bundled_samples():
-    with_samples = next(m for m in se_models.list_models() if se_models.data.sample_images(load_card(m).dataset))
+    with_samples = next(m for m in se_models.list_models() if sample_images(load_card(m).dataset))
     classes = load_card(with_samples).labels[:2]
     at = app(view="classes", model=with_samples, source="bundled", classes=classes)
     at.number_input(key="per_class").set_value(4).run()
@@ -215,18 +220,18 @@ def test_corrupt_upload_shows_one_error_and_the_good_image_still_renders():
 
 
 def test_photo_choice_is_kept_in_the_url():
-    photo = se_models.data.photos()[0]["file"]
+    photo = photos()[0]["file"]
     at = app(photos=[photo])
     assert_clean(at)
     assert at.multiselect(key="photos").value == [photo]
-    title = se_models.data.photos()[0]["title"]
+    title = photos()[0]["title"]
     assert any(title in str(i.proto) for i in at.get("image"))
     assert at.query_params.get("photos") in (photo, [photo])
 
 
 def test_no_hooks_left_on_the_shared_model():
     app()  # analyses the default image: forward, backward and Grad-CAM hooks on the cached model
-    from dashboard import cache
+    from dashboard.state import cache
 
     assert hook_count(cache.model(DEFAULT).model) == 0
 
@@ -259,7 +264,7 @@ def zoo_app(**params) -> AppTest:
 
 @pytest.mark.slow  # a full SE-ResNet-50
 def test_imagenet_model_with_random_weights_analyses_a_photo():
-    from se_models.zoo import imagenet_labels
+    from se_models.models.zoo import imagenet_labels
 
     at = zoo_app(model=ZOO_MODEL, weights="random")
     assert_clean(at)

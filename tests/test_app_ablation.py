@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import se_models
-from se_models.ablation import ablation_path
+from se_models.stats.stored import ablation_path
 from tests.test_app import app, assert_clean, titles
 
 pytestmark = pytest.mark.slow  # each drives the whole app

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from se_models import lenses
+from se_models.explain import lenses
 from tests.test_app import ZOO_MODEL as ZOO
 from tests.test_app import assert_clean, zoo_app
 

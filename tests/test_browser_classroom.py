@@ -7,6 +7,7 @@ import json
 import pytest
 
 import se_models
+from se_models.data.datasets import photos
 from tests.test_browser import ARTIFACTS, browser, full_screenshot, streamlit_server  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,7 +26,7 @@ def two_photos_told_apart() -> list[tuple[str, str]]:
     """Two demo photos the default model gives different classes, with those classes (computed here)."""
     m = se_models.load_model(DEFAULT)
     seen: dict[str, str] = {}
-    for p in se_models.data.photos():
+    for p in photos():
         label = m.labels[se_models.analyze_image(m, se_models.load_image(p["path"])).predicted]
         if label not in seen.values():
             seen[p["file"]] = label

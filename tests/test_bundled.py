@@ -3,9 +3,10 @@ import pytest
 import torch
 
 from se_models import ExcitationStats, list_models, load_model
-from se_models.blocks import last_of_each_stage
-from se_models.data import as_source, sample_images
-from se_models.registry import load_card, reference_path
+from se_models.data.datasets import as_source, sample_images
+from se_models.hooks.naming import last_of_each_stage
+from se_models.models.registry import load_card
+from se_models.stats.stored import reference_path
 
 MODELS = list_models()
 WITH_SAMPLES = [m for m in MODELS if sample_images(load_card(m).dataset)]

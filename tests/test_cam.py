@@ -11,10 +11,10 @@ from torch import nn
 from torchvision import transforms
 
 from se_models import SERecorder, analyze_image, block_maps, grad_cam, load_model, predict
-from se_models.analysis import stage_ends
-from se_models.architectures import SEResNetSmall
-from se_models.cam import run_grad_cam
 from se_models.errors import ImageError, UnknownBlockError
+from se_models.explain.analysis import stage_ends
+from se_models.explain.cam import run_grad_cam
+from se_models.models.architectures import SEResNetSmall
 
 from .conftest import hook_count, pattern
 
@@ -247,8 +247,8 @@ def bordered(size: int = 64, band: int = 6) -> Image.Image:
 
 
 def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
-    from se_models.blocks import se_dims
-    from se_models.cam import overlay, square_crop
+    from se_models.explain.cam import overlay, square_crop
+    from se_models.hooks.blocks import se_dims
 
     # timm-style evaluation: resize to 16 / 0.8 = 20, centre-crop 16 (crop_pct 0.8): the 6 px band of a 64 px
     # image becomes 1.9 px, inside the 2 px that the crop cuts off
@@ -284,7 +284,7 @@ def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
 
 
 def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
-    from se_models.cam import _lut, enlarge, overlay
+    from se_models.explain.cam import _lut, enlarge, overlay
 
     rng = np.random.default_rng(0)
     view = Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
@@ -301,7 +301,7 @@ def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
 
 
 def test_a_small_view_is_drawn_with_four_pixels_per_model_pixel_and_loses_next_to_nothing():
-    from se_models.cam import overlay, overlay_size
+    from se_models.explain.cam import overlay, overlay_size
 
     rng = np.random.default_rng(0)
     view = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))  # noise: the most detail 32 px hold

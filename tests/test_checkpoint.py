@@ -4,8 +4,8 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from se_models.checkpoint import load_weights, read_state_dict
 from se_models.errors import CheckpointError
+from se_models.models.checkpoint import load_weights, read_state_dict
 
 
 def tiny() -> nn.Module:

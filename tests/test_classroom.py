@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from se_models import paths
-from se_models.archive import extract_image_folder
-from se_models.data import as_source
+from dashboard.safety import roots as paths
+from se_models.config import PROJECT
+from se_models.data.archive import extract_image_folder
+from se_models.data.datasets import as_source
 from se_models.errors import DatasetError, PathNotAllowed
 from tests.conftest import make_loaded, pattern, png_bytes
 
@@ -51,7 +52,7 @@ def class_zip(prefix: str = "") -> bytes:
 def test_config_listens_locally_keeps_xsrf_on_and_fits_the_weights_upload():
     import tomllib
 
-    from dashboard import uploads
+    from dashboard.safety import uploads
 
     server = tomllib.loads((Path(ROOT) / ".streamlit" / "config.toml").read_text())["server"]
     assert server["address"] == "127.0.0.1" and paths.is_local(server["address"])
@@ -63,7 +64,7 @@ def test_config_listens_locally_keeps_xsrf_on_and_fits_the_weights_upload():
 def test_roots_default_to_home_and_project_only_on_localhost(tmp_path):
     assert paths.is_local("127.0.0.1") and paths.is_local("localhost") and paths.is_local("::1")
     assert not paths.is_local(None) and not paths.is_local("") and not paths.is_local("0.0.0.0")
-    assert set(paths.allowed_roots("localhost", environ={})) == {Path.home().resolve(), paths.PROJECT}
+    assert set(paths.allowed_roots("localhost", environ={})) == {Path.home().resolve(), PROJECT}
     assert paths.allowed_roots(None, environ={}) == ()  # unset: Streamlit listens on every interface
     assert paths.allowed_roots("0.0.0.0", environ={}) == ()
     env = {paths.ENV: os.pathsep.join([str(tmp_path), str(tmp_path / "missing")])}
@@ -131,14 +132,14 @@ def test_unsafe_zips_are_refused_and_nothing_is_written(tmp_path, entries, links
 
 
 def test_zip_size_and_count_are_bounded_before_extraction(tmp_path, monkeypatch):
-    import se_models.archive as archive
+    from se_models import config
 
     data = class_zip()
-    monkeypatch.setattr(archive, "MAX_FILES", 4)
+    monkeypatch.setattr(config, "MAX_ZIP_FILES", 4)
     with pytest.raises(DatasetError, match="more than 4 images"):
         extract_image_folder(data, tmp_path / "a")
-    monkeypatch.setattr(archive, "MAX_FILES", 5000)
-    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(config, "MAX_ZIP_FILES", 5000)
+    monkeypatch.setattr(config, "MAX_ZIP_TOTAL_BYTES", 1000)
     with pytest.raises(DatasetError, match="uncompressed"):
         extract_image_folder(data, tmp_path / "b")
     bomb = zip_bytes({"a/huge.png": b"\0" * (30 * 1024 ** 2), "b/x.png": b"x"})  # 30 MB of zeros, 30 kB zipped
@@ -273,7 +274,7 @@ def test_uploaded_weights_are_checked_against_the_architecture(monkeypatch, tmp_
 
 
 def test_the_hook_check_sees_a_hook_and_is_off_without_its_variable(tiny, monkeypatch):
-    from dashboard.debug import hook_count
+    from dashboard.views.debug import hook_count
 
     assert hook_count(tiny.model) == 0
     handle = next(tiny.model.children()).register_forward_hook(lambda *args: None)

@@ -4,9 +4,10 @@ import json
 import pytest
 from PIL import Image
 
-from se_models.__main__ import main
-from se_models.data import bundled_samples_dir
-from se_models.registry import load_card, reference_path
+from se_models.cli.main import main
+from se_models.data.datasets import bundled_samples_dir
+from se_models.models.registry import load_card
+from se_models.stats.stored import reference_path
 
 BLOCK_KEYS = {"name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy",
               "chance", "mean", "std", "saturated_high", "saturated_low", "class_means", "divergence_null",
@@ -52,7 +53,7 @@ def test_gradcam_draws_on_what_a_timm_model_saw(tmp_path):
     import numpy as np
 
     from se_models import analyze_image, load_image, load_model
-    from se_models.cam import overlay, square_crop
+    from se_models.explain.cam import overlay, square_crop
 
     loaded = load_model("seresnet50.a1_in1k", weights="random")
     resize = loaded.transform.transforms[0].size  # 224 / crop_pct, then a centre crop of 224
@@ -121,11 +122,11 @@ def test_bad_inputs_exit_nonzero(tmp_path, capsys):
 
 
 def test_a_bug_is_not_printed_as_a_user_error(monkeypatch, capsys):
-    import se_models.registry
+    from se_models.models import registry
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("a torch bug")
-    monkeypatch.setattr(se_models.registry, "load_model", broken)
+    monkeypatch.setattr(registry, "load_model", broken)
     with pytest.raises(RuntimeError, match="a torch bug"):
         main(["predict", "x.png"])
     assert "error:" not in capsys.readouterr().err

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 import se_models
-from se_models.__main__ import build_parser, main
-from se_models.analysis import analyze_image
-from se_models.device import resolve_device
+from se_models.cli.main import build_parser, main
 from se_models.errors import DeviceUnavailable
+from se_models.explain.analysis import analyze_image
+from se_models.models.device import resolve_device
 
 
 def test_auto_is_the_best_available(monkeypatch):
@@ -56,9 +56,9 @@ def test_results_come_back_to_the_cpu_and_match_the_cpu_model():
 
 
 def test_ablation_attributions_and_deletion_curves_run_wherever_the_model_is():
-    from se_models import lenses, sanity
-    from se_models.ablation import ablation_tables
-    from se_models.data import bundled_samples_dir
+    from se_models.data.datasets import bundled_samples_dir
+    from se_models.explain import lenses, sanity
+    from se_models.stats.ablation import ablation_tables
 
     name = "se_resnet20_fashion_mnist"
     on_cpu, best = se_models.load_model(name), se_models.load_model(name, device="auto")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from se_models.__main__ import main
+from se_models.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag", "Trouser",

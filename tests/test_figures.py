@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from se_models import ExcitationStats, analyze_image, block_maps, figures
-from se_models.registry import reference_path
+from se_models import ExcitationStats, analyze_image, block_maps
+from se_models.plots import figures
+from se_models.stats.stored import reference_path
 
 from .conftest import pattern
 

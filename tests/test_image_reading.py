@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from dashboard.image_reading import GATE_BANDS, gate_band, gate_words, input_caption, profile_sentence, scale_sentence
-from se_models.analysis import class_distances
+from se_models.explain.analysis import class_distances
+from se_models.findings.image import GATE_BANDS, gate_band, gate_words, input_caption, profile_sentence, scale_sentence
 
 
 @pytest.mark.parametrize("s, words", [(0.97, "passes almost unchanged"), (0.9, "passes almost unchanged"),

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from se_models import ImageError, load_image
-from se_models import images as images_mod
+from se_models import ImageError, config, load_image
 
 from .conftest import png_bytes
 
@@ -30,7 +29,7 @@ def test_decompression_bomb_and_oversized(monkeypatch):
     assert len(bomb) < 100_000
     with pytest.raises(ImageError, match="bomb.png: 9000x9000 pixels"):
         load_image(bomb, name="bomb.png")
-    monkeypatch.setattr(images_mod, "MAX_BYTES", 1000)
+    monkeypatch.setattr(config, "MAX_IMAGE_BYTES", 1000)
     with pytest.raises(ImageError, match="big.png: file is .* over the"):
         load_image(b"x" * 2000, name="big.png")
 

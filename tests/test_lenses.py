@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from se_models import lenses, sanity
-from se_models.blocks import find_se_blocks
-from se_models.card import ModelCard
 from se_models.errors import UnknownClassError, UnknownMethodError
-from se_models.registry import LoadedModel
+from se_models.explain import lenses, sanity
+from se_models.hooks.blocks import find_se_blocks
+from se_models.models.card import ModelCard
+from se_models.models.registry import LoadedModel
 
 from .conftest import hook_count, make_loaded, pattern
 
@@ -214,7 +214,7 @@ def test_sanity_ordering_on_the_bundled_default():
     """Measured on the default CIFAR-10 model with the shipped photos and on Fashion-MNIST's bundled samples:
     Grad-CAM's map changes more under randomisation than guided backprop's (lower median Spearman)."""
     from se_models import load_image, load_model
-    from se_models.data import photos, sample_images
+    from se_models.data.datasets import photos, sample_images
 
     for name, paths in (("se_resnet20_cifar10", [p["path"] for p in photos()]),
                         ("se_resnet20_fashion_mnist", [p for p, _ in sample_images("fashion-mnist")][::25])):

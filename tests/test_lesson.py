@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from se_models import lesson
-from se_models import lesson_figures as lf
+from se_models.findings import lesson
+from se_models.plots import lesson as lf
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -147,7 +147,6 @@ def _table(mode: str, drops: dict[str, float], changed: float = 0.01, images: in
 
 
 def test_ablation_step_names_the_stage_that_matters_or_says_none_does():
-    pytest.importorskip("se_models.ablation_report")
     big = {"mean": _table("mean", {"stage 2": 0.001, "stage 4": 0.08, "all blocks": 0.2}),
            "identity": _table("identity", {"stage 4": 0.3, "all blocks": 0.5})}
     text = lesson.ablation_step(big)

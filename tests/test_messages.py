@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from se_models import offline
-from se_models.checkpoint import read_state_dict
 from se_models.errors import CheckpointError
+from se_models.models.checkpoint import read_state_dict
 
 
 @pytest.mark.parametrize("err, words", [
@@ -44,7 +44,7 @@ def test_a_garbage_checkpoint_is_not_called_pickled(tmp_path):
 
 
 def test_offline_timm_weights_say_what_to_run_with_a_command_that_works(monkeypatch):
-    from se_models import zoo
+    from se_models.models import zoo
 
     def refuse(*args, **kwargs):
         raise socket.gaierror(-2, "Name or service not known")
@@ -92,7 +92,7 @@ def test_short_labels_cut_between_words():
 def test_the_stats_command_prints_paper_names_and_fixed_decimals(tmp_path, capsys):
     import re
 
-    from se_models import __main__ as cli
+    from se_models.cli import main as cli
 
     assert cli.main(["stats", "--data", "reference", "--json", str(tmp_path / "s.json")]) == 0
     # the per-block lines are the indented ones (the closing reading is a paragraph)

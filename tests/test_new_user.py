@@ -4,7 +4,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 import se_models
-from dashboard import imageitems, modelkeys
+from dashboard.state import imageitems, modelkeys
+from se_models.models.registry import load_card
 from tests.test_app import app as run
 from tests.test_app import titles
 
@@ -57,7 +58,7 @@ def test_the_same_file_uploaded_twice_is_one_image():
 def test_every_top5_bar_shows_its_value_whatever_its_length():
     import numpy as np
 
-    from se_models import figures
+    from se_models.plots import figures
 
     for probs in ([0.7, 0.2, 0.05, 0.03, 0.02], [0.49, 0.46, 0.03, 0.01, 0.01],
                   [0.999, 0.0005, 0.0003, 0.0001, 0.0001]):
@@ -72,7 +73,7 @@ def test_every_top5_bar_shows_its_value_whatever_its_length():
 def test_eight_channels_each_way_wrap_into_two_row_pairs():
     import numpy as np
 
-    from se_models import figures
+    from se_models.plots import figures
 
     r = np.random.default_rng(0)
     maps = r.normal(size=(32, 8, 8))
@@ -85,7 +86,7 @@ def test_eight_channels_each_way_wrap_into_two_row_pairs():
 
 
 def test_the_imagenet_class_hint_is_for_imagenet_models_only():
-    fm = next(m for m in se_models.list_models() if se_models.registry.load_card(m).dataset == "fashion-mnist")
+    fm = next(m for m in se_models.list_models() if load_card(m).dataset == "fashion-mnist")
     at = run(view="classes", model=fm, source="folder")
     assert not at.exception
     shown = " ".join(i.value for i in at.info)

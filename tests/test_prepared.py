@@ -12,10 +12,10 @@ import torch
 from safetensors.torch import save_file
 from streamlit.testing.v1 import AppTest
 
-from se_models import __main__ as cli
 from se_models import load_model
-from se_models.references import find_reference, user_reference_path
-from se_models.registry import MODELS_DIR
+from se_models.cli import main as cli
+from se_models.models.registry import MODELS_DIR
+from se_models.stats.stored import find_reference, user_reference_path
 from tests.conftest import pattern
 
 HF_MODEL = "regnety_002.pycls_in1k"  # a 3 M-parameter SE network whose weights timm takes from the Hugging Face hub
@@ -94,7 +94,7 @@ def test_pretrained_weights_load_offline_from_the_torch_hub_cache(offline):
 
 
 def test_uncached_weights_offline_fail_in_one_clear_error(offline):
-    from se_models.zoo import WeightsUnavailable
+    from se_models.models.zoo import WeightsUnavailable
 
     with pytest.raises(WeightsUnavailable, match="pretrained weights are not cached"):
         load_model(f"timm:{HF_MODEL}")

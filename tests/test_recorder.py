@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from se_models import SERecorder
-from se_models.architectures import build
+from se_models.models.architectures import build
 
 from .conftest import hook_count
 

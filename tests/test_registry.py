@@ -7,7 +7,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from se_models import DEFAULT_MODEL, CheckpointError, list_models, load_model
-from se_models.architectures import build
+from se_models.models.architectures import build
 
 
 def test_bundled_models_load():

@@ -7,7 +7,7 @@ from PIL import Image
 
 from se_models import ExcitationStats, excitation_stats
 from se_models.errors import DatasetError
-from se_models.stats import class_divergence, eta_squared, probe_accuracy
+from se_models.stats.excitation import class_divergence, eta_squared, probe_accuracy
 
 from .conftest import LABELS
 

@@ -6,11 +6,11 @@ import torch
 from safetensors.torch import load_file
 from torchvision import datasets
 
-from se_models.architectures import build, display_name
-from se_models.card import ModelCard
-from se_models.data import DatasetError, image_folder_arrays, training_data
+from se_models.data.datasets import DatasetError, image_folder_arrays, training_data
 from se_models.errors import CheckpointError
-from se_models.train import TrainConfig, augment, cutout, train
+from se_models.models.architectures import build, display_name
+from se_models.models.card import ModelCard
+from se_models.training.train import TrainConfig, augment, cutout, train
 
 from .conftest import LABELS, pattern
 
@@ -111,7 +111,7 @@ def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
     def offline(self, *a, **k):
         raise OSError("[Errno -3] Temporary failure in name resolution")
     monkeypatch.setattr(datasets.CIFAR10, "download", offline)
-    monkeypatch.setattr("se_models.data.CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SE_MODELS_CACHE", str(tmp_path))
     with pytest.raises(DatasetError, match="could not download CIFAR-10: the network could not be reached. Pass a "
                                            "local folder") as caught:
         training_data("cifar10", train=False)
@@ -121,7 +121,7 @@ def test_offline_download_is_one_clear_error(monkeypatch, tmp_path):
 
 
 def test_export_samples_writes_pngs_per_class(tmp_path):
-    from se_models.data import ArrayDataset, export_samples
+    from se_models.data.datasets import ArrayDataset, export_samples
 
     data = ArrayDataset(torch.randint(0, 255, (9, 1, 8, 8), dtype=torch.uint8), torch.tensor([0, 1, 2] * 3),
                         ["T-shirt/top", "Bag", "Coat"])

@@ -8,6 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import se_models
+from se_models.data.datasets import sample_images
+from se_models.models.registry import load_card
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -69,8 +71,8 @@ def test_defaults_stay_out_of_the_url():
 def test_live_controls_round_trip():
     """Images per class and the untrained-control switch of live statistics (bundled samples)."""
     name = next(m for m in se_models.list_models()
-                if se_models.data.sample_images(se_models.registry.load_card(m).dataset))
-    labels = se_models.registry.load_card(name).labels[:2]
+                if sample_images(load_card(m).dataset))
+    labels = load_card(name).labels[:2]
     at = run(view="classes", model=name, source="bundled", classes=labels)
     at.number_input(key="per_class").set_value(4).run()
     at.toggle(key="live_control").set_value(False).run()

@@ -7,12 +7,12 @@ import torch
 from PIL import Image
 
 from se_models import ExcitationStats, excitation_stats, load_model
-from se_models import significance as sig
-from se_models.data import ArrayDataset, sample_images
-from se_models.readings import compare_reading, specificity_reading
-from se_models.registry import reference_path
-from se_models.stats import block_stats_from_arrays, class_divergence
-from se_models.streaming import ClassSample, StreamingStats, image_keys
+from se_models.data.datasets import ArrayDataset, sample_images
+from se_models.findings.readings import compare_reading, specificity_reading
+from se_models.stats import significance as sig
+from se_models.stats.excitation import block_stats_from_arrays, class_divergence
+from se_models.stats.stored import reference_path
+from se_models.stats.streaming import ClassSample, StreamingStats, image_keys
 
 FASHION = "se_resnet20_fashion_mnist"
 

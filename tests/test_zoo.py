@@ -9,8 +9,8 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from se_models import CheckpointError, SERecorder, analyze_image, block_maps, load_model
-from se_models.blocks import find_se_blocks
-from se_models.zoo import WeightsUnavailable
+from se_models.hooks.blocks import find_se_blocks
+from se_models.models.zoo import WeightsUnavailable
 
 PAPER_BLOCKS = [f"SE_{s}_{b}" for s, n in ((2, 3), (3, 4), (4, 6), (5, 3)) for b in range(1, n + 1)]
 
@@ -115,7 +115,7 @@ def test_offline_uncached_fails_fast_with_instructions(tmp_path, monkeypatch):
 
 @pytest.mark.slow  # a full SE-ResNet-50
 def test_paper_figure_preset_is_the_default_choice_for_se_resnet50():
-    from se_models.figures import default_blocks
+    from se_models.plots.figures import default_blocks
 
     blocks = list(load_model("legacy_seresnet50.in1k", weights="random").se_blocks)
     assert default_blocks(blocks) == ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_1", "SE_5_2", "SE_5_3"]

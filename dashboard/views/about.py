@@ -4,10 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 import se_models
-from se_models.blocks import last_of_each_stage
-
-from .. import cache
-from . import ablation
+from dashboard.panels import ablation
+from dashboard.state import cache
+from se_models.hooks.naming import last_of_each_stage
 
 PAPER = ("J. Hu, L. Shen, S. Albanie, G. Sun, E. Wu, *Squeeze-and-Excitation Networks*, TPAMI 2019 "
          "([arXiv:1709.01507](https://arxiv.org/abs/1709.01507) v4).")

@@ -5,13 +5,14 @@ from dataclasses import replace
 
 import streamlit as st
 
-from se_models import figures
-from se_models.blocks import has_stages
+from dashboard import ui, wording
+from dashboard.panels import ablation, reading
+from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
+from dashboard.safety import access, uploads
+from dashboard.state import cache, modelkeys, urlstate
 from se_models.errors import SEExplorerError, UnknownClassError
-
-from .. import access, cache, modelkeys, reading, ui, uploads, urlstate, wording
-from ..statspanel import CHANNELS, stats_downloads, stats_for
-from . import ablation
+from se_models.hooks.naming import has_stages
+from se_models.plots import figures
 
 SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled samples", "folder": "Your images",
            "test": "Downloaded test set"}

@@ -4,10 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 import se_models
-from se_models import figures
-
-from .. import cache, modelkeys, reading, ui, urlstate, wording
-from ..statspanel import CHANNELS, stats_downloads, stats_for
+from dashboard import ui, wording
+from dashboard.panels import reading
+from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
+from dashboard.state import cache, modelkeys, urlstate
+from se_models.plots import figures
 
 
 def _label(key: str) -> str:

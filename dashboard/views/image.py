@@ -5,14 +5,16 @@ import json
 
 import streamlit as st
 
-from se_models import figures
-from se_models.analysis import class_distances
-from se_models.blocks import stage_blocks
-from se_models.cam import colours as cam_colours
-from se_models.cam import overlay, square_crop
-
-from .. import cache, exports, image_reading, imageitems, statspanel, ui, urlstate, wording
-from . import ablation, teach
+from dashboard import exports, ui, wording
+from dashboard.panels import ablation, teach
+from dashboard.panels import stats as statspanel
+from dashboard.state import cache, imageitems, urlstate
+from se_models.explain.analysis import class_distances
+from se_models.explain.cam import colours as cam_colours
+from se_models.explain.cam import overlay, square_crop
+from se_models.findings import image as image_reading
+from se_models.hooks.naming import stage_blocks
+from se_models.plots import figures
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
 OVERLAY_PX = 240  # the Grad-CAM column is ~248 px wide at 1280x720

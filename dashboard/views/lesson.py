@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from se_models import figures, lesson
-from se_models import lesson_figures as lf
-
-from .. import cache, imageitems, modelkeys, statspanel, ui, urlstate, wording
+from dashboard import ui, wording
+from dashboard.panels import stats as statspanel
+from dashboard.state import cache, imageitems, modelkeys, urlstate
+from se_models.findings import lesson
+from se_models.plots import figures
+from se_models.plots import lesson as lf
 
 STEPS = {  # URL step number -> (short name on the step buttons, title)
     1: ("SE block", "Squeeze, excite, scale: one SE block on one image"),
@@ -172,8 +174,8 @@ def step_depth(sel) -> None:
 
 def step_ablation(sel) -> None:
     try:
-        from se_models.ablation import stored_tables
-        from se_models.ablation_report import ablation_chart
+        from se_models.plots.ablation import ablation_chart
+        from se_models.stats.stored import stored_tables
     except ImportError:  # the ablation is not part of this version of the library
         _say("The SE ablation is not available in this version, so this step has nothing to show yet.")
         return

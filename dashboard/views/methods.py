@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from se_models import lenses, sanity
-from se_models.lens_figures import faithfulness_curves
-
-from .. import cache, imageitems, modelkeys, ui, urlstate
+from dashboard import ui
+from dashboard.state import cache, imageitems, modelkeys, urlstate
+from se_models.explain import lenses, sanity
+from se_models.plots.lenses import faithfulness_curves
 
 PIC = 150  # px: five pictures and their gaps fit 1280 px with the sidebar open
 

@@ -1,0 +1,219 @@
+"""The shared sidebar: model picker (bundled, ImageNet zoo, any timm model; weights), image sources (photos,
+sample gallery, uploads, camera), Grad-CAM target."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+import se_models
+from dashboard import wording
+from dashboard.safety import access, uploads
+from dashboard.state import cache, imageitems, modelkeys, urlstate
+from se_models.models.card import ModelCard
+from se_models.models.zoo import ZOO, is_zoo_name
+
+GALLERY_COLS, GALLERY_ROWS = 4, 3
+PREDICTED = "predicted class"
+# widgets whose options are the model's blocks or classes: they start afresh for another model
+PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class", "abl_stage", "abl_block"]
+
+
+@dataclass
+class Selection:
+    """Everything the views need from the sidebar."""
+    model_key: str
+    loaded: se_models.LoadedModel | None  # None: no model yet (see error / notice); only About can be drawn
+    items: list[imageitems.ImageItem]   # the chosen images, or the default one
+    using_default: bool            # nothing chosen yet: the views show the default image
+    target: int | None             # Grad-CAM class; None = the predicted class
+    error: str | None = None       # why the model could not be loaded (Markdown, with what to do instead)
+    notice: str | None = None      # what is missing before it can be (a weights file's path)
+
+    @property
+    def card(self) -> ModelCard:
+        return self.loaded.card
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+    @property
+    def is_control(self) -> bool:
+        return modelkeys.is_control(self.model_key)
+
+
+def _typed_timm() -> list[str]:
+    """The model typed under "Any timm model" (or named by the URL, on the first run) as a picker option."""
+    done: set = st.session_state.setdefault(urlstate.SEEDED, set())
+    if "timm_name" not in done:
+        done.add("timm_name")
+        wanted = st.query_params.get("model", "")
+        if wanted.startswith(modelkeys.TIMM) and wanted not in ZOO:
+            st.session_state["timm_name"] = wanted.removeprefix(modelkeys.TIMM)
+    option = modelkeys.timm_option(st.session_state.get("timm_name", ""))
+    return [option] if option else []
+
+
+def _pick_typed() -> None:
+    """Typing a timm name selects it."""
+    option = modelkeys.timm_option(st.session_state.get("timm_name", ""))
+    if option:
+        st.session_state["model"] = option
+
+
+def _model_picker() -> str:
+    bundled = modelkeys.model_options(se_models.list_models())
+    options = list(dict.fromkeys(bundled + list(ZOO) + _typed_timm()))
+    default = se_models.DEFAULT_MODEL if se_models.DEFAULT_MODEL in options else options[0]
+    labels = cache.model_labels()
+
+    key = urlstate.selectbox(st, "Model", options, "model", index=options.index(default),
+                             format_func=lambda o: wording.picker_label(o, labels),
+                             help="The small bundled models first, each with its untrained control (the same "
+                                  "architecture with random weights: whatever it shows comes from the architecture, "
+                                  "not from training); then SE networks trained on ImageNet, from timm.")
+    with st.expander("Any timm model", expanded=key.startswith(modelkeys.TIMM)):
+        st.text_input("timm model name", key="timm_name", on_change=_pick_typed, persist_state="session",
+                      placeholder="e.g. regnety_002",
+                      help=f"Any timm architecture with squeeze-and-excitation blocks, e.g. {wording.SE_EXAMPLES}; "
+                           "press Enter to select it. Its weights are chosen below.")
+    return key
+
+
+def _weights(name: str) -> tuple[str, str, str, str]:
+    """The weights of a zoo / timm model: (choice, file path, what is missing, why it is refused); the choice is in
+    the URL, the path is not. A typed path must lie inside the allowed roots; where there are none, only uploads are
+    offered."""
+    options = [w for w in modelkeys.WEIGHTS if w != "file" or access.server_paths_allowed()]
+    choice = urlstate.radio(st, "Weights", options, "weights", format_func=modelkeys.WEIGHTS.get,
+                            help="Pretrained: timm's download (Hugging Face or GitHub), cached on this server after "
+                                 "the first time. Upload: a safetensors or weights-only torch checkpoint from your "
+                                 "computer. File on this server: for machines without internet (only inside the "
+                                 "folders the server allows). Random: the untrained control.")
+    if choice == "upload":
+        path, label = uploads.weights(name)
+        return choice, path, "" if path else "Upload a weights file for this model in the sidebar.", ""
+    if choice != "file":
+        return choice, "", "", ""
+    typed = st.text_input("Weights file (path on the server)", key="weights_path", persist_state="session",
+                          placeholder="/path/to/model.safetensors",
+                          help=f"A file for {name}, e.g. model.safetensors from its Hugging Face page, inside the "
+                               "folders this server allows. A browser cannot pick files there: to send one from "
+                               "your computer, choose upload.").strip()
+    if not typed:
+        return choice, "", "Type the path of a weights file for this model in the sidebar.", ""
+    try:
+        return choice, str(access.checked(typed, "file")), "", ""
+    except access.PathNotAllowed as err:
+        return choice, "", "", str(err)
+
+
+def _toggle_sample(sid: str) -> None:
+    chosen = list(st.session_state.get("samples", []))
+    st.session_state["samples"] = [s for s in chosen if s != sid] if sid in chosen else chosen + [sid]
+
+
+def _turn_page(step: int, pages: int) -> None:
+    st.session_state["gallery_page"] = (st.session_state.get("gallery_page", 0) + step) % pages
+
+
+def _gallery(dataset: str, labels: list[str]) -> list[str]:
+    """Thumbnails of the bundled test samples, filtered by class; ticking one adds it to the chosen samples."""
+    samples = cache.samples(dataset)
+    ids = [imageitems.sample_id(p) for p, _ in samples]
+    chosen = urlstate.multiselect(st, "Chosen samples", ids, "samples", placeholder="tick images below",
+                                  format_func=lambda s: imageitems.sample_class(s.split("/")[0], labels) + " #" +
+                                  s.split("/")[1].split(".")[0])
+    folders = list(dict.fromkeys(folder for _, folder in samples))
+    folder = st.selectbox("Show class", folders, key="sample_class",
+                          format_func=lambda f: imageitems.sample_class(f, labels))
+    shown = [(p, sid) for (p, f), sid in zip(samples, ids) if f == folder]
+    per_page = GALLERY_COLS * GALLERY_ROWS
+    pages = max(1, -(-len(shown) // per_page))
+    page = st.session_state.get("gallery_page", 0) % pages
+    cols = st.columns(GALLERY_COLS, gap="small")
+    for i, (path, sid) in enumerate(shown[page * per_page:(page + 1) * per_page]):
+        with cols[i % GALLERY_COLS]:
+            st.image(cache.thumbnail(path), width=56)
+            st.session_state[f"pick_{sid}"] = sid in chosen  # keep the tick in step with the list above
+            st.checkbox(sid, key=f"pick_{sid}", on_change=_toggle_sample, args=(sid,), label_visibility="collapsed")
+    with st.container(horizontal=True):
+        st.button("◀", key="gallery_prev", on_click=_turn_page, args=(-1, pages))
+        st.caption(f"page {page + 1} / {pages}")
+        st.button("▶", key="gallery_next", on_click=_turn_page, args=(1, pages))
+    return chosen
+
+
+def _images(loaded) -> tuple[list[imageitems.ImageItem], bool]:
+    labels = tuple(loaded.labels)
+    dataset = loaded.card.dataset
+    imagenet = dataset == "imagenet"
+    st.subheader("Images")
+    photos = cache.photos()
+    picked = urlstate.multiselect(st, "Photos", [p["file"] for p in photos], "photos",
+                                  format_func=lambda f: next(p["title"] for p in photos if p["file"] == f),
+                                  help="Credited demo photos (see About). "
+                                       + ("Real photos: fair test images for an ImageNet model with trained "
+                                          "weights." if imagenet else
+                                          "They are shrunk to the model's input size."))
+    items = [cache.photo_item(f, labels, imagenet) for f in picked]
+    if cache.samples(dataset):
+        with st.expander(f"{wording.dataset_name(loaded.card)} test samples", expanded=False):
+            items += [cache.sample_item(s, dataset, labels) for s in _gallery(dataset, list(labels))]
+    files = st.file_uploader("Upload images", type=imageitems.UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
+                             max_upload_size=uploads.IMAGE_MB,
+                             help=f"PNG, JPEG, WebP, BMP or TIFF, at most {uploads.IMAGE_MB} MB each; several at once.")
+    items += imageitems.upload_items([(f.name, f.getvalue()) for f in files or []
+                                 if not uploads.too_big(f, uploads.IMAGE_MB, "an image")])
+    if st.toggle("Camera", key="camera_on", help="Take a picture with your webcam"):
+        shot = st.camera_input("Take a picture", key="camera")
+        if shot is not None:
+            items += imageitems.upload_items([("camera snapshot", shot.getvalue())], source="camera")
+    if items:
+        return items, False
+    default = imageitems.default_image(photos, cache.samples(dataset), list(labels))
+    if default is None:
+        return [], True
+    kind, ident = default.split(":", 1)
+    item = cache.photo_item(ident, labels, imagenet) if kind == "photo" else cache.sample_item(ident, dataset, labels)
+    return [item], True
+
+
+def render(images: bool = True) -> Selection:
+    """Draw the sidebar and return the choices; a model that cannot be loaded leaves the picker usable.
+
+    images=False (views that draw no single image): the model only, no image sources or Grad-CAM target."""
+    with st.sidebar:
+        key = _model_picker()
+        path = ""
+        if is_zoo_name(key):
+            choice, path, missing, refused = _weights(key)
+            if missing or refused:
+                return Selection(modelkeys.model_key(key, "file"), None, [], True, None, error=refused or None,
+                                 notice=f"{missing} Or choose pretrained or random weights." if missing else None)
+            file = "file" if choice == "upload" else choice  # an upload is a file in this session's folder
+            key = modelkeys.model_key(key, file, path, modelkeys.file_stamp(path) if path else "")
+        else:
+            urlstate.publish("weights", None)  # bundled models carry their weights in the key
+        with st.spinner(f"Loading {modelkeys.parse_model_key(key)[0]}…"):
+            error = cache.load_error(key)
+        if error:
+            known = {path: Path(path).name} if path else {}  # an upload's copy is known by its file name
+            return Selection(key, None, [], True, None, error=access.scrub(error, known))
+        loaded = cache.model(key)
+        # another model: its block choices start again from its own defaults (deepest block, paper blocks), so
+        # the feature maps and the Grad-CAM layer agree, rather than keep a name the two models happen to share
+        urlstate.reset_when_changed("_model_shown", key, PER_MODEL)
+        st.caption(wording.model_caption(loaded.card, modelkeys.is_control(key), loaded.weights))
+        if not images:
+            return Selection(key, loaded, [], True, None)
+        items, using_default = _images(loaded)
+        st.subheader("Grad-CAM")
+        many = len(loaded.labels) > 20
+        choice = urlstate.selectbox(st, "Explain which class", [PREDICTED, *loaded.labels], "target",
+                                    help="Grad-CAM shows where the evidence for this class lies."
+                                         + (f" Type to search the {len(loaded.labels)} classes." if many else ""))
+    target = None if choice == PREDICTED else loaded.labels.index(choice)
+    return Selection(key, loaded, items, using_default, target)

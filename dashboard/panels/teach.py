@@ -1,0 +1,56 @@
+"""The "what happened here" panel: squeeze -> excitation -> scale, told with this image's own numbers."""
+from __future__ import annotations
+
+import streamlit as st
+
+from se_models.findings import image as image_reading
+from se_models.hooks.blocks import se_dims
+from se_models.plots.figures import top_channels
+
+
+def _num(x: float) -> str:
+    return f"{x:.2f}".replace("-0.00", "0.00")
+
+
+def _fmt(values: list[float]) -> str:
+    return f"from **{_num(min(values))}** to **{_num(max(values))}** (mean {_num(sum(values) / len(values))})"
+
+
+def render(loaded, maps, class_mean: list[float] | None, class_name: str | None) -> None:
+    """Three steps side by side, each with its formula and this image's numbers, then a per-channel table.
+
+    maps: se_models.BlockMaps of the block shown."""
+    block = maps.block
+    z = maps.squeeze.tolist()
+    s = maps.excitation.tolist()
+    channels, hidden = se_dims(dict(loaded.model.named_modules())[loaded.se_blocks[block]])
+    h, w = maps.before.shape[-2:]
+    up, down = top_channels(s, 3)
+    with st.container(border=True):
+        st.markdown(f"#### What happened here — block {block}, this image")
+        c1, c2, c3 = st.columns(3, gap="large")
+        with c1:
+            st.markdown("**1 · Squeeze**: average each feature map")
+            st.latex(r"z_c = \frac{1}{H\,W}\sum_{i=1}^{H}\sum_{j=1}^{W} u_c(i,j)")
+            st.markdown(f"U holds **C = {channels}** feature maps of {h}×{w} values. Averaging each map leaves one "
+                        f"number per channel: z has {channels} values, here {_fmt(z)}.")
+        with c2:
+            st.markdown("**2 · Excitation**: a tiny bottleneck MLP")
+            st.latex(r"s = \sigma\!\left(W_2\,\delta(W_1 z)\right)")
+            versus = ""
+            if class_mean is not None:
+                versus = (f" The average over the test images of class *{class_name}* in this block is "
+                          f"{sum(class_mean) / len(class_mean):.2f}.")
+            st.markdown(f"W₁ squeezes {channels} → {hidden} (reduction ratio **r = {channels // max(hidden, 1)}**), "
+                        f"ReLU δ, W₂ expands {hidden} → {channels}, sigmoid σ: one gate per channel, "
+                        f"s ∈ (0, 1), here {_fmt(s)}.{versus}")
+        with c3:
+            st.markdown("**3 · Scale**: multiply each map by its gate")
+            st.latex(r"\tilde{x}_c = s_c \cdot u_c")
+            st.markdown(image_reading.scale_sentence(s) + " Then the shortcut is added back: output = ReLU(s·U + x).")
+        rows = [{"": "▲ high gate" if c in up else "▼ low gate", "channel": c, "z (squeeze)": round(z[c], 3),
+                 "s (excitation)": round(s[c], 3), "in words": image_reading.gate_band(s[c]),
+                 **({f"class mean s ({class_name})": round(class_mean[c], 3)} if class_mean is not None else {}),
+                 "mean of s·u (= s·z)": round(s[c] * z[c], 3)} for c in up + down]
+        # a static table: lighter in the browser than the interactive dataframe grid
+        st.table(rows, hide_index=True, border="horizontal")

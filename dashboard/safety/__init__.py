@@ -1,0 +1,3 @@
+"""What a browser user may reach and spend: allowed roots, uploads, budgets, the hidden self-check.
+
+May import: se_models only."""

@@ -1,0 +1,217 @@
+"""Cached loaders: models shared by all sessions (cache_resource), data and results per input (cache_data)."""
+from __future__ import annotations
+
+import concurrent.futures
+import io
+from pathlib import Path
+
+import streamlit as st
+
+import se_models
+from dashboard import wording
+from dashboard.state import imageitems, modelkeys
+from se_models.data import datasets as sm_data
+from se_models.errors import SEExplorerError
+from se_models.explain.cam import enlarge, overlay, overlay_size
+from se_models.models.card import ModelCard
+from se_models.models.registry import load_card
+from se_models.models.zoo import ZOO, is_zoo_name, zoo_card
+from se_models.stats.stored import find_reference
+
+# the user's choice cannot be loaded (offline weights, a bad checkpoint, no SE blocks, an unknown name, an unreadable
+# file): said in the page; any other exception is a bug and shows as one
+LOAD_ERRORS = (SEExplorerError, OSError)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def model(key: str):
+    """One LoadedModel per key for every browser session; its own lock serialises the hooked passes.
+    A failed load raises and is not cached: the next call tries again."""
+    name, weights = modelkeys.parse_model_key(key)
+    return se_models.load_model(name, weights)
+
+
+@st.cache_data(show_spinner=False, ttl=20, max_entries=32)
+def load_error(key: str) -> str | None:
+    """Load the model of a key (into model()'s cache) and return None, or the failure as one Markdown message.
+
+    Only the message is remembered, and for 20 s: reruns meanwhile do not retry a failing download (up to 5 s each
+    offline), yet a model whose weights have been fetched since loads on a later try."""
+    name, weights = modelkeys.parse_model_key(key)
+    try:
+        model(key)
+    except LOAD_ERRORS as err:
+        return wording.load_failure(name, weights, err)
+    return None
+
+
+@st.cache_data(show_spinner=False)
+def card(name: str) -> ModelCard:
+    """A bundled model's card, or what is known of a zoo / timm model without loading it."""
+    return zoo_card(name) if is_zoo_name(name) else load_card(name)
+
+
+def model_label(key: str) -> str:
+    """The human name of any model key (bundled, zoo, timm, any weights)."""
+    return model_labels().get(key) or wording.model_label(key, card(modelkeys.parse_model_key(key)[0]))
+
+
+@st.cache_data(show_spinner=False)
+def zoo_rows() -> list[dict]:
+    """The ImageNet zoo for the About view: what each model is, its top-1 and where that number and the weights
+    come from (timm's pretrained configs, no download)."""
+    import timm
+
+    rows = []
+    for name, z in ZOO.items():
+        cfg = timm.get_pretrained_cfg(name)
+        source = (f"huggingface.co/{cfg.hf_hub_id}" if cfg and cfg.hf_hub_id else (cfg.url if cfg else None))
+        rows.append({"model": name, "what": z["note"], "ImageNet top-1": f"{z['top1']:.2f} %",
+                     "top-1 from": z["source"], "weights from": source or "?"})
+    return rows
+
+
+@st.cache_data(show_spinner=False)
+def model_labels() -> dict[str, str]:
+    return wording.model_labels({name: card(name) for name in se_models.list_models()})
+
+
+def reference(name: str):
+    """The reference statistics (whole test split, with the untrained control): shipped with a bundled model, or
+    written into the user cache by `python -m se_models reference`; None when there are none."""
+    path = find_reference(name)
+    return _reference_at(str(path), path.stat().st_mtime_ns) if path else None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _reference_at(path: str, stamp: int):
+    """Keyed by the file's modification time too: statistics written while the app runs are picked up."""
+    return se_models.ExcitationStats.load(path)
+
+
+@st.cache_data(show_spinner=False)
+def photos() -> list[dict]:
+    return sm_data.photos()
+
+
+@st.cache_data(show_spinner=False)
+def samples(dataset: str) -> list[tuple[str, str]]:
+    return sm_data.sample_images(dataset)
+
+
+def samples_root(dataset: str) -> Path:
+    return sm_data.bundled_samples_dir(dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def photo_item(file: str, labels: tuple[str, ...], imagenet: bool = False) -> imageitems.ImageItem:
+    photo = next(p for p in photos() if p["file"] == file)
+    return imageitems.photo_item(photo, list(labels), imagenet)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> imageitems.ImageItem:
+    return imageitems.sample_item(sid, samples_root(dataset), list(labels))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def decode(data: bytes, name: str):
+    """Bytes -> RGB PIL image (raises se_models.ImageError naming the file; errors are not cached)."""
+    return se_models.load_image(data, name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def thumbnail(path: str, size: int = 56):
+    return imageitems.pixelated(se_models.load_image(path), size)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def analysis(model_key: str, digest: str, _image, target: int | None, _maps_block: str | None = None):
+    """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
+    the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model; plus U and s*U of
+    _maps_block (the feature maps shown first) from the same pass. A later change of block does not re-run this
+    (block_maps' cheaper pass does), hence not in the key. The image is keyed by its digest, so the unhashable PIL
+    image is passed as _image."""
+    return se_models.analyze_image(model(model_key), _image, target=target, maps_block=_maps_block)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def predictions(model_key: str, digests: tuple[str, ...], _images):
+    """Class probabilities (N, K) of the chosen images from one batched forward pass without gradients."""
+    return se_models.predict(model(model_key), list(_images))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def model_view(model_key: str, digest: str, _image):
+    """The image as the model sees it (its own resize and centre crop): what Grad-CAM maps are drawn on."""
+    return model(model_key).model_view(_image)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def enlarged_view(model_key: str, digest: str, size: int, _view):
+    """The model's view enlarged to size px once: the base under every Grad-CAM overlay of this image."""
+    return enlarge(_view, size)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, alpha: float, shown: int, _view,
+                 _cam) -> bytes:
+    """A Grad-CAM overlay to be shown `shown` px wide, encoded once per (model, image, target, layer, opacity, width):
+    a rerun of the Grad-CAM part then neither blends nor encodes the maps that did not change (the browser keeps them
+    too). Drawn with at most 4 px per model pixel (cam.overlay_size): show it `shown` px wide, the browser enlarges."""
+    size = overlay_size(_view, shown)
+    buf = io.BytesIO()
+    overlay(_view, _cam, alpha, size, base=enlarged_view(model_key, digest, size, _view)).save(buf, "JPEG",
+                                                                                              quality=92)
+    return buf.getvalue()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def block_maps(model_key: str, digest: str, _image, block: str):
+    """One block's U and s*U after a change of block: a forward pass without gradients, independent of the Grad-CAM
+    target and layer (the first block shown comes with the analysis)."""
+    return se_models.block_maps(model(model_key), _image, block)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def built(kind: str, key: tuple, _build):
+    """A figure built once per (kind, key) and shared read-only: building a many-panel plotly figure costs more
+    (0.1-0.3 s) than everything else in a rerun; `key` must name every input that changes it."""
+    return _build()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def test_split(dataset: str):
+    """The whole test split in memory (downloaded once by torchvision; DatasetError when offline)."""
+    return sm_data.training_data(dataset, train=False)[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,
+               control: bool, _progress=None):
+    """excitation_stats over the bundled samples, a folder or the test split; cached by every argument that
+    changes the result (the progress callback is not one of them)."""
+    loaded = model(model_key)
+    dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card.dataset)
+    # the untrained control is the cached model of the control key: loaded once for the picker and every statistic
+    untrained = model(modelkeys.model_key(loaded.name, "random")) if control and not loaded.is_control else None
+    return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
+                                      progress=_progress, control=untrained)
+
+
+def live_stats_with_progress(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,
+                             control: bool, show) -> object:
+    """live_stats in a worker thread while this (script) thread reports its progress through show(done, total).
+
+    Streamlit records element calls made inside a cached function and replays them on a cache hit, which fails for
+    a progress bar created outside it; so the bar is updated here, never from inside the cached function."""
+    seen = {"done": 0, "total": 0}
+
+    def progress(done: int, total: int) -> None:  # runs in the worker: plain Python only
+        seen.update(done=done, total=total)
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="live-stats") as pool:
+        job = pool.submit(live_stats, model_key, source, folder, classes, per_class, control, _progress=progress)
+        while not concurrent.futures.wait([job], timeout=0.15).done:
+            show(seen["done"], seen["total"])
+        return job.result()

@@ -1,0 +1,3 @@
+"""The command line: `python -m se_models COMMAND`, one module per command.
+
+May import: the whole library; nothing imports the CLI."""

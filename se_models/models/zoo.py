@@ -1,0 +1,117 @@
+"""ImageNet SE networks through timm: the named zoo, any `timm:NAME`, weights from the hub, a file, or random."""
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+import timm
+import torch
+from timm.data import ImageNetInfo, create_transform, resolve_data_config
+
+from se_models import offline
+from se_models.errors import UnknownModelError, WeightsUnavailable
+from se_models.hooks.blocks import find_se_blocks
+from se_models.models.card import ModelCard
+from se_models.models.checkpoint import load_weights
+
+ZOO = {
+    # name -> what it is, and an ImageNet top-1 accuracy with where that number comes from
+    "legacy_seresnet50.in1k": dict(top1=77.65, source="timm's evaluation",
+                                   note="SE-ResNet-50, the paper's original (Caffe) weights"),
+    "seresnet50.a1_in1k": dict(top1=80.01, source="timm's evaluation",
+                               note="SE-ResNet-50, modern 'ResNet strikes back' A1 recipe"),
+    "seresnext50_32x4d.racm_in1k": dict(top1=81.27, source="timm's evaluation", note="SE-ResNeXt-50 32x4d"),
+    "legacy_seresnet101.in1k": dict(top1=77.62, source="paper Table 2 (top-1 error 22.38)",
+                                    note="SE-ResNet-101, the paper's original weights"),
+    "legacy_seresnet152.in1k": dict(top1=78.43, source="paper Table 2 (top-1 error 21.57)",
+                                    note="SE-ResNet-152, the paper's original weights"),
+}
+CONNECT_TIMEOUT_S = 5.0
+
+
+def is_zoo_name(name: str) -> bool:
+    return name in ZOO or name.startswith("timm:")
+
+
+def imagenet_labels() -> list[str]:
+    """The 1000 ImageNet class names shipped inside timm (first synonym; repeated names made unique)."""
+    info = ImageNetInfo()
+    names, seen = [], {}
+    for i in range(info.num_classes()):
+        short = info.index_to_description(i).split(",")[0].strip()
+        seen[short] = seen.get(short, 0) + 1
+        names.append(short if seen[short] == 1 else f"{short} ({seen[short]})")
+    return names
+
+
+def _cached(cfg: dict) -> bool:
+    """Whether timm would find these pretrained weights without the network."""
+    if cfg.get("hf_hub_id"):
+        from huggingface_hub import try_to_load_from_cache
+
+        repo = cfg["hf_hub_id"].split("@")[0]
+        if any(isinstance(try_to_load_from_cache(repo, f), str) for f in ("model.safetensors", "pytorch_model.bin")):
+            return True
+    url = cfg.get("url")
+    return bool(url) and (Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name).exists()
+
+
+def _check_online(name: str, cfg: dict) -> None:
+    """Fail in seconds, with what to do, when uncached weights cannot be downloaded."""
+    host = "huggingface.co" if cfg.get("hf_hub_id") else urlparse(cfg.get("url") or "").hostname
+    if not host:
+        raise WeightsUnavailable(f"{name}: timm knows no download source for these weights; "
+                                 f"pass a local file (weights=PATH / --weights PATH)")
+    try:
+        socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        source = cfg.get("hf_hub_id") or cfg.get("url")
+        raise WeightsUnavailable(
+            f"{name}: pretrained weights are not cached and {host} cannot be reached: {offline.reason(err)}. On a "
+            f"machine with internet, run once: python -m se_models download {name} "
+            f"(source: {source}); or download the file and pass it with weights=PATH (CLI: --weights PATH), "
+            f"or use weights='random' for the untrained architecture.") from err
+
+
+def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
+    """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
+    arch = name.removeprefix("timm:")
+    try:
+        with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
+            torch.manual_seed(0)
+            model = timm.create_model(arch, pretrained=False)
+    except RuntimeError as err:  # timm: "Unknown model (...)"
+        raise UnknownModelError(f"{name}: {err}") from err
+    find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
+    cfg = dict(model.pretrained_cfg)
+    if weights is None:
+        if not _cached(cfg):
+            _check_online(name, cfg)
+        model = timm.create_model(arch, pretrained=True)
+        label = "trained"
+    elif weights == "random":
+        label = "random"
+    else:
+        load_weights(model, weights, f"{name} ({type(model).__name__}, {model.num_classes} classes)")
+        label = str(weights)
+    data_cfg = resolve_data_config({}, model=model)
+    labels = imagenet_labels() if model.num_classes == 1000 else [str(i) for i in range(model.num_classes)]
+    card = replace(zoo_card(name), labels=labels, input_size=list(data_cfg["input_size"]),
+                   mean=list(data_cfg["mean"]), std=list(data_cfg["std"]), interpolation=data_cfg["interpolation"],
+                   crop_pct=data_cfg["crop_pct"], weights_source=cfg.get("hf_hub_id") or cfg.get("url"))
+    return model, card, label
+
+
+def zoo_card(name: str) -> ModelCard:
+    """What is known of a zoo or `timm:` model before it is loaded (no labels or input size yet)."""
+    z = ZOO.get(name, {})
+    return ModelCard(name=name, kind="zoo" if z else "timm", architecture=name.removeprefix("timm:"),
+                     dataset="imagenet", test_accuracy=z["top1"] / 100 if z else None,
+                     note=z.get("note", "a timm model"), accuracy_source=z.get("source"))
+
+
+def timm_transform(model: torch.nn.Module):
+    """The model's own evaluation preprocessing (resize, centre crop, mean/std) from its pretrained config."""
+    return create_transform(**resolve_data_config({}, model=model))

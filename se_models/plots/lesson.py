@@ -1,0 +1,86 @@
+"""Plotly figures of the guided lesson, sized for one 1280×720 projector screen (pure: numbers in, go.Figure out)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from se_models.plots.figures import FONT, PALETTE
+
+BIG = dict(FONT, size=16)  # read from the back of a classroom
+HIGH, LOW, REST = "#d62728", "#1f77b4", "#8c8c8c"
+
+
+def se_block(z, s, before, after, channels: list[int], block: str, height: int = 400) -> go.Figure:
+    """Squeeze (z per channel), excitation (s per channel) and scale (U and s·U of `channels`), left to right.
+
+    z, s: (C,); before, after: (C, h, w) U and s·U; channels: [the most kept, the least kept]."""
+    z, s = np.asarray(z, dtype=float), np.asarray(s, dtype=float)
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    colors = [HIGH if c == channels[0] else LOW if c == channels[-1] else REST for c in range(len(s))]
+    n = len(channels)
+    titles = ["1 · squeeze: z", "2 · excitation: s", f"3 · scale: U<sub>{channels[0]}</sub>",
+              f"s·U (s = {s[channels[0]]:.2f})"]
+    titles += sum(([f"U<sub>{c}</sub>", f"s·U (s = {s[c]:.2f})"] for c in channels[1:]), [])
+    fig = make_subplots(n, 4, specs=[[{"rowspan": n}, {"rowspan": n}, {}, {}]] + [[None, None, {}, {}]] * (n - 1),
+                        column_widths=[0.3, 0.3, 0.2, 0.2], horizontal_spacing=0.06, vertical_spacing=0.14,
+                        subplot_titles=titles)
+    x = list(range(len(s)))
+    for col, values, what in ((1, z, "z"), (2, s, "s")):
+        fig.add_bar(x=x, y=values, marker_color=colors, row=1, col=col, showlegend=False,
+                    hovertemplate=f"channel %{{x}}: {what} = %{{y:.3f}}<extra></extra>")
+        # with 100+ channels a bar is a hairline: a large marker shows where the two picked channels are
+        fig.add_scatter(x=channels, y=values[channels], mode="markers", showlegend=False, row=1, col=col,
+                        marker=dict(size=13, color=[HIGH] + [LOW] * (n - 1), line=dict(color="white", width=1.5)),
+                        hovertemplate=f"channel %{{x}}: {what} = %{{y:.3f}}<extra></extra>")
+    lim = float(np.abs(np.concatenate([before[channels].ravel(), after[channels].ravel()])).max()) or 1.0
+    for r, c in enumerate(channels, 1):
+        for col, maps, what in ((3, before, "U"), (4, after, "s·U")):
+            fig.add_trace(go.Heatmap(z=maps[c][::-1], coloraxis="coloraxis",
+                                     hovertemplate=f"ch {c} ({what}) %{{z:.3f}}<extra></extra>"), r, col)
+            anchor = fig.get_subplot(r, col).xaxis.plotly_name.replace("axis", "")  # "xaxis5" -> "x5"
+            fig.update_xaxes(visible=False, row=r, col=col)
+            fig.update_yaxes(visible=False, scaleanchor=anchor, constrain="domain", row=r, col=col)
+    for ann in fig.layout.annotations:
+        ann.font.size = 15
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    for col in (1, 2):  # a few upright ticks: 2048 channels would otherwise get rotated labels that eat height
+        fig.update_xaxes(title_text="channel", nticks=4, tickangle=0, row=1, col=col)
+    bar = dict(title="value", len=0.8, thickness=14)
+    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-lim, cmax=lim, colorbar=bar),
+                      title=dict(text=f"{block}: red = the channel kept most, blue = the channel kept least",
+                                 font=dict(size=17)),
+                      height=height, font=BIG, template="plotly_white", bargap=0.1,
+                      margin=dict(l=50, r=10, t=70, b=45))
+    return fig
+
+
+def gate_pair(gates: dict[str, tuple], names: tuple[str, str], distances: dict[str, float],
+              height: int = 400) -> go.Figure:
+    """Per block (shallow, deep) the two images' gates per channel, with their distance in the panel title.
+
+    gates: block -> (s of image A (C,), s of image B (C,))."""
+    blocks = list(gates)
+    fig = make_subplots(1, len(blocks), horizontal_spacing=0.06, shared_yaxes=True,
+                        subplot_titles=[f"{b}: mean |s_A − s_B| = {distances[b]:.3f}" for b in blocks])
+    for col, b in enumerate(blocks, 1):
+        for i, (s, name) in enumerate(zip(gates[b], names)):
+            fig.add_trace(go.Scatter(x=list(range(len(s))), y=np.asarray(s, dtype=float), mode="lines",
+                                     name=name, legendgroup=name, showlegend=col == 1,
+                                     line=dict(color=PALETTE[i], width=2),
+                                     hovertemplate=f"{name}<br>{b} channel %{{x}}: s = %{{y:.3f}}<extra></extra>"),
+                          1, col)
+        fig.update_xaxes(title_text="channel", row=1, col=col)
+    fig.update_yaxes(range=[0, 1.02], title_text="gate s", row=1, col=1)
+    for ann in fig.layout.annotations:
+        ann.font.size = 17
+    fig.update_layout(height=height, font=BIG, template="plotly_white", margin=dict(l=60, r=10, t=50, b=50),
+                      legend=dict(orientation="h", x=0, y=1.18, yanchor="bottom"))
+    return fig
+
+
+def projector(fig: go.Figure, height: int = 400) -> go.Figure:
+    """An existing figure made to fit one projector screen: a fixed height, larger type, the legend below."""
+    fig = go.Figure(fig)  # a copy: the cached original stays as the other views draw it
+    fig.update_layout(height=height, font=BIG, legend=dict(font=dict(size=14), tracegroupgap=1))
+    return fig

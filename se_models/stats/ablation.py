@@ -1,0 +1,253 @@
+"""SE ablation: override the excitation s of chosen SE blocks (identity, mean, shuffle) and measure what it costs."""
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import torch
+from torch import nn
+
+from se_models.data.images import ImageError
+from se_models.errors import DatasetError, SEExplorerError, UnknownBlockError
+from se_models.hooks.blocks import find_se_blocks, gate_of
+from se_models.hooks.naming import stage_index
+from se_models.stats.tables import AblationRow, AblationTable
+
+MODES = {
+    "identity": "s = 1: the SE block removed (its scale changes too)",
+    "mean": "s = the per-channel mean gate over a reference set: the scale kept, the input dependence removed",
+    "shuffle": "s = another image's gates (same batch): the right gate statistics, the wrong image",
+}
+CACHE_BYTES = 1 << 30  # decoded batches kept in memory for a second sweep up to this size, else decoded again
+
+
+class AblationError(SEExplorerError, ValueError):
+    """An ablation that cannot be run as asked: unknown mode, mean without mean gates, shuffle of one image."""
+
+
+def se_blocks_of(loaded_or_model) -> dict[str, str]:
+    """Paper name -> module path of every SE block; NoSEBlocksError when there is none."""
+    known = getattr(loaded_or_model, "se_blocks", None)
+    return known or find_se_blocks(getattr(loaded_or_model, "model", loaded_or_model))
+
+
+def resolve_blocks(known: dict[str, str], blocks) -> list[str]:
+    """None/"all" = every block; a name or a list of names, checked (UnknownBlockError), in forward order."""
+    if blocks is None or blocks == "all":
+        return list(known)
+    wanted = [blocks] if isinstance(blocks, str) else list(blocks)
+    unknown = [b for b in wanted if b not in known]
+    if unknown or not wanted:
+        raise UnknownBlockError(f"unknown SE block(s) {unknown or wanted}; this model has {', '.join(known)}")
+    return [b for b in known if b in wanted]
+
+
+def _derangement(n: int, generator: torch.Generator) -> torch.Tensor:
+    """donor (n,): image i takes the gates of image donor[i] != i (one random cycle, seeded)."""
+    if n < 2:
+        raise AblationError("shuffle needs at least 2 images in a batch: each image takes another image's gates")
+    order = torch.randperm(n, generator=generator)
+    donor = torch.empty(n, dtype=torch.long)
+    donor[order] = order.roll(1)  # order[k] takes order[k-1]: a single cycle has no fixed point
+    return donor
+
+
+@contextmanager
+def ablate(loaded, blocks=None, mode: str = "identity", mean_gates: dict | None = None, seed: int = 0):
+    """While open, the SE blocks `blocks` (None = all) multiply by the overridden s instead of their own.
+
+    Forward hooks on each block's gate return the replacement (B, C, 1, 1), so the SE module multiplies by it. They
+    run before any other hook on the gate (prepend), so an SERecorder records the s the network actually used.
+    The model's lock is held while open (hooks are model-global); the hooks are removed whatever happens."""
+    if mode not in MODES:
+        raise AblationError(f"unknown ablation mode {mode!r}: use {', '.join(MODES)}")
+    model: nn.Module = getattr(loaded, "model", loaded)
+    known = se_blocks_of(loaded)
+    names = resolve_blocks(known, blocks)
+    means = {}
+    if mode == "mean":
+        missing = [b for b in names if b not in (mean_gates or {})]
+        if missing:
+            raise AblationError(f"mode 'mean' needs a mean gate per block; none for {', '.join(missing)}")
+        means = {b: torch.as_tensor(np.asarray(mean_gates[b]), dtype=torch.float32).flatten() for b in names}
+    generator = torch.Generator().manual_seed(seed)
+    donor: dict[str, torch.Tensor] = {}
+
+    def new_pass(_module, inputs):  # one derangement per forward pass, shared by every ablated block
+        donor["perm"] = _derangement(len(inputs[0]), generator)
+
+    def hook_for(block: str):
+        def hook(_module, _inputs, s):  # s: (B, C, 1, 1)
+            if mode == "identity":
+                return torch.ones_like(s)
+            if mode == "shuffle":
+                return s[donor["perm"].to(s.device)]
+            m = means[block]
+            if m.numel() != s.shape[1]:
+                raise AblationError(f"{block}: mean gate has {m.numel()} channels, the block {s.shape[1]}")
+            return m.to(s.device, s.dtype).view(1, -1, *[1] * (s.dim() - 2)).expand_as(s)
+        return hook
+
+    lock = getattr(loaded, "lock", None) or nullcontext()
+    with lock:
+        modules = dict(model.named_modules())
+        handles = []
+        try:
+            if mode == "shuffle":
+                handles.append(model.register_forward_pre_hook(new_pass))
+            for b in names:
+                handles.append(gate_of(modules[known[b]]).register_forward_hook(hook_for(b), prepend=True))
+            yield names
+        finally:
+            for h in handles:
+                h.remove()
+
+
+def stage_rows(names: list[str], per_block: bool = False) -> list[tuple[str, list[str]]]:
+    """(label, blocks) of every row: one per stage (`stage 2`, ...), one per block with per_block, `all blocks`."""
+    stages: dict[int, list[str]] = {}
+    for n in names:
+        si = stage_index(n)
+        if si:
+            stages.setdefault(si[0], []).append(n)
+    rows = [(f"stage {k}", v) for k, v in stages.items()]
+    if per_block or not stages:
+        rows += [(n, [n]) for n in names]
+    return rows + [("all blocks", list(names))]
+
+
+def _select(targets: list[int], per_class: int | None, seed: int) -> list[int]:
+    """Indices of up to per_class seeded random images of each class (all with None), in class order."""
+    t, rng = np.asarray(targets), np.random.default_rng(seed)
+    return [i for c in np.unique(t) for i in sorted(rng.permutation(np.flatnonzero(t == c))[:per_class].tolist())]
+
+
+def _label_map(source_classes: list[str], labels: list[str]) -> list[int]:
+    """Data class index -> model output index: by name, or by position when a folder has one dir per output class
+    (ImageNet validation folders named by synset sort into the models' class order)."""
+    if all(c in labels for c in source_classes):
+        return [labels.index(c) for c in source_classes]
+    if len(source_classes) == len(labels):
+        return list(range(len(labels)))
+    raise DatasetError(f"the data's classes ({', '.join(source_classes[:5])}, ...) are neither the model's labels nor "
+                       f"one folder per output class ({len(source_classes)} folders, {len(labels)} classes)")
+
+
+class _Tally:
+    """Running top-1 / top-5 / changed counts of one row."""
+
+    def __init__(self):
+        self.top1 = self.top5 = self.changed = 0
+
+    def add(self, logits: torch.Tensor, y: torch.Tensor, base_pred: torch.Tensor | None) -> torch.Tensor:
+        top = logits.topk(min(5, logits.shape[1]), 1).indices  # (B, k)
+        self.top1 += int((top[:, 0] == y).sum())
+        self.top5 += int((top == y[:, None]).any(1).sum())
+        if base_pred is not None:
+            self.changed += int((top[:, 0] != base_pred).sum())
+        return top[:, 0]
+
+
+@torch.inference_mode()
+def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_block: bool = False,
+                    per_class: int | None = None, mean_gates: dict | None = None, mean_source: str | None = None,
+                    seed: int = 0, batch_size: int = 128, progress=None) -> dict[str, AblationTable]:
+    """Every mode's ablation table over the same images: each batch is decoded once and run through the baseline
+    and then every (mode, row), so the cost is one forward pass per row (plus one for the baseline).
+
+    mean_gates None with mode mean: the per-channel mean gate over these same images, recorded during the baseline
+    pass (then the rows need a second sweep over the images, kept decoded in memory when they fit)."""
+    from se_models.data.datasets import as_source
+    from se_models.hooks.recorder import SERecorder
+
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise AblationError(f"unknown ablation mode(s) {bad}: use {', '.join(MODES)}")
+    names = list(se_blocks_of(loaded))
+    source = as_source(data, loaded)
+    if len(set(source.targets)) < 2:
+        raise DatasetError(f"{source.description}: accuracy needs images of at least 2 classes, found "
+                           f"{len(set(source.targets))}")
+    to_model = _label_map(source.classes, loaded.labels)
+    indices = _select(source.targets, per_class, seed)
+    rows = stage_rows(names, per_block)
+    same_mean = "mean" in modes and mean_gates is None
+    while len(indices) % batch_size == 1 and batch_size < len(indices):
+        batch_size += 1  # no batch of one image: shuffle needs another image to take the gates of
+    n_batches = -(-len(indices) // batch_size)
+    per_image = int(np.prod(loaded.input_size)) * 4
+    keep = same_mean and len(indices) * per_image <= CACHE_BYTES
+    kept: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+    skipped: list[str] = []
+
+    def batches():  # (batch index, x (B, C, H, W), y (B,) model class indices)
+        for bi in range(n_batches):
+            if bi in kept:
+                yield bi, *kept[bi]
+                continue
+            xs, ys = [], []
+            for i in indices[bi * batch_size:(bi + 1) * batch_size]:
+                try:
+                    xs.append(source.get(i))
+                    ys.append(to_model[source.targets[i]])
+                except ImageError as err:  # one unreadable file is reported, the rest still count
+                    skipped.append(str(err))
+            if xs:
+                x, y = torch.stack(xs), torch.tensor(ys)
+                if keep:
+                    kept[bi] = (x, y)
+                yield bi, x, y
+
+    device = loaded.device  # the batches are decoded on the CPU and sent there
+    steps = len(indices) * (2 if same_mean else 1)  # progress in images
+    base, base_pred = _Tally(), {}
+    tallies = {(m, label): _Tally() for m in modes for label, _ in rows}
+    sums: dict[str, torch.Tensor] = {}
+    count = 0
+
+    def run_rows(bi, x, y):
+        for m in modes:
+            for label, blocks in rows:
+                with ablate(loaded, blocks, m, mean_gates, seed=seed * 100_003 + bi):
+                    tallies[(m, label)].add(loaded.model(x.to(device)).float().cpu(), y, base_pred[bi])
+
+    step = 0
+    for bi, x, y in batches():
+        lock = getattr(loaded, "lock", None) or nullcontext()
+        with lock, (SERecorder(loaded) if same_mean else nullcontext()) as rec:
+            base_pred[bi] = base.add(loaded.model(x.to(device)).float().cpu(), y, None)
+        count += len(y)
+        if same_mean:
+            for b, s in rec.excitation.items():  # s (B, C)
+                sums[b] = sums.get(b, 0) + s.double().sum(0).cpu()
+        else:
+            run_rows(bi, x, y)
+        step += len(y)
+        if progress:
+            progress(step, steps)
+    if not count:
+        raise DatasetError(f"none of the {len(indices)} selected images could be read, e.g. {skipped[:1]}")
+    if same_mean:
+        mean_gates = {b: (v / count).float() for b, v in sums.items()}
+        mean_source = f"mean gate over these same {count} images (a first pass)"
+        for bi, x, y in batches():
+            run_rows(bi, x, y)
+            step += len(y)
+            if progress:
+                progress(step, steps)
+    has5 = len(loaded.labels) > 10
+    r = lambda v: round(v / count, 5)  # noqa: E731
+    baseline = {"top1": r(base.top1), "top5": r(base.top5) if has5 else None}
+    out = {}
+    for m in modes:
+        out[m] = AblationTable(
+            loaded.name, source.description, m, count, baseline,
+            [AblationRow(label, blocks, r(t.top1), r(t.top5) if has5 else None, r(t.changed))
+             for label, blocks in rows for t in [tallies[(m, label)]]],
+            mean_source=mean_source if m == "mean" else None, weights=loaded.weights, skipped=list(skipped))
+    return out
+
+
+def ablation_table(loaded, data, mode: str = "identity", per_block: bool = False, **kw) -> AblationTable:
+    """One mode's table: baseline, one row per stage (per block with per_block) and all blocks."""
+    return ablation_tables(loaded, data, (mode,), per_block, **kw)[mode]
