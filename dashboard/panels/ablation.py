@@ -126,13 +126,13 @@ def classes_panel(sel) -> None:
                    "computes one.")
         return
     st.markdown("### Does the prediction need the gates? Accuracy with SE switched off, per stage")
-    st.info(ablation_sentence(tables, stats), icon=":material/insights:")
+    st.info(ablation_sentence(tables, stats, markdown=True), icon=":material/insights:")
     any_t = next(iter(tables.values()))
     fig = cache.built("ablation", (sel.name,), lambda: ablation_chart(tables))
     ui.chart(fig, "cls_ablation", f"ablation {sel.name}")
     st.caption(f"Data: {any_t.data}. Each bar: top-1 with the gates of that stage (or all blocks) replaced, minus "
-               "the baseline; whiskers ±2 standard errors of the paired difference. Red: s = 1 (gates forced open, scale "
-               "changed); blue: every image the same mean gate (input dependence removed); orange: another "
+               "the baseline; whiskers ±2 standard errors of the paired difference. Red: s = 1 (gates forced open, "
+               "scale changed); blue: every image the same mean gate (input dependence removed); orange: another "
                "image's gates. The modes are explained in the About view.")
 
 

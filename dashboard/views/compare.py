@@ -5,9 +5,9 @@ import streamlit as st
 
 import se_models
 from dashboard import ui, wording
-from dashboard.panels import reading
 from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
 from dashboard.state import cache, modelkeys, urlstate
+from se_models.findings import readings
 from se_models.plots import figures
 
 
@@ -85,13 +85,16 @@ def render() -> None:
     block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
                                           format_func=CHANNELS.get, required=True) or "sampled"
-    st.info(reading.compare_sentence(_label(a_key), a, _label(b_key), b, block), icon=":material/insights:")
+    st.info(readings.compare_reading(_label(a_key), a, _label(b_key), b, block, markdown=True),
+            icon=":material/insights:")
     left, right = st.columns(2, gap="medium")
     for col, key, stats, tag in ((left, a_key, a, "a"), (right, b_key, b, "b")):
         with col:
             if block in [x.name for x in stats.blocks]:
                 def build(stats=stats, key=key):
-                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True)
+                    labels = cache.card(modelkeys.parse_model_key(key)[0]).labels
+                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True,
+                                               labels=labels)
                     return fig.update_layout(title=dict(text=_label(key)))
                 fig = cache.built("cmp_curves", (key, block, channels), build)
                 ui.chart(fig, f"cmp_curves_{tag}", f"class curves {block} {key}")

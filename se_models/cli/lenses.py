@@ -12,6 +12,7 @@ import torch
 from se_models import config
 from se_models.errors import DatasetError
 from se_models.explain import lenses, sanity
+from se_models.findings.methods import sanity_finding
 
 
 def add_parsers(sub, model_args, cmd_explain, cmd_sanity) -> None:
@@ -120,7 +121,8 @@ def sanity_command(args) -> int:
         cells = (_row(per[m]["spearman"]), _row(per[m]["ssim"]))
         print(f"| {lenses.METHODS[m]} | {cells[0]} | {cells[1]} |" if args.markdown else
               f"  {m:16s} spearman {cells[0]}  ssim {cells[1]}")
-    print(sanity.sanity_sentence({m: float(np.median(per[m]["spearman"])) for m in args.methods}), file=sys.stderr)
+    medians = {m: float(np.median(per[m]["spearman"])) for m in args.methods}
+    print(sanity_finding(medians, lenses.METHODS, images=len(paths)).text, file=sys.stderr)
     if steps:
         print("cascading randomisation, median Spearman with the trained map as units are randomised top-down:",
               file=sys.stderr)
