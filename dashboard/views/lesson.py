@@ -131,10 +131,9 @@ def step_se(sel, item, img) -> None:
         ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False, height=_fig_height())
 
 
-def _same_class_partner(sel, item, img, others, predicted: str):
-    """A second image of the first image's class (its true class, else its predicted one): another chosen image or
-    photo of that class, else another bundled test sample of it; None when there is none at hand."""
-    cls = item.true_class or predicted
+def _same_class_partner(sel, item, img, others, cls: str):
+    """A second image of the first image's class: another chosen image or photo of that true class, else another
+    bundled test sample of it; None when there is none at hand."""
     match = [(i, im) for i, im in others if i.true_class == cls and i.digest != item.digest]
     if match:
         return match[0]
@@ -159,12 +158,16 @@ def step_pair(sel, item, img, others) -> None:
     probs = cache.predictions(sel.model_key, tuple(i.digest for i, _ in [(item, img)] + others),
                               [img] + [im for _, im in others])
     first = int(probs[0].argmax())
-    differ = [k for k in range(len(others)) if int(probs[k + 1].argmax()) != first]
-    right = [k for k in differ if loaded.labels[int(probs[k + 1].argmax())] == others[k][0].true_class]
-    pick = (right or differ or [None])[0]  # a correctly classified image of another class reads best
+    # each image's class: its true class where it has one (random weights predict one class for everything), else
+    # the predicted one
+    cls = [i.true_class or loaded.labels[int(p.argmax())] for (i, _), p in zip([(item, img)] + others, probs)]
+    differ = [k for k in range(len(others)) if cls[k + 1] != cls[0]]
+    known = [k for k in differ if others[k][0].true_class]
+    right = [k for k in known if loaded.labels[int(probs[k + 1].argmax())] == others[k][0].true_class]
+    pick = (right or known or differ or [None])[0]  # a correctly classified image of another class reads best
     if pick is None:
-        _say("Every image at hand is predicted as the same class, so there is no pair of different classes to "
-             "compare: choose images of two classes in the sidebar.")
+        _say("Every image at hand is of the same class, so there is no pair of different classes to compare: choose "
+             "images of two classes in the sidebar.")
         return
     other, other_img = others[pick]
     pair = [(item, img, first), (other, other_img, int(probs[pick + 1].argmax()))]
@@ -172,7 +175,7 @@ def step_pair(sel, item, img, others) -> None:
     tags = tuple(f"{i.label} → {loaded.labels[p]}" for i, _, p in pair)
     gates = {b: (runs[0].excitation[b].tolist(), runs[1].excitation[b].tolist()) for b in (shallow, deep)}
     same, same_gates, same_tags = None, None, None
-    partner = _same_class_partner(sel, item, img, others, loaded.labels[first])
+    partner = _same_class_partner(sel, item, img, others, cls[0])
     if partner is not None:
         p_item, p_img = partner
         run = cache.analysis(sel.model_key, p_item.digest, p_img, None)
@@ -181,10 +184,9 @@ def step_pair(sel, item, img, others) -> None:
         same = lesson.same_pair(same_tags, same_gates)
     else:
         stats = _reference_quietly(sel)
-        cls = item.true_class or loaded.labels[first]
-        if stats is not None and all(cls in stats.block(b).class_stds for b in (shallow, deep)):
-            same = lesson.same_estimate(cls, {b: stats.block(b).class_stds[cls] for b in (shallow, deep)},
-                                        stats.counts.get(cls, 0))
+        if stats is not None and all(cls[0] in stats.block(b).class_stds for b in (shallow, deep)):
+            same = lesson.same_estimate(cls[0], {b: stats.block(b).class_stds[cls[0]] for b in (shallow, deep)},
+                                        stats.counts.get(cls[0], 0))
     dist, text = lesson.pair_step(tags, gates, shallow, deep, same)
     _say(lesson.untrained_note(_weights(sel)) + text)
     c1, c2 = st.container(key="lesson_fig").columns([1, 6], gap="small")
@@ -209,7 +211,7 @@ def step_fig6(sel) -> None:
     if stats is None:
         return
     shallow, deep = lesson.first_and_deepest(stats)
-    _say(lesson.untrained_note(stats.weights) + lesson.fig6_step(stats))
+    _say(lesson.fig6_step(stats))  # random weights: the findings say what they are
     label = cache.model_label(sel.model_key)
     fig = cache.built("lesson_fig6", (sel.model_key,), lambda: lf.projector(figures.class_curves(
         stats, blocks=[shallow, deep], cols=2, labels=sel.loaded.labels), _fig_px()).update_layout(
@@ -223,7 +225,7 @@ def step_depth(sel) -> None:
     stats = _stats(sel)
     if stats is None:
         return
-    _say(lesson.untrained_note(stats.weights) + lesson.depth_step(stats))
+    _say(lesson.depth_step(stats))
     name = wording.dataset_name(sel.card)
     fig = cache.built("lesson_depth", (sel.model_key,), lambda: lf.projector(figures.specificity_vs_depth(
         stats, label=name), _fig_px()))

@@ -121,8 +121,8 @@ def pair_step(names: tuple[str, str], gates: dict[str, tuple], shallow: str, dee
 def class_beyond_depth(r_diff: float, same: tuple[str, dict[str, float]] | None, shallow: str,
                        deep: str) -> Finding:
     """Does the two-class pair grow with depth more than two images of one class do? holds: its ratio is
-    CLEAR_RATIO times the same-class ratio or more; False: the two ratios are alike (or the same-class one larger);
-    None: no same-class baseline at hand, so the ratio says nothing about class."""
+    CLEAR_RATIO times the same-class ratio or more; False: the two ratios are alike, or the same-class one is
+    clearly larger; None: no same-class baseline at hand, so the ratio says nothing about class."""
     if not same:
         return Finding("class_beyond_depth", None, dict(two_class=r_diff),
                        "No two images of one class are at hand, so this ratio says nothing about class yet: deep "
@@ -137,10 +137,18 @@ def class_beyond_depth(r_diff: float, same: tuple[str, dict[str, float]] | None,
                                                                "same-class one: beyond how it spreads every image, the "
                                                                "deep block separates these two classes more. One pair "
                                                                "proves nothing: step 4 tests it over a whole test set.")
-    return Finding("class_beyond_depth", False, nums, text + "The two ratios are alike: the deep block spreads any "
-                                                            "two images further apart, whatever their class, so this "
-                                                            "pair shows no class-specificity. Step 4 tests class "
-                                                            "over a whole test set.")
+    if q <= 1 / CLEAR_RATIO:
+        return Finding("class_beyond_depth", False, nums, text + "The same-class pair changes more with depth than the "
+                                                                "two-class pair: measured against two images of one "
+                                                                "class, these two classes lie no further apart in the "
+                                                                "deep block, so this pair shows no rise of "
+                                                                "class-specificity. Step 4 tests class over a whole "
+                                                                "test set.")
+    return Finding("class_beyond_depth", False, nums, text + f"The two ratios are alike (within {CLEAR_RATIO}×): "
+                                                            "depth changes the distance between any two images' gates "
+                                                            "about as much, whatever their class, so this pair shows "
+                                                            "no class-specificity. Step 4 tests class over a whole "
+                                                            "test set.")
 
 
 # ---- step 3: the paper's Fig. 6 ---------------------------------------------------------------------------------
