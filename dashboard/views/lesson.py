@@ -31,8 +31,13 @@ MIN_FIG = 300
 CSS = f"""<style>
 .st-key-lesson_text p, .st-key-lesson_text li {{font-size: 1.22rem; line-height: 1.45}}
 .st-key-lesson_head {{margin-top: 2rem}}  /* below the top navigation bar, which overlaps the page's padding */
-.st-key-lesson_page {{height: calc(100vh - 5.5rem); min-height: {MIN_FIG + 250}px}}
-.st-key-lesson_fig {{flex: 1 1 0; min-height: {MIN_FIG}px}}
+.st-key-lesson_page {{flex: 0 0 auto; height: calc(100vh - 5.5rem); min-height: {MIN_FIG + 250}px}}
+[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_fig) {{flex: 1 1 0; min-height: {MIN_FIG}px}}
+.st-key-lesson_fig {{height: 100%}}
+.st-key-lesson_fig [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]) {{flex: 1 1 0; min-height: 0}}
+.st-key-lesson_fig [data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"]) {{flex: 1 1 0}}
+.st-key-lesson_fig [data-testid="stHorizontalBlock"],
+.st-key-lesson_fig [data-testid="stColumn"] > [data-testid="stVerticalBlock"] {{height: 100%}}
 </style>"""
 
 
@@ -270,8 +275,8 @@ def step_cam(sel, item, img) -> None:
         col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, 0.5, CAM_PX, view, cam),
                   width="stretch", caption=lesson.stage_label(block))
     unlikely = image_reading.cam_finding(target, float(a.probs[a.target]), loaded.labels[a.predicted])
-    st.caption(f"Grad-CAM: {image_reading.cam_label(target, float(a.probs[a.target]))} (change the class in the "
-               "sidebar). Red: where the evidence lies; blue: none. " + unlikely.text)
+    st.caption(f"Grad-CAM — {image_reading.cam_label(target, float(a.probs[a.target]))}; change the class in the "
+               "sidebar. Red: where the evidence lies; blue: none. " + unlikely.text)
 
 
 def render() -> None:

@@ -190,7 +190,7 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_layout(title=f"Class-specificity vs depth (shallow → deep)<br><sup>{LEGEND}; bars = 95 % intervals, "
                             "dotted = chance</sup>", height=480, font=FONT,
                       template="plotly_white", legend=dict(orientation="h", y=-0.3),
-                      margin=dict(l=50, r=20, t=80, b=40))
+                      margin=dict(l=50, r=20, t=95, b=40))
     return fig
 
 
