@@ -19,7 +19,7 @@ SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled sa
            "test": "Downloaded test set"}
 PAPER_PER_CLASS = 50  # the paper's Fig. 6: 50 validation images per class, 50 uniformly sampled channels
 PAPER_CLASSES = "goldfish, pug, airliner and cliff"  # Fig. 6's goldfish, pug, plane and cliff, as ImageNet names
-PRESET_PANEL_PX = 190  # with the paper's preset, two rows of panels end above 720 px: the deepest block on screen
+PRESET_PANEL_PX = 165  # with the paper's preset, two rows of panels end above 720 px: the deepest block on screen
 
 
 def _folder_howto(sel) -> None:
@@ -133,14 +133,15 @@ def _controls(sel, names: list[str]) -> dict:
                                           help="The paper averaged 50 validation images per class.")
         control = source != "reference" and not sel.is_control and urlstate.toggle(
             st, "Also compute the untrained control (twice the time)", "live_control", value=True)
-    if preset:  # the caption says what is drawn: the reference statistics hold every test image, not 50
+    note = None
+    if preset:  # the caption says what is drawn (under the figure, which then starts high enough to end on screen)
         images = (f"{PAPER_PER_CLASS} images per class" if source != "reference" else
                   f"every image of the test split (the reference statistics) instead of the paper's {PAPER_PER_CLASS} "
                   "per class — choose another data source for that")
-        st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
-                   "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the "
-                   "preset off to change them.")
-    return dict(source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
+        note = (f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
+                "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the preset off "
+                "to change them.")
+    return dict(note=note, source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
                 channels=channels or "sampled", spread=spread, blocks=blocks, control=control, preset=preset)
 
 
@@ -173,6 +174,8 @@ def render() -> None:
                               title=label, labels=sel.loaded.labels,
                               panel_px=PRESET_PANEL_PX if opts["preset"] else 300))
         ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+        if opts["note"]:
+            st.caption(opts["note"])
         st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images "
                    "of one class; the dashed black line is the mean over all classes. Shallow → deep reads left to "
                    "right, top to bottom. Hover a line for class, channel and value; click a legend entry to hide a "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import se_models
-from dashboard import ui, wording
+from dashboard import ui
 from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
 from dashboard.state import cache, modelkeys, urlstate
 from se_models.findings import readings
@@ -69,11 +69,13 @@ def render() -> None:
                    "`python -m se_models reference` and reload.")
         return
 
-    # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
-    models = list(dict.fromkeys(modelkeys.parse_model_key(k)[0] for k in (a_key, b_key)))
-    refs = {wording.dataset_name(cache.card(m)): cache.reference(m) for m in models}
-    first, *rest = refs.items()
-    depth = cache.built("cmp_depth", tuple(models),
+    # what is picked is what is drawn: a trained model (solid) with its control (dashed), an untrained one on its own
+    # (open markers, nothing learned); an untrained key whose trained model is the other pick is its dashed line
+    trained = {modelkeys.parse_model_key(k)[0] for k in (a_key, b_key) if not modelkeys.is_control(k)}
+    series = {_label(k).rsplit(" · ", 1)[0]: s for k, s in ((a_key, a), (b_key, b))
+              if not (modelkeys.is_control(k) and modelkeys.parse_model_key(k)[0] in trained)}
+    first, *rest = series.items()
+    depth = cache.built("cmp_depth", (a_key, b_key),
                         lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
     common = [n for n in names_a if n in names_b] or names_a

@@ -7,6 +7,7 @@ import numpy as np
 
 from se_models.findings import numbers as num
 from se_models.findings.core import Finding, em
+from se_models.hooks.naming import last_of_each_stage
 
 CLEAR_RATIO = 1.5  # one distance this many times another is "closer"; within it, "about as close"
 UNLIKELY = 0.05    # a class below this probability is one the model does not see in the image
@@ -80,12 +81,15 @@ def profile_finding(distances: dict[str, dict[str, float]], cls: str,
     do not compare, so each block's distance is read against how far a typical image of the class lies there
     (typical: block -> typical_distance) and against the other classes' lines (its rank).
 
-    distances: block (shallow to deep) -> class -> distance (se_models.explain.analysis.class_distances). None when
-    the class has no mean in at least two blocks (nothing to compare)."""
+    distances: block (shallow to deep) -> class -> distance (se_models.explain.analysis.class_distances); compared:
+    the end of the first stage (SE_2_3) and the deepest block. None when the class has no mean in at least two
+    blocks (nothing to compare)."""
     blocks = [b for b, d in distances.items() if cls in d]
     if len(blocks) < 2:
         return None
-    first, last = blocks[0], blocks[-1]
+    first, last = last_of_each_stage(blocks)[0], blocks[-1]  # the end of the first stage, as in every reading
+    if first == last:
+        first = blocks[0]
     d0, d1 = distances[first][cls], distances[last][cls]
     text = f"Mean |s − class mean| for this image: {num.units(d0)} at {first}, {num.units(d1)} at {last}"
     holds = None

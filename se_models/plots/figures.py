@@ -122,11 +122,13 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
         if p + ncols >= len(blocks):  # with the panel titles of the next row
             fig.update_xaxes(title_text="channel index", row=p // ncols + 1, col=p % ncols + 1)
     what = "untrained control" if control else (title or stats.model)
-    legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>")
+    # small entries, so ten classes and "all" fit beside two short rows of panels without a scrollbar
+    legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>", font=dict(size=12),
+                  tracegroupgap=0, itemsizing="constant")
     if legend_below:
         legend = dict(orientation="h", x=0, y=-0.12 - 0.1 / rows, yanchor="top")
     fig.update_layout(title=f"Excitation per channel and class — {what}", height=height, font=FONT, legend=legend,
-                      margin=dict(l=60, r=20, t=110, b=50), template="plotly_white")
+                      margin=dict(l=60, r=20, t=100, b=50), template="plotly_white")
     return fig
 
 
