@@ -3,9 +3,20 @@ import numpy as np
 import pytest
 
 from se_models.explain.analysis import class_distances
-from se_models.findings.image import (GATE_BANDS, cam_finding, cam_label, extreme_channels, gate_band, gate_words,
-                                      input_caption, profile_finding, profile_sentence, scale_sentence,
-                                      truth_finding, typical_distance)
+from se_models.findings.image import (
+    GATE_BANDS,
+    cam_finding,
+    cam_label,
+    extreme_channels,
+    gate_band,
+    gate_words,
+    input_caption,
+    profile_finding,
+    profile_sentence,
+    scale_sentence,
+    truth_finding,
+    typical_distance,
+)
 
 
 @pytest.mark.parametrize("s, words", [(0.97, "passes almost unchanged"), (0.9, "passes almost unchanged"),

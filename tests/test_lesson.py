@@ -74,7 +74,8 @@ def test_pair_step_reads_the_two_class_ratio_beside_the_same_class_one():
 def test_the_same_class_baseline_can_come_from_the_class_spread():
     # two independent draws of a normal with sigma: E|a - b| = 2 sigma / sqrt(pi)
     est = lesson.same_class_estimate({"SE_2_3": [0.01, 0.03], "SE_4_3": [0.1, 0.1]})
-    assert est["SE_2_3"] == pytest.approx(2 * 0.02 / np.pi ** 0.5) and est["SE_4_3"] == pytest.approx(0.2 / np.pi ** 0.5)
+    assert est["SE_2_3"] == pytest.approx(2 * 0.02 / np.pi ** 0.5)
+    assert est["SE_4_3"] == pytest.approx(0.2 / np.pi ** 0.5)
     rng = np.random.default_rng(0)
     a, b = rng.normal(0.5, 0.1, (2, 200_000))
     assert lesson.gate_distance(a, b) == pytest.approx(est["SE_4_3"], rel=0.01)  # the formula, measured

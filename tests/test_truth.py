@@ -15,9 +15,8 @@ from se_models import ExcitationStats
 from se_models.data.datasets import sample_images
 from se_models.findings import ablation as abl
 from se_models.findings import image as img
-from se_models.findings import lesson, methods
+from se_models.findings import lesson, methods, readings
 from se_models.findings import numbers as num
-from se_models.findings import readings
 from se_models.stats.stored import reference_path
 from se_models.stats.tables import AblationRow, AblationTable
 from tests.conftest import crafted_stats
@@ -330,7 +329,7 @@ def _folder(tmp_path: Path, classes: int, per_class: int, shuffle: bool) -> Path
     order = np.random.default_rng(3).permutation(len(files)) if shuffle else np.arange(len(files))
     for i, j in enumerate(order):
         dest = tmp_path / chosen[i // per_class]
-        dest.mkdir(exist_ok=True)
+        dest.mkdir(parents=True, exist_ok=True)
         shutil.copy(files[j], dest / f"{i:03d}.png")
     return tmp_path
 

@@ -132,7 +132,7 @@ def _main_map(sel, item, a, stages: dict[str, str]) -> None:
     urlstate.selectbox(st, "Grad-CAM layer", list(by_block), "cam_layer", index=len(stages) - 1,
                        format_func=by_block.get,
                        help="The end of which stage Grad-CAM looks at: shallow stages are sharp but generic, the "
-                            "deepest is coarse but class-specific.")
+                            "deepest is coarse but closest to the class decision.")
     st.download_button("Grad-CAM PNG", lambda: exports.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
                        f"gradcam_{exports.slug(item.label)}.png", "image/png", key="dl_gradcam",
                        icon=":material/download:", type="tertiary", on_click="ignore")
