@@ -175,7 +175,8 @@ def depth_findings(stats) -> list[Finding]:
     first, deep = first_and_deepest(stats)
     b1, bn = stats.block(first), stats.block(deep)
     nulls = [b.divergence_null[1] for b in blocks if b.divergence_null]
-    chance = f"; label shuffles reach at most {num.units(max(nulls))}" if nulls else ""
+    chance = (f"; the 99th percentile of label shuffles (chance) is at most {num.units(max(nulls))} in any block"
+              if nulls else "")
     if stats.untrained:
         low, high = min(b.divergence for b in blocks), max(b.divergence for b in blocks)
         span = Finding("span", None, dict(low=low, high=high),

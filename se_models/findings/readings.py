@@ -74,8 +74,8 @@ def sizes(stats) -> Finding:
             f"the first stage) and {em(num.units(bn.divergence))}{num.interval(bn.divergence_ci)} at {deep} (the "
             "deepest block)")
     if b1.divergence_null and bn.divergence_null:
-        text += (f"; label shuffles reach {num.units(b1.divergence_null[1])} and {num.units(bn.divergence_null[1])} "
-                 f"there (99th percentiles of {stats.permutations} shuffles)")
+        text += (f"; by chance (the 99th percentile of {stats.permutations} label shuffles) they would lie "
+                 f"{num.units(b1.divergence_null[1])} and {num.units(bn.divergence_null[1])} apart")
     return Finding("sizes", None, dict(first=first, deep=deep, first_divergence=b1.divergence,
                                        deep_divergence=bn.divergence, first_ci=b1.divergence_ci,
                                        deep_ci=bn.divergence_ci), text + ".")

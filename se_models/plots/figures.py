@@ -206,7 +206,7 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     if stats is not None and class_name is not None:  # each panel says how far the bars lie from the line
         means = {b.name: {class_name: b.class_means[class_name]} for b in stats.blocks if class_name in b.class_means}
         far = class_distances(excitation, means)
-        titles = [f"{n}<br><sup>mean |s − class mean| = {far[n][class_name]:.3f}</sup>" if n in far else n
+        titles = [f"{n}<br><sup>mean |s − class mean| = {num.units(far[n][class_name])}</sup>" if n in far else n
                   for n in blocks]
     fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04,
                         vertical_spacing=_row_gap(rows, height - 160, 70))
@@ -283,7 +283,7 @@ def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
     # label that fits neither inside nor outside, e.g. a 70 % bar in a narrow column
     inside = p[top] >= 0.5
     fig = go.Figure(go.Bar(x=p[top], y=[labels[i] for i in top], orientation="h", marker_color="#1f77b4",
-                           text=[f"{p[i]:.1%}" for i in top], textposition=np.where(inside, "inside", "outside"),
+                           text=[f"{p[i]:.1%}" if p[i] >= 0.001 else "< 0.1%" for i in top], textposition=np.where(inside, "inside", "outside"),
                            insidetextanchor="end", textfont=dict(color=np.where(inside, "white", "#1a1d23")),
                            cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(uniformtext=dict(minsize=11, mode="show"))
