@@ -155,8 +155,8 @@ def class_beyond_depth(r_diff: float, same: tuple[str, dict[str, float]] | None,
 def fig6_findings(stats) -> list[Finding]:
     """The class curves at the end of the first stage and at the deepest block: the same findings as the Classes
     view's reading (ratio, first-stage size, rise with depth), or what random weights are."""
-    if stats.untrained:
-        return [readings.untrained(stats), readings.sizes(stats), readings.depth_ratio(stats)]
+    if stats.untrained:  # the panels carry each block's divergence; the sentences say what random weights are
+        return [readings.untrained(stats), readings.depth_ratio(stats)]
     out = [readings.depth_ratio(stats)]
     first, deep = first_and_deepest(stats)
     if first != deep:

@@ -202,9 +202,8 @@ def untrained(stats) -> Finding:
     text = ("These are the untrained network's statistics (random weights): nothing in them is learned, so no block "
             "is class-specific. ")
     if above:
-        text += (f"In {len(above)} of {n} blocks the class curves still differ above chance (p < {ALPHA}), because "
-                 "random filters respond to colours, textures and silhouettes, which differ between classes: "
-                 "class-dependent, not learned. ")
+        text += (f"In {len(above)} of {n} blocks the class curves still differ above chance (p < {ALPHA}): random "
+                 "filters respond to colours, textures and silhouettes, which differ between classes. ")
     elif any(b.above_chance is False for b in stats.blocks):
         text += "No block's class curves differ above chance. "
     return Finding("nothing_learned", True, nums, text + "Choose the trained model to see what training adds.")

@@ -94,7 +94,9 @@ def projector(fig: go.Figure, height: int = 400) -> go.Figure:
     """An existing figure made to fit one projector screen: a fixed height (the app stretches it to the screen),
     larger type, and the legend in one row below the plot, where no entry is cut or scrolled away."""
     fig = go.Figure(fig)  # a copy: the cached original stays as the other views draw it
-    fig.update_layout(height=height, font=BIG, legend=dict(font=dict(size=14), orientation="h", x=0, y=-0.2,
-                                                           yanchor="top", title_text="", tracegroupgap=1),
-                      margin=dict(b=90))
+    # the legend sits on the figure's bottom edge (container coordinates): below the axis titles whatever height
+    # the screen stretches the figure to
+    fig.update_layout(height=height, font=BIG, legend=dict(font=dict(size=14), orientation="h", x=0, yref="container",
+                                                           y=0, yanchor="bottom", title_text="", tracegroupgap=1),
+                      margin=dict(b=110))
     return fig
