@@ -367,3 +367,19 @@ def test_a_random_weight_timm_model_claims_nothing(view):
     assert not LEARNED_WORDS.search(text), text
     if view.get("view") == "lesson":
         assert "needs the trained network" in text
+
+
+def test_class_colours_stay_when_the_data_source_changes():
+    """Fashion-MNIST's reference statistics list the classes in label order, its bundled samples in folder order:
+    each class keeps its colour anyway."""
+    def colours(at):
+        curves = next(f for f in _charts(at) if "per channel and class" in f["layout"]["title"]["text"])
+        return {t["name"]: t["line"]["color"] for t in curves["data"] if t.get("name") not in (None, "all")}
+
+    at = app(view="classes", model=FASHION)
+    reference = colours(at)
+    at.selectbox(key="source").select("bundled").run()
+    at.number_input(key="per_class").set_value(4).run()
+    assert_clean(at)
+    bundled = colours(at)
+    assert set(bundled) == set(reference) and bundled == reference
