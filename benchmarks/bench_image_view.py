@@ -7,7 +7,7 @@ Run by hand; results go into the README's Performance section.
 The Image view's first paint is one forward and one backward pass (probabilities, every z and s, Grad-CAM at the
 end of every stage, and U and s*U of the block whose feature maps are shown) plus the overlays: the view enlarged
 once, one map per stage blended on it and JPEG-encoded, as the app sends them (the main map is one of those; at
-most 4 px per model pixel, cam.overlay_size). The bare reference: model(x), then torch.autograd.grad of the
+most 4 px per model pixel, overlay.overlay_size). The bare reference: model(x), then torch.autograd.grad of the
 predicted class's score with respect to the input (no weight gradients). The previous path, captum's LayerGradCam
 once per stage plus once for the main map, is timed too."""
 from __future__ import annotations
@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 import se_models  # noqa: E402
 from se_models.explain.analysis import analyze_image, stage_ends  # noqa: E402
-from se_models.explain.cam import enlarge, grad_cam, overlay, overlay_size  # noqa: E402
+from se_models.explain.cam import grad_cam  # noqa: E402
+from se_models.explain.overlay import enlarge, overlay, overlay_size  # noqa: E402
 
 
 def main() -> None:

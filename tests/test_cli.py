@@ -53,7 +53,7 @@ def test_gradcam_draws_on_what_a_timm_model_saw(tmp_path):
     import numpy as np
 
     from se_models import analyze_image, load_image, load_model
-    from se_models.explain.cam import overlay, square_crop
+    from se_models.explain.overlay import overlay, square_crop
 
     loaded = load_model("seresnet50.a1_in1k", weights="random")
     resize = loaded.transform.transforms[0].size  # 224 / crop_pct, then a centre crop of 224

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from se_models.findings import lesson
 from se_models.plots import lesson as lf
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.conftest import APP
 
 
 @dataclass

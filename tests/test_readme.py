@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from se_models.config import PROJECT
+
+ROOT = PROJECT
 README = ROOT / "README.md"
 MARKERS = ("needs the internet", "long", "starts the app", "runs the test suite", "needs your own data")
 SHELLS = ("bash", "sh", "shell", "console")

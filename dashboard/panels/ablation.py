@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.state import cache, urlstate
 from se_models import analyze_image
-from se_models.explain.cam import overlay
+from se_models.explain.overlay import overlay
 from se_models.findings.ablation import ablation_sentence
 from se_models.plots import figures
 from se_models.plots.ablation import ablation_chart
