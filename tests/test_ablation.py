@@ -184,7 +184,7 @@ def test_mean_mode_with_given_gates_is_one_sweep(image_folder):
 
 
 def test_cli_ablate_json(tmp_path, capsys):
-    from se_models.cli.main import main
+    from se_models.cli import main
 
     out = tmp_path / "a.json"
     assert main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "2",

@@ -92,7 +92,7 @@ def test_short_labels_cut_between_words():
 def test_the_stats_command_prints_paper_names_and_fixed_decimals(tmp_path, capsys):
     import re
 
-    from se_models.cli import main as cli
+    from se_models import cli
 
     assert cli.main(["stats", "--data", "reference", "--json", str(tmp_path / "s.json")]) == 0
     # the per-block lines are the indented ones (the closing reading is a paragraph)
