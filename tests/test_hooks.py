@@ -16,6 +16,20 @@ def forward_hooks_left(model: nn.Module) -> int:
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 
+def lock_is_free(lock) -> bool:
+    """Whether another thread can take the lock now (it takes it and gives it back)."""
+    taken = []
+
+    def take():
+        taken.append(lock.acquire(timeout=0.05))
+        if taken[0]:
+            lock.release()
+    other = threading.Thread(target=take)
+    other.start()
+    other.join()
+    return taken[0]
+
+
 def test_no_hook_is_left_after_an_exception_inside_the_block(tiny):
     x = torch.randn(2, 3, 16, 16)
     with pytest.raises(ZeroDivisionError):
@@ -27,14 +41,15 @@ def test_no_hook_is_left_after_an_exception_inside_the_block(tiny):
             tiny.model(x)
             raise ZeroDivisionError
     assert forward_hooks_left(tiny.model) == 0 and hook_count(tiny.model) == 0
-    # a hook that raises inside the forward pass: the same
-    with pytest.raises(RuntimeError, match="in the hook"):
+
+    def failing(*_):
+        raise RuntimeError("in the hook")
+
+    with pytest.raises(RuntimeError, match="in the hook"):  # a hook that raises inside the forward pass: the same
         with ModelHooks(tiny) as hooks:
-            hooks.forward("fc", lambda *_: (_ for _ in ()).throw(RuntimeError("in the hook")))
+            hooks.forward("fc", failing)
             tiny.model(x)
-    assert forward_hooks_left(tiny.model) == 0
-    assert tiny.lock.acquire(blocking=False)  # and the lock was released
-    tiny.lock.release()
+    assert forward_hooks_left(tiny.model) == 0 and lock_is_free(tiny.lock)
 
 
 def test_a_bad_layer_is_named_by_a_typed_error_and_nothing_stays(tiny):
@@ -43,6 +58,20 @@ def test_a_bad_layer_is_named_by_a_typed_error_and_nothing_stays(tiny):
             hooks.forward("layer1.0", lambda *_: None)
             hooks.forward("layer9.0", lambda *_: None)
     assert isinstance(err.value, SEExplorerError) and forward_hooks_left(tiny.model) == 0
+
+
+def test_a_subclass_whose_attach_fails_leaves_no_hook_and_no_lock(tiny):
+    class HalfAttached(ModelHooks):
+        def attach(self):
+            self.forward("layer1.0", lambda *_: None)
+            self.forward("layer1.0.se", lambda *_: None)
+            raise KeyError("the third hook fails")
+
+    with pytest.raises(KeyError):
+        with HalfAttached(tiny):
+            pass  # never reached
+    assert forward_hooks_left(tiny.model) == 0
+    assert lock_is_free(tiny.lock)
 
 
 def test_hooks_only_inside_the_block():
@@ -70,13 +99,9 @@ def test_a_hook_that_returns_a_tensor_replaces_the_output_and_one_that_returns_n
 def test_the_lock_is_held_while_hooked_and_the_same_thread_may_enter_again(tiny):
     with ModelHooks(tiny):
         with ModelHooks(tiny):  # nested (an SERecorder around the Grad-CAM pass): an RLock
-            taken = []
-            other = threading.Thread(target=lambda: taken.append(tiny.lock.acquire(timeout=0.05)))
-            other.start()
-            other.join()
-            assert taken == [False]
-    assert tiny.lock.acquire(timeout=0.05)
-    tiny.lock.release()
+            assert not lock_is_free(tiny.lock)
+        assert not lock_is_free(tiny.lock)  # still held by the outer block
+    assert lock_is_free(tiny.lock)
 
 
 def test_the_pass_counter_goes_through_the_manager(tiny):
