@@ -158,7 +158,7 @@ def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, al
                  _cam) -> bytes:
     """A Grad-CAM overlay to be shown `shown` px wide, encoded once per (model, image, target, layer, opacity, width):
     a rerun of the Grad-CAM part then neither blends nor encodes the maps that did not change (the browser keeps them
-    too). Drawn with at most 4 px per model pixel (overlay.overlay_size): show it `shown` px wide, the browser enlarges."""
+    too). Drawn with at most 4 px per model pixel (overlay_size): show it `shown` px wide, the browser enlarges."""
     size = overlay_size(_view, shown)
     buf = io.BytesIO()
     overlay(_view, _cam, alpha, size, base=enlarged_view(model_key, digest, size, _view)).save(buf, "JPEG",
