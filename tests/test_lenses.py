@@ -101,6 +101,7 @@ def test_guided_gradcam_is_guided_backprop_times_gradcam(tiny):
     assert ggc.shape == x.shape and hook_count(tiny.model) == 0
 
 
+@pytest.mark.filterwarnings("ignore:Setting backward hooks on ReLU")  # captum's notice, every call
 @pytest.mark.parametrize("target", [None, [2, 0]])
 def test_guided_gradcam_equals_captums(tiny, target):
     """captum's GuidedGradCam (the reference, here only: the product multiplies guided backprop by our one-pass
