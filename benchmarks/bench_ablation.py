@@ -10,6 +10,7 @@ import argparse
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,6 +19,7 @@ import torch  # noqa: E402
 
 from se_models import load_model  # noqa: E402
 from se_models.data.datasets import as_source  # noqa: E402
+from se_models.hooks.manager import ModelHooks  # noqa: E402
 from se_models.stats.ablation import ablation_tables, stage_rows  # noqa: E402
 from se_models.stats.stored import reference_mean_gates  # noqa: E402
 
@@ -34,7 +36,8 @@ def main() -> None:
     idx = [i for c in t.unique().tolist() for i in (t == c).nonzero().flatten()[:args.per_class].tolist()]
     x = torch.stack([source.get(i) for i in idx])  # decoded once, for the plain passes
     calls = {"n": 0}
-    loaded.model.register_forward_pre_hook(lambda *_: calls.__setitem__("n", calls["n"] + 1))
+    counting = ExitStack()  # the counting hook stays on until the end, through the library's hook manager
+    counting.enter_context(ModelHooks(loaded.model)).pre_forward("", lambda *_: calls.__setitem__("n", calls["n"] + 1))
     gates = reference_mean_gates(loaded.name)
     setups = {"identity, stage rows": (("identity",), False), "3 modes, stage rows": (("identity", "mean", "shuffle"),
               False), "3 modes, per block": (("identity", "mean", "shuffle"), True)}
@@ -68,6 +71,7 @@ def main() -> None:
         med = statistics.median(times[name])
         print(f"| {name} | {rows} x {len(modes)} + 1 = {passes} | {counted[name]} | {batches * passes} "
               f"| {med:.2f} | {(med - decode) / plain:.1f} |")
+    counting.close()
 
 
 if __name__ == "__main__":

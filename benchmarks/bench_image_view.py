@@ -7,9 +7,10 @@ Run by hand; results go into the README's Performance section.
 The Image view's first paint is one forward and one backward pass (probabilities, every z and s, Grad-CAM at the
 end of every stage, and U and s*U of the block whose feature maps are shown) plus the overlays: the view enlarged
 once, one map per stage blended on it and JPEG-encoded, as the app sends them (the main map is one of those; at
-most 4 px per model pixel, cam.overlay_size). The bare reference: model(x), then torch.autograd.grad of the
-predicted class's score with respect to the input (no weight gradients). The previous path, captum's LayerGradCam
-once per stage plus once for the main map, is timed too."""
+most 4 px per model pixel, overlay.overlay_size). The bare reference: model(x), then torch.autograd.grad of the
+predicted class's score with respect to the input (no weight gradients). The previous path, a Grad-CAM pass (one
+forward + one backward) per stage plus one for the main map, is timed too (it was captum's LayerGradCam; grad_cam
+now computes the same maps, one pass per call)."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 import se_models  # noqa: E402
 from se_models.explain.analysis import analyze_image, stage_ends  # noqa: E402
-from se_models.explain.cam import enlarge, grad_cam, overlay, overlay_size  # noqa: E402
+from se_models.explain.cam import grad_cam  # noqa: E402
+from se_models.explain.overlay import enlarge, overlay, overlay_size  # noqa: E402
 
 
 def main() -> None:
@@ -58,7 +60,7 @@ def main() -> None:
         for cam in a.cams.values():
             overlay(view, cam, 0.5, px, base=base).save(io.BytesIO(), "JPEG", quality=92)
 
-    def captum_per_stage():  # the previous Image view: one LayerGradCam pass per stage and one for the main map
+    def pass_per_stage():  # the previous Image view: one Grad-CAM pass per stage and one for the main map
         x = loaded.preprocess(image)[None]
         for layer in [*stage_ends(loaded), deepest]:
             grad_cam(loaded, x, layer=layer)
@@ -66,7 +68,7 @@ def main() -> None:
     runs = {"bare forward + backward": bare,
             "analyze_image (1 forward + 1 backward, feature maps of one block kept)": analysis,
             "overlays (view enlarged once, one map per stage, JPEG)": overlays,
-            "previous path: captum LayerGradCam per stage + main map": captum_per_stage}
+            "previous path: a Grad-CAM pass per stage + main map": pass_per_stage}
     times: dict[str, list[float]] = {name: [] for name in runs}
     for fn in runs.values():  # warm-up
         fn()

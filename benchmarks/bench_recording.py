@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 import se_models  # noqa: E402
 from se_models.data.datasets import as_source  # noqa: E402
-from se_models.stats.excitation import _select  # noqa: E402
+from se_models.stats.excitation import select_per_class  # noqa: E402
 
 
 def timed(fn, repeats: int) -> float:
@@ -75,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = synthetic_folder(Path(tmp), args.classes, args.per_class) if args.data == "synthetic" else args.data
         source = as_source(data, loaded)
-        idx = _select(source.targets, list(range(len(source.classes))), args.per_class, 0)
+        idx = select_per_class(source.targets, list(range(len(source.classes))), args.per_class, 0)
         tensors = torch.stack([source.get(j) for j in idx])
 
         def forward_only():

@@ -21,17 +21,22 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run from anywhere, no install needed
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, no install needed
 
 import se_models  # noqa: E402
+from se_models.config import PROJECT  # noqa: E402
 from se_models.data.datasets import as_source  # noqa: E402
-from se_models.stats.excitation import _collate, _Images, _select, excitation_stats  # noqa: E402
+from se_models.stats.excitation import (  # noqa: E402
+    ImageItems,
+    collate_readable,
+    excitation_stats,
+    select_per_class,
+)
 
 
 def previous_stats_module(ref: str) -> types.ModuleType:
     """se_models/stats.py as it was at git `ref`, imported beside the current package (its relative imports work)."""
-    code = subprocess.run(["git", "show", f"{ref}:se_models/stats.py"], cwd=ROOT, capture_output=True, text=True,
+    code = subprocess.run(["git", "show", f"{ref}:se_models/stats.py"], cwd=PROJECT, capture_output=True, text=True,
                           check=True).stdout
     mod = types.ModuleType("se_models._stats_before")
     mod.__package__ = "se_models"
@@ -65,7 +70,7 @@ def overhead(args, loaded) -> None:
 
 def bare(loaded, source, indices, workers: int, batch: int = 128) -> None:
     """Decode + forward, nothing recorded: the floor of any statistics over these images."""
-    loader = DataLoader(_Images(source, indices), batch_size=batch, num_workers=workers, collate_fn=_collate)
+    loader = DataLoader(ImageItems(source, indices), batch_size=batch, num_workers=workers, collate_fn=collate_readable)
     with torch.inference_mode():
         for _, x, _ in loader:
             loaded.model(x)
@@ -74,7 +79,7 @@ def bare(loaded, source, indices, workers: int, batch: int = 128) -> None:
 def scale(args, loaded) -> None:
     """Interleaved: statistics vs bare decode + forward over the same images, with the same workers."""
     source = as_source(args.data, loaded)
-    idx = _select(source.targets, list(range(len(source.classes))), args.per_class[0], 0)
+    idx = select_per_class(source.targets, list(range(len(source.classes))), args.per_class[0], 0)
     runs = {"bare": lambda: bare(loaded, source, idx, args.workers[0]),
             "stats": lambda: excitation_stats(loaded, args.data, per_class=args.per_class[0],
                                               workers=args.workers[0])}

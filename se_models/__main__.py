@@ -1,7 +1,7 @@
 """`python -m se_models`: the command line (se_models.cli)."""
 import sys
 
-from se_models.cli.main import main
+from se_models.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

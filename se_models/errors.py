@@ -48,3 +48,7 @@ class DeviceUnavailable(SEExplorerError, ValueError):
 
 class UnknownMethodError(SEExplorerError, ValueError):
     """An attribution method the library does not have (gradcam, guided-backprop, deconvnet, guided-gradcam)."""
+
+
+class AblationError(SEExplorerError, ValueError):
+    """An ablation that cannot be run as asked: unknown mode, mean without mean gates, shuffle of one image."""

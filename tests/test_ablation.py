@@ -19,7 +19,7 @@ from se_models.errors import DatasetError, NoSEBlocksError, SEExplorerError, Unk
 from se_models.explain.cam import grad_cam
 from se_models.hooks.blocks import SE_TYPES, find_se_blocks
 from se_models.stats.ablation import AblationError, ablate, ablation_table, ablation_tables, stage_rows
-from tests.conftest import hook_count, make_loaded
+from tests.conftest import PassCounter, hook_count, make_loaded
 
 
 def without_se(model: nn.Module) -> nn.Module:
@@ -87,15 +87,15 @@ def test_bundled_identity_reproduces_no_se_accuracy_exactly():
 
 def test_one_forward_pass_per_row_and_one_decode_per_image(image_folder):
     loaded = make_loaded()
-    calls = {"forward": 0, "decode": 0}
-    loaded.model.register_forward_pre_hook(lambda *_: calls.__setitem__("forward", calls["forward"] + 1))
+    calls = {"decode": 0}
     preprocess = loaded.preprocess
     loaded.preprocess = lambda img: (calls.__setitem__("decode", calls["decode"] + 1), preprocess(img))[1]
     modes = ("identity", "mean", "shuffle")
-    tables = ablation_tables(loaded, image_folder, modes, per_block=True, batch_size=5)
+    with PassCounter(loaded.model) as counter:
+        tables = ablation_tables(loaded, image_folder, modes, per_block=True, batch_size=5)
     rows = len(stage_rows(list(loaded.se_blocks), per_block=True))
     batches = -(-18 // 5)
-    assert calls["forward"] == batches * (1 + rows * len(modes))  # baseline + one pass per (mode, row)
+    assert counter.forward == batches * (1 + rows * len(modes))  # baseline + one pass per (mode, row)
     assert calls["decode"] == 18
     assert tables["mean"].mean_source.startswith("mean gate over these same 18 images")
     assert tables["identity"].baseline["top5"] is None  # 3 classes: no top-5
@@ -184,7 +184,7 @@ def test_mean_mode_with_given_gates_is_one_sweep(image_folder):
 
 
 def test_cli_ablate_json(tmp_path, capsys):
-    from se_models.cli.main import main
+    from se_models.cli import main
 
     out = tmp_path / "a.json"
     assert main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "2",

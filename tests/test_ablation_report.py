@@ -79,8 +79,8 @@ def test_markdown_table_puts_the_modes_side_by_side_with_their_own_numbers():
     text = markdown_tables({m: table(m, d) for m, d in drops.items()})
     lines = text.splitlines()
     assert lines[0] == "**m** — test, 10000 images, baseline top-1 90.00%"
-    assert lines[2] == ("| switched off | s = 1 (gates forced open), `identity` "
-                        "| mean gate (no input dependence), `mean` |")
+    assert lines[2] == ("| switched off | s = 1 (gates forced open), `identity` | mean gate (no input dependence), "
+                        "`mean` |")
     # top-1, change ± 2 SE of the paired difference (sqrt(changed / n)), share changed: each mode its own column
     assert lines[4] == "| stage 2 | 30.0% (-60.0 ± 1.6; 61% changed) | 89.0% (-1.0 ± 0.3; 2% changed) |"
     assert lines[5].startswith("| all blocks | 10.0% (-80.0 ± 1.8; 81% changed) | 80.0% (-10.0 ± 0.7;")

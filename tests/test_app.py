@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -19,10 +18,8 @@ from se_models.models.card import ModelCard
 from se_models.models.registry import load_card
 from se_models.models.zoo import ZOO, zoo_card
 from se_models.stats.stored import reference_path
-from tests.conftest import hook_count, pattern, png_bytes
-from tests.test_cam import PassCounter
+from tests.conftest import APP, PassCounter, hook_count, pattern, png_bytes
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 DEFAULT = se_models.DEFAULT_MODEL
 
 

@@ -23,6 +23,28 @@ def test_image_view_switches_se_off_and_back():
     assert any("Prediction" in c.value and "s = 1" in c.value for c in at.caption)
 
 
+def test_the_panel_names_the_layer_its_maps_show_whatever_the_grad_cam_part_above_shows():
+    """The Grad-CAM layer and opacity above live in fragments whose reruns do not reach this panel: its maps and
+    caption follow its own layer box, so nothing on screen names a layer its map does not show."""
+    at = app()
+    at.toggle(key="abl_on").set_value(True).run()
+
+    def panel():  # (the panel's images, its caption)
+        shown = [str(i.proto) for i in at.get("image")
+                 if "SE as trained" in str(i.proto) or "SE off" in str(i.proto)]
+        return shown, next(c.value for c in at.caption if c.value.startswith("Grad-CAM at "))
+
+    maps, caption = panel()
+    assert caption.startswith("Grad-CAM at SE_4_3,")
+    at.selectbox(key="cam_layer").select("SE_2_3").run()
+    at.slider(key="alpha").set_value(0.9).run()
+    assert panel() == (maps, caption)  # the main map's controls above do not move the panel
+    at.selectbox(key="abl_layer").select("SE_2_3").run()
+    after_maps, after_caption = panel()
+    assert after_caption.startswith("Grad-CAM at SE_2_3,") and after_maps != maps
+    assert_clean(at)
+
+
 def test_classes_view_shows_the_stored_ablation_with_its_reading():
     assert ablation_path(se_models.DEFAULT_MODEL).exists()  # shipped beside the reference statistics
     at = app(view="classes")

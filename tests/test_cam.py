@@ -1,22 +1,37 @@
-"""Grad-CAM through captum on a hand-weighted model with a known answer; analyze_image's one-pass maps against
-captum at every stage; the overlay on the model's own view."""
+"""Grad-CAM: the one-pass maps (analyze_image, grad_cam, guided Grad-CAM's) on a hand-weighted model with a known
+answer, and against captum's LayerGradCam (the reference, here only) at every stage, for several targets and a batch;
+one forward and one backward pass; the overlay on the model's own view."""
 import dataclasses
 import threading
 
 import numpy as np
 import pytest
 import torch
+from captum.attr import LayerAttribution, LayerGradCam
 from PIL import Image
 from torch import nn
 from torchvision import transforms
 
 from se_models import SERecorder, analyze_image, block_maps, grad_cam, load_model, predict
-from se_models.errors import ImageError, UnknownBlockError
+from se_models.errors import ImageError, UnknownBlockError, UnknownClassError
 from se_models.explain.analysis import stage_ends
-from se_models.explain.cam import run_grad_cam
+from se_models.explain.cam import cam_pass
+from se_models.explain.overlay import normalize_cam
 from se_models.models.architectures import SEResNetSmall
+from se_models.models.card import ModelCard
+from se_models.models.registry import LoadedModel
 
-from .conftest import hook_count, pattern
+from .conftest import PassCounter, hook_count, pattern
+
+
+def captum_grad_cam(loaded, images: torch.Tensor, targets: list[int], layer: str) -> torch.Tensor:
+    """The reference: captum's LayerGradCam at one layer (one forward + one backward pass per call), upsampled
+    bilinear, each map scaled to maximum 1 -> (B, H, W)."""
+    module = dict(loaded.model.named_modules())[loaded.block_module(layer)]
+    with torch.enable_grad():
+        attr = LayerGradCam(loaded.model, module).attribute(images, target=targets, relu_attributions=True)
+    attr = LayerAttribution.interpolate(attr.detach().float(), tuple(images.shape[-2:]), interpolate_mode="bilinear")
+    return normalize_cam(attr[:, 0])
 
 
 class HandWeighted(nn.Module):
@@ -33,15 +48,22 @@ class HandWeighted(nn.Module):
 
 def test_grad_cam_known_answer():
     model = HandWeighted()
+    loaded = LoadedModel("hand", model, ModelCard("hand", "bundled", "hand", "hand", labels=["a", "b"]), "random",
+                         {}, None)
     x = torch.zeros(1, 1, 6, 6)
     x[0, 0, 1:3, 2:5] = torch.tensor([1.0, 2.0, 4.0])  # positive blob
     # class 0: alpha_0 = 1/36 > 0, alpha_1 = 0 -> cam proportional to x
-    cam0 = run_grad_cam(model, model.conv, x, target=0)
+    cam0 = grad_cam(loaded, x, target=0, layer="conv")
     assert torch.allclose(cam0[0], x[0, 0] / 4.0, atol=1e-6)
+    raw = cam_pass(loaded, x, ["conv"], target=0).maps["conv"]  # not scaled: alpha_0 * x = x / 36
+    assert torch.allclose(raw[0], x[0, 0] / 36, atol=1e-7)
     # class 1: alpha_1 * (-x) <= 0 everywhere -> ReLU leaves nothing
-    assert run_grad_cam(model, model.conv, x, target=1).abs().max() == 0
+    assert grad_cam(loaded, x, target=1, layer="conv").abs().max() == 0
     # no target: the predicted class (0, its logit is larger)
-    assert torch.allclose(run_grad_cam(model, model.conv, x), cam0)
+    assert torch.allclose(grad_cam(loaded, x, layer="conv"), cam0)
+    # the reference agrees on the known answer
+    assert torch.allclose(captum_grad_cam(loaded, x, [0], "conv"), cam0, atol=1e-6)
+    assert hook_count(model) == 0
 
 
 def test_grad_cam_on_se_resnet(tiny):
@@ -54,6 +76,27 @@ def test_grad_cam_on_se_resnet(tiny):
     assert grad_cam(tiny, x, layer="layer1.0").shape == (2, 16, 16)
     with pytest.raises(ValueError, match="unknown layer 'nope'"):
         grad_cam(tiny, x, layer="nope")
+    with pytest.raises(UnknownClassError):
+        grad_cam(tiny, x, target=3)
+    assert hook_count(tiny.model) == 0
+
+
+@pytest.mark.parametrize("layer", ["SE_2_1", "SE_2_2", "SE_3_1", "SE_3_2", "layer1.0.conv2"])
+def test_batched_grad_cam_equals_captum_for_every_image_and_target(tiny, layer):
+    x = torch.stack([tiny.preprocess(pattern(k, seed=i)) for i, k in enumerate(("circle", "square", "stripes"))])
+    predicted = tiny.model(x).argmax(1).tolist()
+    compared = 0
+    for target in (None, [0, 1, 2], [2, 2, 0]):
+        cams = grad_cam(tiny, x, target=target, layer=layer)
+        ref = captum_grad_cam(tiny, x, target or predicted, layer)
+        assert cams.shape == ref.shape == (3, 16, 16)
+        for cam, r in zip(cams, ref):
+            if r.max() == 0:  # no positive evidence at this layer (ReLU): both maps must be empty
+                assert cam.max() == 0
+                continue
+            assert pearson(cam, r) >= 0.999 and torch.allclose(cam, r, atol=1e-3)
+            compared += 1
+    assert compared >= 3, "nearly every map empty: too little was compared"
     assert hook_count(tiny.model) == 0
 
 
@@ -61,41 +104,24 @@ def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1])
 
 
-class PassCounter:
-    """Counts forward passes of a model (a forward hook) and backward passes through it (a gradient hook on each
-    pass's output: every backward pass starts from the logits)."""
-
-    def __init__(self, model):
-        self.forward = self.backward = 0
-        self.handle = model.register_forward_hook(self._hook)
-
-    def _hook(self, _module, _inputs, output):
-        self.forward += 1
-        if output.requires_grad:
-            output.register_hook(self._count_backward)
-
-    def _count_backward(self, grad):
-        self.backward += 1
-
-    def remove(self):
-        self.handle.remove()
-
-
 def test_analyze_image_runs_one_forward_and_one_backward_pass(tiny):
-    counter = PassCounter(tiny.model)
-    try:
+    with PassCounter(tiny.model) as counter:
         a = analyze_image(tiny, pattern("circle"))
         assert (counter.forward, counter.backward) == (1, 1)
         analyze_image(tiny, pattern("circle"), target=(a.predicted + 1) % 3)
         assert (counter.forward, counter.backward) == (2, 2)
-        # the reference, one captum call per stage, would have cost one pass of each per stage
-        for layer in a.cams:
-            grad_cam(tiny, tiny.preprocess(pattern("circle"))[None], layer=layer)
-        assert (counter.forward, counter.backward) == (2 + len(a.cams), 2 + len(a.cams))
+        # grad_cam of a batch, and guided Grad-CAM's map: one pass of each too
+        x = torch.stack([tiny.preprocess(pattern(k)) for k in ("circle", "square", "stripes")])
+        grad_cam(tiny, x, layer="SE_2_2")
+        assert (counter.forward, counter.backward) == (3, 3)
+        cam_pass(tiny, x, list(a.cams), target=[0, 1, 2])
+        assert (counter.forward, counter.backward) == (4, 4)
         predict(tiny, [pattern(k) for k in ("circle", "square", "stripes")])  # the strip: one batched pass
-        assert (counter.forward, counter.backward) == (3 + len(a.cams), 2 + len(a.cams))
-    finally:
-        counter.remove()
+        assert (counter.forward, counter.backward) == (5, 4)
+        # the reference, one captum call per layer, costs one pass of each per layer
+        for layer in a.cams:
+            captum_grad_cam(tiny, x, [0, 1, 2], layer)
+        assert (counter.forward, counter.backward) == (5 + len(a.cams), 4 + len(a.cams))
     assert hook_count(tiny.model) == 0
 
 
@@ -104,8 +130,9 @@ def assert_cams_match_captum(loaded, img, target=None):
     assert list(a.cams) == stage_ends(loaded)
     x = loaded.preprocess(img)[None]
     for layer, cam in a.cams.items():
-        ref = grad_cam(loaded, x, target=a.target, layer=layer)[0]  # captum's LayerGradCam at that layer
+        ref = captum_grad_cam(loaded, x, [a.target], layer)[0]
         assert cam.shape == ref.shape == x.shape[-2:]
+        assert torch.equal(grad_cam(loaded, x, a.target, layer)[0], cam), layer  # the one Grad-CAM, both ways in
         if ref.max() == 0:  # no positive evidence at this layer (ReLU): both maps must be empty
             assert cam.max() == 0, layer
             continue
@@ -247,7 +274,7 @@ def bordered(size: int = 64, band: int = 6) -> Image.Image:
 
 
 def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
-    from se_models.explain.cam import overlay, square_crop
+    from se_models.explain.overlay import overlay, square_crop
     from se_models.hooks.blocks import se_dims
 
     # timm-style evaluation: resize to 16 / 0.8 = 20, centre-crop 16 (crop_pct 0.8): the 6 px band of a 64 px
@@ -284,14 +311,14 @@ def test_overlay_sits_on_what_a_crop_pct_model_saw(tiny):
 
 
 def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
-    from se_models.explain.cam import _lut, enlarge, overlay
+    from se_models.explain.overlay import colormap_table, enlarge, overlay
 
     rng = np.random.default_rng(0)
     view = Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
     heat = torch.from_numpy(rng.random((16, 16), dtype=np.float32))
     full = np.asarray(overlay(view, heat, alpha=1.0, size=48))  # the map alone
     level = np.asarray(Image.fromarray((heat.numpy() * 255).astype(np.uint8)).resize((48, 48), Image.BILINEAR))
-    assert np.array_equal(full, _lut("jet")[level])  # every pixel is the colormap's colour of its level
+    assert np.array_equal(full, colormap_table("jet")[level])  # every pixel is the colormap's colour of its level
     assert np.array_equal(np.asarray(overlay(view, heat, 0.0, 48)), np.asarray(enlarge(view, 48)))
     shared = enlarge(view, 48)
     assert np.array_equal(np.asarray(overlay(view, heat, 0.3, 48, base=shared)),
@@ -301,7 +328,7 @@ def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
 
 
 def test_a_small_view_is_drawn_with_four_pixels_per_model_pixel_and_loses_next_to_nothing():
-    from se_models.explain.cam import overlay, overlay_size
+    from se_models.explain.overlay import overlay, overlay_size
 
     rng = np.random.default_rng(0)
     view = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))  # noise: the most detail 32 px hold

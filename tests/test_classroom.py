@@ -17,10 +17,9 @@ from se_models.config import PROJECT
 from se_models.data.archive import extract_image_folder
 from se_models.data.datasets import as_source
 from se_models.errors import DatasetError, PathNotAllowed
-from tests.conftest import make_loaded, pattern, png_bytes
+from tests.conftest import APP, make_loaded, pattern, png_bytes
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-ROOT = str(Path(__file__).resolve().parent.parent)
+ROOT = str(PROJECT)
 FASHION = "se_resnet20_fashion_mnist"
 
 

@@ -1,23 +1,100 @@
-"""The command line: JSON schema, exit codes, and bad input reported without losing the good."""
+"""The command line: every command from the one table, the model options on every command that runs a model, JSON
+schema, exit codes, and bad input reported without losing the good."""
+import argparse
 import json
 
 import pytest
 from PIL import Image
 
-from se_models.cli.main import main
+from se_models.cli import build_parser, main
+from se_models.cli.registry import COMMANDS
 from se_models.data.datasets import bundled_samples_dir
 from se_models.models.registry import load_card
 from se_models.stats.stored import reference_path
 
 BLOCK_KEYS = {"name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy",
               "chance", "mean", "std", "saturated_high", "saturated_low", "class_means", "divergence_null",
-              "divergence_p", "divergence_ci", "divergence_corrected", "probe_ci", "probe_null", "class_specific"}
+              "divergence_p", "divergence_ci", "divergence_corrected", "probe_ci", "probe_null", "class_specific",
+              "above_chance", "learned"}
 
 
 @pytest.fixture(scope="module")
 def sample_images():
     root = bundled_samples_dir("fashion-mnist")
     return [str(next((root / c).iterdir())) for c in ("Bag", "Trouser")]
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """Every subcommand of the parser the CLI runs (argparse lists them only in its private actions)."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def options(parser: argparse.ArgumentParser) -> set[str]:
+    return {s for a in parser._actions for s in a.option_strings}
+
+
+def dummy_argv(name: str, parser: argparse.ArgumentParser) -> list[str]:
+    """The command with a placeholder for every positional and required option; --data bundled where there is a
+    --data, so that no command takes its no-model path (stats' stored reference)."""
+    argv = [name]
+    for a in parser._actions:
+        if not a.option_strings and a.dest != "help":
+            argv.append("x.png")
+        elif a.required:
+            argv += [a.option_strings[0], "x"]
+    return argv + (["--data", "bundled"] if "--data" in options(parser) else [])
+
+
+class Reached(Exception):
+    """Raised by the stand-in load_model / train: the command got this far, with this device."""
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.device = device
+
+
+def test_every_command_comes_from_the_one_table_and_every_command_that_runs_a_model_takes_the_model_options():
+    parsers = subcommands()
+    assert list(parsers) == list(COMMANDS)
+    assert set(parsers) == {"models", "predict", "gradcam", "explain", "sanity", "faithfulness", "stats", "ablate",
+                            "train", "samples", "reference", "download"}  # every command's name kept
+    for name, parser in parsers.items():
+        opts = options(parser)
+        assert ("--model" in opts) == COMMANDS[name].runs_model, name  # naming a model = running one
+        if "--model" in opts:
+            assert "--device" in opts, f"{name} runs a model but takes no --device"
+            assert "--weights" in opts or name == "reference", name  # reference: always the model's own weights
+    assert "--device" in options(parsers["train"])
+
+
+def test_the_device_given_reaches_the_model_in_every_command_that_takes_one(monkeypatch):
+    from se_models.models import device, registry
+    from se_models.training import train
+
+    def fake_load_model(name=None, weights=None, device="cpu"):
+        raise Reached(device)
+
+    def fake_train(cfg, **_kw):
+        raise Reached(cfg.device)
+
+    monkeypatch.setattr(registry, "load_model", fake_load_model)
+    monkeypatch.setattr(train, "train", fake_train)
+    monkeypatch.setattr(device, "resolve_device", lambda name: name)  # mps on this machine: not refused first
+    walked = []
+    for name, parser in subcommands().items():
+        if "--device" not in options(parser):
+            continue
+        argv = dummy_argv(name, parser)
+        with pytest.raises(Reached) as given:
+            main([*argv, "--device", "mps"])
+        assert given.value.device == "mps", name
+        with pytest.raises(Reached) as default:
+            main(argv)
+        assert default.value.device == "cpu", name  # the CPU stays the default
+        walked.append(name)
+    assert set(walked) == {n for n, c in COMMANDS.items() if c.runs_model} | {"train"}
+    assert len(walked) == 9
 
 
 def test_models(capsys):
@@ -53,7 +130,7 @@ def test_gradcam_draws_on_what_a_timm_model_saw(tmp_path):
     import numpy as np
 
     from se_models import analyze_image, load_image, load_model
-    from se_models.explain.cam import overlay, square_crop
+    from se_models.explain.overlay import overlay, square_crop
 
     loaded = load_model("seresnet50.a1_in1k", weights="random")
     resize = loaded.transform.transforms[0].size  # 224 / crop_pct, then a centre crop of 224
@@ -88,7 +165,9 @@ def test_stats_schema_bundled(tmp_path, capsys):
     assert b["divergence_ci"][0] <= b["divergence"] <= b["divergence_ci"][1] and 0 < b["divergence_p"] <= 1
     err = capsys.readouterr().err
     assert "verdicts are weak" in err  # 10 images a class
-    assert ("not distinguishable from chance" in err) == (not all(x["class_specific"] for x in d["blocks"]))
+    assert ("not distinguishable from chance" in err) == (not all(x["above_chance"] for x in d["blocks"]))
+    assert all(x["class_specific"] == x["learned"] for x in d["blocks"])  # kept for old readers, equal to learned
+    assert all(x["learned"] is None for x in d["control"])  # the untrained control is never learned
 
 
 def test_stats_says_how_many_images_were_used_and_refuses_one_class(tmp_path, capsys):

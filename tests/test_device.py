@@ -1,12 +1,13 @@
-"""The compute device: names resolved (auto = the best available), a device this machine lacks refused by type, every
-command that runs a model taking --device, and results that come back to the CPU whatever the model's device."""
+"""The compute device: names resolved (auto = the best available), a device this machine lacks refused by type (every
+command that runs a model takes --device: tests/test_cli.py walks them), and results that come back to the CPU
+whatever the model's device."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 import se_models
-from se_models.cli.main import build_parser, main
+from se_models.cli import main
 from se_models.errors import DeviceUnavailable
 from se_models.explain.analysis import analyze_image
 from se_models.models.device import resolve_device
@@ -32,14 +33,6 @@ def test_a_device_this_machine_lacks_is_refused_by_type(monkeypatch, capsys):
     # on the command line: one line saying what to do, exit code 2, no traceback
     assert main(["predict", "--device", "cuda", "assets/photos/chelsea.jpg"]) == 2
     assert "no CUDA GPU; use --device cpu or auto" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("command", ["stats", "reference", "ablate", "predict", "train"])
-def test_every_command_that_runs_a_model_takes_a_device(command):
-    extra = {"predict": ["x.png"], "train": ["--dataset", "cifar10"], "stats": ["--json", "x.json"]}.get(command, [])
-    args = build_parser().parse_args([command, "--device", "auto", *extra])
-    assert args.device == "auto"
-    assert build_parser().parse_args([command, *extra]).device == "cpu"  # CPU stays the default
 
 
 def test_results_come_back_to_the_cpu_and_match_the_cpu_model():

@@ -3,14 +3,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from se_models.cli.main import main
+from se_models.cli import main
+from se_models.config import PROJECT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT
 ARGS = ["stats", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--classes", "Bag", "Trouser",
         "Sneaker", "--per-class", "20", "--control", "--workers", "0"]
 

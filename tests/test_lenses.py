@@ -102,6 +102,23 @@ def test_guided_gradcam_is_guided_backprop_times_gradcam(tiny):
     assert ggc.shape == x.shape and hook_count(tiny.model) == 0
 
 
+@pytest.mark.filterwarnings("ignore:Setting backward hooks on ReLU")  # captum's notice, every call
+@pytest.mark.parametrize("target", [None, [2, 0]])
+def test_guided_gradcam_equals_captums(tiny, target):
+    """captum's GuidedGradCam (the reference, here only: the product multiplies guided backprop by our one-pass
+    Grad-CAM) at the same layer, bilinear: the same values, not just the same picture."""
+    from captum.attr import GuidedGradCam
+
+    x = torch.stack([tiny.preprocess(pattern(k)) for k in ("circle", "stripes")])
+    chosen = lenses.targets(tiny, x, target)
+    layer = dict(tiny.model.named_modules())[tiny.block_module(list(tiny.se_blocks)[-1])]
+    ref = GuidedGradCam(tiny.model, layer).attribute(x.clone().requires_grad_(True), target=chosen,
+                                                      interpolate_mode="bilinear").detach()
+    got = lenses.attribute(tiny, x, "guided-gradcam", target)
+    assert ref.abs().max() > 0 and torch.allclose(got, ref, atol=1e-6 * float(ref.abs().max()))
+    assert hook_count(tiny.model) == 0
+
+
 def test_batched_equals_one_at_a_time_and_bad_input(tiny):
     x = torch.stack([tiny.preprocess(pattern(k, seed=i)) for i, k in enumerate(("circle", "square", "stripes"))])
     for method in lenses.METHODS:

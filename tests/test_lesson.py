@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,9 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from se_models.findings import lesson
 from se_models.plots import lesson as lf
-from tests.conftest import crafted_stats
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.conftest import APP, crafted_stats
 
 
 def _stats(trained: dict[str, float], control: dict[str, float] | None = None, **kw):

@@ -50,7 +50,7 @@ def test_offline_timm_weights_say_what_to_run_with_a_command_that_works(monkeypa
         raise socket.gaierror(-2, "Name or service not known")
     monkeypatch.setattr(socket, "create_connection", refuse)
     with pytest.raises(zoo.WeightsUnavailable) as caught:
-        zoo._check_online("timm:regnety_002", {"hf_hub_id": "timm/regnety_002.pycls_in1k"})
+        zoo.check_online("timm:regnety_002", {"hf_hub_id": "timm/regnety_002.pycls_in1k"})
     text = str(caught.value)
     assert "Errno" not in text and "no internet connection" in text
     assert "python -m se_models download timm:regnety_002" in text
@@ -92,7 +92,7 @@ def test_short_labels_cut_between_words():
 def test_the_stats_command_prints_paper_names_and_fixed_decimals(tmp_path, capsys):
     import re
 
-    from se_models.cli import main as cli
+    from se_models import cli
 
     assert cli.main(["stats", "--data", "reference", "--json", str(tmp_path / "s.json")]) == 0
     # the per-block lines are the indented ones (the closing reading is a paragraph)

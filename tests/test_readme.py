@@ -1,4 +1,4 @@
-"""Every shell command in the README's code blocks runs as written on a fresh copy of the repository.
+"""Every shell command in the code blocks of the README and docs/*.md runs as written on a fresh copy of the repository.
 
 A command that cannot run here says so in its trailing comment with one of the MARKERS (the internet, a long
 training run, a server that does not return, data the reader brings); it is skipped with that reason."""
@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+from se_models.config import PROJECT
+
+ROOT = PROJECT
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKERS = ("needs the internet", "long", "starts the app", "runs the test suite", "needs your own data")
 SHELLS = ("bash", "sh", "shell", "console")
 pytestmark = pytest.mark.slow
@@ -61,7 +63,7 @@ def fresh_copy(tmp_path_factory) -> Path:
     return dest
 
 
-COMMANDS = readme_commands(README.read_text())
+COMMANDS = list(dict.fromkeys(c for doc in DOCS for c in readme_commands(doc.read_text())))  # each command once
 
 
 @pytest.mark.parametrize("command, reason", COMMANDS, ids=[c[:70] for c, _ in COMMANDS])

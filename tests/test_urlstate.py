@@ -2,16 +2,13 @@
 from it by a fresh session (a shared link)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import se_models
 from se_models.data.datasets import sample_images
 from se_models.models.registry import load_card
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.conftest import APP
 
 
 def run(**params) -> AppTest:

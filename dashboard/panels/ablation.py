@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.state import cache, urlstate
 from se_models import analyze_image
-from se_models.explain.cam import overlay
+from se_models.explain.overlay import overlay
 from se_models.findings.ablation import ablation_sentence
 from se_models.plots import figures
 from se_models.plots.ablation import ablation_chart
@@ -84,7 +84,7 @@ def _choice(name: str, names: list[str]) -> tuple[str, tuple[str, ...], str]:
 
 
 def image_panel(sel, item, img, before) -> None:
-    """Prediction bars and Grad-CAM (at the layer chosen above) with SE as trained and switched off, side by side."""
+    """Prediction bars and Grad-CAM (at a layer chosen in the panel) with SE as trained and switched off."""
     loaded = sel.loaded
     names = list(loaded.se_blocks)
     st.markdown("### Switch SE off: what do the gates buy for this image?")
@@ -93,8 +93,10 @@ def image_panel(sel, item, img, before) -> None:
                            help="Runs the image once more with the gates of the chosen blocks replaced."):
         return
     what, blocks, mode = _choice(loaded.name, names)
-    layer = st.session_state.get("cam_layer")
-    layer = layer if layer in before.cams else list(before.cams)[-1]
+    # the panel's own layer: the Grad-CAM layer and opacity above live in a fragment, whose reruns do not reach
+    # this panel, so following them would leave maps and caption naming a layer the map above no longer shows
+    layers = list(before.cams)
+    layer = urlstate.selectbox(st, "Grad-CAM layer of this comparison", layers, "abl_layer", index=len(layers) - 1)
     after = _ablated(sel.model_key, item.digest, img, blocks, mode, before.target)
     view = before.view  # the model's view, from the analysis
     cols = st.columns([1.3, 1, 1.3, 1], gap="small")
@@ -104,12 +106,12 @@ def image_panel(sel, item, img, before) -> None:
         fig = figures.prediction_bars(probs, loaded.labels, 5).update_layout(title=title, height=250)
         with bars_col:
             ui.chart(fig, f"abl_bars_{tag}", f"prediction {title} {item.label}", downloads=False)
-        cam_col.image(overlay(view, cam, st.session_state.get("alpha", 0.5), PX), width="stretch",
+        cam_col.image(overlay(view, cam, 0.5, PX), width="stretch",
                       caption=f"Grad-CAM for “{loaded.labels[before.target]}”, {title}")
     p0, p1 = loaded.labels[int(before.probs.argmax())], loaded.labels[int(after.probs.argmax())]
     t = before.target
     verdict = "unchanged" if p0 == p1 else "changed"
-    st.caption(f"Grad-CAM at the layer chosen above ({layer}). Prediction {p0} → **{p1}** ({verdict}); "
+    st.caption(f"Grad-CAM at {layer}, half opacity. Prediction {p0} → **{p1}** ({verdict}); "
                f"probability of “{loaded.labels[t]}” {float(before.probs[t]):.1%} → {float(after.probs[t]):.1%}. "
                f"Mode: {MODE_LABELS[mode]}" + (" (the per-channel mean over the test split, reference statistics)."
                                                if mode == "mean" else ".")

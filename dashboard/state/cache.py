@@ -12,7 +12,7 @@ from dashboard import wording
 from dashboard.state import imageitems, modelkeys
 from se_models.data import datasets as sm_data
 from se_models.errors import SEExplorerError
-from se_models.explain.cam import enlarge, overlay, overlay_size
+from se_models.explain.overlay import enlarge, overlay, overlay_size
 from se_models.models.card import ModelCard
 from se_models.models.registry import load_card
 from se_models.models.zoo import ZOO, is_zoo_name, zoo_card
@@ -158,7 +158,7 @@ def overlay_jpeg(model_key: str, digest: str, target: int | None, layer: str, al
                  _cam) -> bytes:
     """A Grad-CAM overlay to be shown `shown` px wide, encoded once per (model, image, target, layer, opacity, width):
     a rerun of the Grad-CAM part then neither blends nor encodes the maps that did not change (the browser keeps them
-    too). Drawn with at most 4 px per model pixel (cam.overlay_size): show it `shown` px wide, the browser enlarges."""
+    too). Drawn with at most 4 px per model pixel (overlay_size): show it `shown` px wide, the browser enlarges."""
     size = overlay_size(_view, shown)
     buf = io.BytesIO()
     overlay(_view, _cam, alpha, size, base=enlarged_view(model_key, digest, size, _view)).save(buf, "JPEG",

@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from dashboard.state import cache
+from se_models.hooks.manager import hook_count  # SERecorder, Grad-CAM and the ablation must leave none
 
 ENV = "SE_EXPLORER_DEBUG"
 
@@ -14,12 +15,6 @@ ENV = "SE_EXPLORER_DEBUG"
 def wanted() -> bool:
     """Only when the server was started with SE_EXPLORER_DEBUG=1 and the URL asks for ?debug=hooks."""
     return os.environ.get(ENV) == "1" and st.query_params.get("debug") == "hooks"
-
-
-def hook_count(model) -> int:
-    """Forward, forward-pre and backward hooks on every module: SERecorder and Grad-CAM must leave none."""
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
-               + len(getattr(m, "_backward_pre_hooks", {})) for m in model.modules())
 
 
 def render() -> None:

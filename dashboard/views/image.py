@@ -10,8 +10,8 @@ from dashboard.panels import ablation, teach
 from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, urlstate
 from se_models.explain.analysis import class_distances
-from se_models.explain.cam import colours as cam_colours
-from se_models.explain.cam import overlay, square_crop
+from se_models.explain.overlay import colours as cam_colours
+from se_models.explain.overlay import overlay, square_crop
 from se_models.findings import image as image_reading
 from se_models.hooks.naming import stage_blocks
 from se_models.plots import figures

@@ -17,7 +17,7 @@ def _lens_run(model_key: str, control_key: str | None, digest: str, _image, targ
     """Every method's picture for the model (and its control), the similarity numbers, and the saliency maps."""
     loaded = cache.model(model_key)
     x = loaded.preprocess(_image)[None]
-    targets = lenses._targets(loaded, x, target)
+    targets = lenses.targets(loaded, x, target)
     out = {"target": targets[0], "rows": {}, "maps": {}}
     view = loaded.model_view(_image)
     for role, key in (("trained", model_key), ("control", control_key)):

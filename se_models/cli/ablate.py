@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from se_models.cli.common import progress_bar, test_split
+from se_models.cli.registry import command
 from se_models.errors import DatasetError
 from se_models.stats.ablation import MODES, ablation_tables
 from se_models.stats.stored import ablation_path, reference_mean_gates, stored_tables
@@ -58,12 +60,13 @@ def table_json(t: AblationTable) -> dict:
                      for r in t.rows]}
 
 
-def cmd_ablate(args) -> int:
-    from se_models.cli.common import progress_bar, test_split
-    from se_models.models.registry import load_model
+@command("ablate", help="switch SE blocks off (s = 1, mean gate, another image's gates) and print the accuracy per "
+                        "stage, per block and for all blocks", runs_model=True)
+def run(args) -> int:
+    from se_models.models.registry import DEFAULT_MODEL, load_model
 
     if args.data == "reference":  # the stored tables over the test split: instant, offline
-        tables = stored_tables(args.model or _default())
+        tables = stored_tables(args.model or DEFAULT_MODEL)
         if tables is None or args.mode not in tables:
             raise DatasetError(f"no stored ablation for {args.model or 'the default model'} (mode {args.mode}); "
                                "compute one with --data test or --data DIR")
@@ -99,30 +102,19 @@ def cmd_ablate(args) -> int:
     return 0
 
 
-def _default() -> str:
-    from se_models.models.registry import DEFAULT_MODEL
-
-    return DEFAULT_MODEL
-
-
-def add_parser(sub, model_args, device_arg) -> None:
-    sp = sub.add_parser("ablate", help="switch SE blocks off (s = 1, mean gate, another image's gates) and print "
-                                       "the accuracy per stage, per block and for all blocks")
-    model_args(sp)
-    device_arg(sp)
-    sp.add_argument("--data", default="bundled", help="bundled (sample images) | reference (the stored tables over "
-                    "the test split) | test (the dataset's test split) | DIR (DIR/<class>/<image>)")
-    sp.add_argument("--per-class", type=int, default=None, help="images per class (default: all)")
-    sp.add_argument("--mode", choices=list(MODES), default="identity")
-    sp.add_argument("--per-block", action="store_true", help="also one row per SE block")
-    sp.add_argument("--mean-from", choices=["auto", "same", "reference"], default="auto",
-                    help="mode mean: the mean gate over the same images (a first pass), or the reference "
-                         "statistics' all-class mean; auto = the reference's unless evaluating the test split")
-    sp.add_argument("--seed", type=int, default=0, help="image selection (--per-class) and the shuffle")
-    sp.add_argument("--json", help="write the table as JSON")
-    sp.add_argument("--markdown", action="store_true", help="print every computed mode side by side as a Markdown "
-                    "table (with --store or --data reference: all three)")
-    sp.add_argument("--store", action="store_true", help="compute every mode in one sweep and store the tables "
-                    "next to the reference statistics (assets/models/<model>.ablation.json), for the app")
-    sp.add_argument("--label", help="how the tables name their data (default: the split, or DIR's path)")
-    sp.set_defaults(fn=cmd_ablate)
+def add_arguments(parser) -> None:
+    parser.add_argument("--data", default="bundled", help="bundled (sample images) | reference (the stored tables "
+                        "over the test split) | test (the dataset's test split) | DIR (DIR/<class>/<image>)")
+    parser.add_argument("--per-class", type=int, default=None, help="images per class (default: all)")
+    parser.add_argument("--mode", choices=list(MODES), default="identity")
+    parser.add_argument("--per-block", action="store_true", help="also one row per SE block")
+    parser.add_argument("--mean-from", choices=["auto", "same", "reference"], default="auto",
+                        help="mode mean: the mean gate over the same images (a first pass), or the reference "
+                             "statistics' all-class mean; auto = the reference's unless evaluating the test split")
+    parser.add_argument("--seed", type=int, default=0, help="image selection (--per-class) and the shuffle")
+    parser.add_argument("--json", help="write the table as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print every computed mode side by side as a "
+                        "Markdown table (with --store or --data reference: all three)")
+    parser.add_argument("--store", action="store_true", help="compute every mode in one sweep and store the tables "
+                        "next to the reference statistics (assets/models/<model>.ablation.json), for the app")
+    parser.add_argument("--label", help="how the tables name their data (default: the split, or DIR's path)")

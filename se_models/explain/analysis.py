@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from se_models.explain.cam import normalize_cam
+from se_models.explain.cam import cam_pass
 from se_models.hooks.naming import last_of_each_stage
 from se_models.hooks.recorder import SERecorder
 
@@ -53,7 +53,7 @@ def block_maps(loaded: LoadedModel, image: Image.Image, block: str) -> BlockMaps
     """U and s*U of one block from one gradient-free forward pass: what a change of block needs, without
     analyze_image's backward pass; thread-safe like it."""
     x = loaded.preprocess(image)[None].to(loaded.device)  # (1, C, H, W)
-    with loaded.lock, torch.no_grad(), SERecorder(loaded, blocks=[block], feature_maps=True) as rec:
+    with torch.no_grad(), SERecorder(loaded, blocks=[block], feature_maps=True) as rec:
         loaded.model(x)
     return BlockMaps(block, *(r[block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)))
 
@@ -75,64 +75,21 @@ def stage_ends(loaded: LoadedModel) -> list[str]:
 def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = None,
                   layers: list[str] | None = None, maps_block: str | None = None) -> ImageAnalysis:
     """Probabilities, every block's z and s, and Grad-CAM at each of `layers` (default: the end of every stage),
-    all from ONE forward and ONE backward pass; target None = the predicted class. maps_block: also keep that
-    block's U and s*U from the same forward pass (the feature maps shown first). Thread-safe (takes the lock).
-
-    Built by hand rather than with captum's LayerGradCam (the reference in tests/test_cam.py), because that takes one
-    layer per call and so costs one forward + backward per stage; here forward hooks keep every stage's output and
-    one torch.autograd.grad call returns the class score's gradient with respect to all of them at once."""
+    all from ONE forward and ONE backward pass (cam_pass, under an SERecorder); target None = the predicted class.
+    maps_block: also keep that block's U and s*U from the same forward pass (the feature maps shown first).
+    Thread-safe (the hook managers hold the model's lock)."""
     layers = layers or stage_ends(loaded)
-    modules = dict(loaded.model.named_modules())
-    paths = {name: loaded.block_module(name) for name in layers}
     view = loaded.model_view(image)
     # (1, C, H, W): the photo is resized once for the input and the overlays; every result comes back to the CPU
     x = loaded.view_tensor(view)[None].to(loaded.device)
-    kept: dict[str, torch.Tensor] = {}
-
-    def keep(name: str):
-        def hook(_module, _inputs, output):
-            # Keep the block's output and hand the rest of the network a clone. A later in-place op (an in-place
-            # ReLU or `x += shortcut` applied by the caller, torchvision style) would otherwise overwrite the kept
-            # tensor and rebase its autograd history, so the map would show post-op values and gradients. timm's
-            # ResNets do both in place inside the block, before this hook; captum's layer hooks clone the same way.
-            kept[name] = output
-            return output.clone()
-        return hook
-
-    handles = []
-    maps = [maps_block] if maps_block else []
-    with loaded.lock, torch.enable_grad(), SERecorder(loaded, feature_maps=maps) as rec:
-        try:
-            handles = [modules[path].register_forward_hook(keep(name)) for name, path in paths.items()]
-            logits = loaded.model(x)  # (1, num_classes)
-        finally:
-            for h in handles:
-                h.remove()
-        probs = logits[0].detach().float().softmax(0).cpu()
-        cls = int(probs.argmax()) if target is None else int(target)
-        acts = [kept[name] for name in layers]  # each (1, C, h, w)
-        grads = torch.autograd.grad(logits[0, cls], acts, allow_unused=True)
-    size = tuple(x.shape[-2:])
-    cams = {}
-    for name, act, grad in zip(layers, acts, grads):
-        if grad is None:  # a layer the class score does not depend on: no evidence anywhere
-            grad = torch.zeros_like(act)
-        cams[name] = _grad_cam(act.detach(), grad, size).cpu()
+    with SERecorder(loaded, feature_maps=[maps_block] if maps_block else []) as rec:
+        cams = cam_pass(loaded, x, layers, target)
     block = None if maps_block is None else BlockMaps(
         maps_block, *(r[maps_block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)))
-    return ImageAnalysis(probs=probs, target=cls, cams=cams,
-                         grids={n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)},
+    return ImageAnalysis(probs=cams.logits[0].float().softmax(0).cpu(), target=cams.targets[0],
+                         cams={name: cams.scaled(name)[0].cpu() for name in layers}, grids=cams.grids,
                          excitation={k: v[0].cpu() for k, v in rec.excitation.items()},
                          squeeze={k: v[0].cpu() for k, v in rec.squeeze.items()}, maps=block, view=view)
-
-
-def _grad_cam(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Grad-CAM (Selvaraju et al.) from a layer's activation and gradient, both (1, C, h, w), as captum computes it:
-    ReLU(sum_c mean_ij(grad_c) * act_c), bilinear to `size`, maximum scaled to 1 -> (H, W)."""
-    weights = grad.float().mean((2, 3), keepdim=True)  # (1, C, 1, 1)
-    cam = torch.relu((weights * act.float()).sum(1, keepdim=True))  # (1, 1, h, w)
-    cam = torch.nn.functional.interpolate(cam, size, mode="bilinear")
-    return normalize_cam(cam)[0]
 
 
 def class_distances(excitation: dict, class_means: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:

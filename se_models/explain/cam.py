@@ -1,111 +1,98 @@
-"""Grad-CAM through captum's LayerGradCam (batches, any one layer), and heatmap overlays on the model's view."""
+"""Grad-CAM (Selvaraju et al.) at any number of layers from one forward and one backward pass, for a batch."""
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
-from captum.attr import LayerAttribution, LayerGradCam
-from matplotlib import colormaps
-from PIL import Image
+import torch.nn.functional as F
 
-from se_models.errors import ImageError
+from se_models.errors import UnknownClassError
+from se_models.explain.overlay import normalize_cam
+from se_models.hooks.manager import ModelHooks
 
 if TYPE_CHECKING:  # annotations only: the registry sits above this module
     from se_models.models.registry import LoadedModel
 
 
-def _targets(target, batch: int) -> list[int] | None:
+def class_indices(target: int | list[int] | None, batch: int, num_classes: int) -> list[int] | None:
+    """A class to explain for every image of a batch: one index for all, or one per image; None stays None (each
+    image's predicted class). UnknownClassError for an index the model does not have."""
     if target is None:
         return None
-    return [int(target)] * batch if isinstance(target, int) else [int(t) for t in target]
+    targets = [int(target)] * batch if isinstance(target, int) else [int(t) for t in target]
+    bad = [t for t in targets if not 0 <= t < num_classes]
+    if bad:
+        raise UnknownClassError(f"class index {bad[0]} out of range: the model has {num_classes} classes")
+    return targets
 
 
-def normalize_cam(cam: torch.Tensor) -> torch.Tensor:
-    """(B, 1, H, W) -> (B, H, W), each map scaled so its maximum is 1 (all-zero maps stay 0)."""
-    cam = cam[:, 0]
-    top = cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
-    return (cam / top).clamp(0, 1)
+def default_layer(loaded: LoadedModel) -> str:
+    """The layer Grad-CAM reads unless told otherwise: the last SE block's residual block (the deepest stage end)."""
+    return list(loaded.se_blocks)[-1]
 
 
-def run_grad_cam(model: torch.nn.Module, layer: torch.nn.Module, images: torch.Tensor, target=None,
-                 keep_logits: dict | None = None) -> torch.Tensor:
-    """Grad-CAM maps (B, H, W) in [0, 1]; target None = each image's predicted class.
+@dataclass
+class CamPass:
+    """One forward and one backward pass: the logits, the classes explained, and every layer's Grad-CAM map."""
+    logits: torch.Tensor                # (B, num_classes), detached, on the model's device
+    targets: list[int]                  # the class each image's maps explain
+    maps: dict[str, torch.Tensor]       # layer -> (B, H, W) ReLU(sum_c alpha_c A_c), bilinear to the input, not scaled
+    grids: dict[str, tuple[int, int]]   # layer -> (h, w) of its activations: the map's resolution before upsampling
 
-    One forward and one backward pass; the logits of that pass go into keep_logits["logits"]."""
-    def forward(x):
-        logits = model(x)
-        if keep_logits is not None:
-            keep_logits["logits"] = logits.detach()
-        # With no target, the max logit is the predicted class's logit: same gradient, one pass.
-        return logits.max(1).values if target is None else logits
+    def scaled(self, layer: str) -> torch.Tensor:
+        """One layer's maps (B, H, W) with each image's maximum scaled to 1: what is drawn and compared."""
+        return normalize_cam(self.maps[layer])
 
-    with torch.enable_grad():
-        attr = LayerGradCam(forward, layer).attribute(images, target=_targets(target, len(images)),
-                                                      relu_attributions=True)
-    attr = LayerAttribution.interpolate(attr.detach().float(), tuple(images.shape[-2:]),
-                                        interpolate_mode="bilinear")
-    return normalize_cam(attr)
+
+def cam_pass(loaded: LoadedModel, images: torch.Tensor, layers: list[str],
+             target: int | list[int] | None = None) -> CamPass:
+    """Grad-CAM of a batch (B, C, H, W) at each of `layers` (paper block names or module paths) for `target` (None =
+    each image's predicted class), from ONE forward and ONE backward pass; hooks through ModelHooks (the model's lock
+    held, removed on exit). The maps are on the model's device; images go there.
+
+    Built by hand rather than with captum's LayerGradCam (the reference in tests/test_cam.py), because that takes one
+    layer per call and so costs one forward + backward per layer; here forward hooks keep every layer's output and
+    one torch.autograd.grad call returns the class scores' gradient with respect to all of them at once."""
+    paths = {name: loaded.block_module(name) for name in layers}
+    x = images.to(loaded.device)
+    kept: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(_module, _inputs, output):
+            # Keep the layer's output and hand the rest of the network a clone. A later in-place op (an in-place
+            # ReLU or `x += shortcut` applied by the caller, torchvision style) would otherwise overwrite the kept
+            # tensor and rebase its autograd history, so the map would show post-op values and gradients. timm's
+            # ResNets do both in place inside the block, before this hook; captum's layer hooks clone the same way.
+            kept[name] = output
+            return output.clone()
+        return hook
+
+    with ModelHooks(loaded) as hooks, torch.enable_grad():
+        for name, path in paths.items():
+            hooks.forward(path, keep(name))
+        logits = hooks.model(x)  # (B, num_classes)
+        targets = class_indices(target, len(x), logits.shape[1]) or logits.argmax(1).tolist()
+        # each image's class score; in eval mode images do not interact, so the gradient of the sum with respect to
+        # a layer's output is every image's own gradient
+        score = logits.gather(1, torch.tensor(targets, device=logits.device)[:, None]).sum()
+        acts = [kept[name] for name in layers]  # each (B, C, h, w)
+        grads = torch.autograd.grad(score, acts, allow_unused=True)
+    size = tuple(x.shape[-2:])
+    maps = {}
+    for name, act, grad in zip(layers, acts, grads):
+        if grad is None:  # a layer the class score does not depend on: no evidence anywhere
+            grad = torch.zeros_like(act)
+        weights = grad.float().mean((2, 3), keepdim=True)  # (B, C, 1, 1): alpha, the gradient's spatial mean
+        cam = torch.relu((weights * act.detach().float()).sum(1, keepdim=True))  # (B, 1, h, w)
+        # bilinear as captum's LayerAttribution.interpolate(..., "bilinear") (its default, nearest, draws blocks)
+        maps[name] = F.interpolate(cam, size, mode="bilinear")[:, 0]
+    return CamPass(logits.detach(), targets, maps, {n: tuple(a.shape[-2:]) for n, a in zip(layers, acts)})
 
 
 def grad_cam(loaded: LoadedModel, images: torch.Tensor, target: int | list[int] | None = None,
              layer: str | None = None) -> torch.Tensor:
-    """Grad-CAM (B, H, W) in [0, 1] at `layer` (module path or paper block name; default the last residual block)."""
-    path = loaded.block_module(layer or list(loaded.se_blocks)[-1])
-    with loaded.lock:
-        return run_grad_cam(loaded.model, dict(loaded.model.named_modules())[path], images.to(loaded.device),
-                            target).cpu()
-
-
-def square_crop(image: Image.Image) -> Image.Image:
-    """The centre square of a photo, for thumbnails (what a model saw is LoadedModel.model_view: timm's ImageNet
-    models crop 224 px out of 224 / crop_pct, a smaller square)."""
-    w, h = image.size
-    side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    return image.crop((left, top, left + side, top + side))
-
-
-def enlarge(view: Image.Image, size: int) -> Image.Image:
-    """The model's view enlarged smoothly to size x size RGB: the base of every overlay at that size (compute it once
-    when several maps go on one image)."""
-    return view.convert("RGB").resize((size, size), Image.BICUBIC)
-
-
-def overlay_size(view: Image.Image, shown: int) -> int:
-    """How many pixels to draw an overlay shown `shown` px wide with: at most 4 per pixel of the model's view. A 32 px
-    view holds no more detail at 240 px than at 128, and the browser does the last smooth enlarging, so the server
-    blends and encodes a quarter of the pixels; a 224 px view is drawn at the size shown."""
-    return min(shown, 4 * max(view.size))
-
-
-def overlay(view: Image.Image, cam: torch.Tensor | np.ndarray, alpha: float = 0.5, size: int = 256,
-            cmap: str = "jet", base: Image.Image | None = None) -> Image.Image:
-    """Blend a [0, 1] heatmap (H, W) over `view`, the image as the model saw it (`LoadedModel.model_view`: its own
-    resize and centre crop), both enlarged smoothly to `size` px; `base` = enlarge(view, size) when already made.
-
-    The map is computed on the model's input, so it lines up only with that view: a larger square of the photo
-    (timm's ImageNet models crop 224 of 224 / crop_pct) would stretch it past what the network saw."""
-    heat = np.asarray(cam, dtype=np.float32)
-    if view.size != heat.shape[::-1]:
-        raise ImageError(f"the heatmap is {heat.shape[1]}x{heat.shape[0]} but the image is {view.size[0]}x"
-                         f"{view.size[1]}: pass the model's view of the image (LoadedModel.model_view)")
-    if base is None or base.size != (size, size):
-        base = enlarge(view, size)
-    heat = Image.fromarray((heat * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
-    # the colormap as a PIL palette: the lookup runs in C, much faster than indexing a numpy table per pixel
-    heat.putpalette(_lut(cmap).tobytes())
-    return Image.blend(base, heat.convert("RGB"), alpha)
-
-
-def colours(cmap: str = "jet", n: int = 11) -> list[str]:
-    """n evenly spaced colours of the heatmap's colormap, from no evidence to the map's maximum, as #rrggbb."""
-    lut = _lut(cmap)
-    return ["#{:02x}{:02x}{:02x}".format(*lut[round(i * 255 / (n - 1))]) for i in range(n)]
-
-
-@functools.lru_cache(maxsize=8)
-def _lut(cmap: str) -> np.ndarray:
-    """(256, 3) uint8 colours of a matplotlib colormap: a table is much faster to look up than calling the map."""
-    return (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    """Grad-CAM (B, H, W) in [0, 1] at `layer` (module path or paper block name; default the last residual block);
+    target None = each image's predicted class. One forward and one backward pass (cam_pass); results on the CPU."""
+    layer = layer or default_layer(loaded)
+    return cam_pass(loaded, images, [layer], target).scaled(layer).cpu()

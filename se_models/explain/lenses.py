@@ -1,16 +1,20 @@
-"""The course's other lenses through captum: guided backprop, deconvnet, guided Grad-CAM, and first-layer filters."""
+"""The course's other lenses: guided backprop and deconvnet through captum, guided Grad-CAM (guided backprop times our
+Grad-CAM), and first-layer filters."""
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 import torch
-from captum.attr import Deconvolution, GuidedBackprop, GuidedGradCam
+import torch.nn.functional as F
+from captum.attr import Deconvolution, GuidedBackprop
 from PIL import Image
 from torch import nn
+from torchvision.utils import make_grid
 
-from se_models.errors import UnknownClassError, UnknownMethodError
-from se_models.explain.cam import grad_cam, overlay
+from se_models.errors import UnknownMethodError
+from se_models.explain.cam import cam_pass, class_indices, default_layer, grad_cam
+from se_models.explain.overlay import overlay
 
 METHODS = {  # CLI / URL name -> what a student reads
     "gradcam": "Grad-CAM",
@@ -32,19 +36,10 @@ def predicted(loaded, images: torch.Tensor) -> list[int]:
         return loaded.model(images.to(loaded.device)).argmax(1).tolist()
 
 
-def _targets(loaded, images: torch.Tensor, target) -> list[int]:
-    if target is None:
-        return predicted(loaded, images)
-    targets = [int(target)] * len(images) if isinstance(target, int) else [int(t) for t in target]
-    bad = [t for t in targets if not 0 <= t < len(loaded.labels)]
-    if bad:
-        raise UnknownClassError(f"class index {bad[0]} out of range: the model has {len(loaded.labels)} classes")
-    return targets
-
-
-def cam_layer(loaded) -> nn.Module:
-    """The layer Grad-CAM and guided Grad-CAM read: the last residual block (se_models.cam's default)."""
-    return dict(loaded.model.named_modules())[loaded.block_module(list(loaded.se_blocks)[-1])]
+def targets(loaded, images: torch.Tensor, target=None) -> list[int]:
+    """The class each image's map explains: `target` (one index, or one per image; checked, UnknownClassError), or
+    with None each image's predicted class."""
+    return class_indices(target, len(images), len(loaded.labels)) or predicted(loaded, images)
 
 
 def attribute(loaded, images: torch.Tensor, method: str, target=None) -> torch.Tensor:
@@ -55,19 +50,22 @@ def attribute(loaded, images: torch.Tensor, method: str, target=None) -> torch.T
     autograd saved (tests/test_lenses.py checks the result equals the same model with inplace=False)."""
     if method not in METHODS:
         raise UnknownMethodError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    targets = _targets(loaded, images, target)
+    chosen = targets(loaded, images, target)
     if method == "gradcam":
-        return grad_cam(loaded, images, targets)[:, None]
+        return grad_cam(loaded, images, chosen)[:, None]
     model = loaded.model
     with loaded.lock, torch.enable_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")  # captum's notice, every call
         x = images.to(loaded.device).clone().requires_grad_(True)
         if method == "guided-backprop":
-            out = GuidedBackprop(model).attribute(x, target=targets)
+            out = GuidedBackprop(model).attribute(x, target=chosen)
         elif method == "deconvnet":
-            out = Deconvolution(model).attribute(x, target=targets)
-        else:  # bilinear like our Grad-CAM (captum's default is nearest, which draws blocks)
-            out = GuidedGradCam(model, cam_layer(loaded)).attribute(x, target=targets, interpolate_mode="bilinear")
+            out = Deconvolution(model).attribute(x, target=chosen)
+        else:  # guided Grad-CAM: guided backprop times the Grad-CAM map at the default layer, upsampled bilinear
+            # and not scaled, the product captum's GuidedGradCam forms (its default upsampling, nearest, draws blocks)
+            layer = default_layer(loaded)
+            cam = cam_pass(loaded, images, [layer], chosen).maps[layer]  # (B, H, W)
+            out = GuidedBackprop(model).attribute(x, target=chosen) * cam[:, None]
     return out.detach().float().cpu()
 
 
@@ -80,8 +78,8 @@ def saliency(attr: torch.Tensor) -> torch.Tensor:
 
 def maps(loaded, images: torch.Tensor, methods=tuple(METHODS), target=None) -> dict[str, torch.Tensor]:
     """method -> (B, H, W) saliency in [0, 1] for the same images and the same target classes."""
-    targets = _targets(loaded, images, target)
-    return {m: saliency(attribute(loaded, images, m, targets)) for m in methods}
+    chosen = targets(loaded, images, target)
+    return {m: saliency(attribute(loaded, images, m, chosen)) for m in methods}
 
 
 def picture(view: Image.Image, attr: torch.Tensor, method: str, size: int = 256, alpha: float = 0.5) -> Image.Image:
@@ -99,8 +97,8 @@ def picture(view: Image.Image, attr: torch.Tensor, method: str, size: int = 256,
 def explain(loaded, image: Image.Image, method: str, target=None, size: int = 256) -> tuple[Image.Image, int]:
     """(picture, explained class) for one image: what `python -m se_models explain` writes."""
     x = loaded.preprocess(image)[None]
-    targets = _targets(loaded, x, target)
-    return picture(loaded.model_view(image), attribute(loaded, x, method, targets)[0], method, size), targets[0]
+    chosen = targets(loaded, x, target)
+    return picture(loaded.model_view(image), attribute(loaded, x, method, chosen)[0], method, size), chosen[0]
 
 
 def first_conv(model: nn.Module) -> nn.Conv2d:
@@ -109,22 +107,17 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
 
 
 def filter_grid(model: nn.Module, patch: int = 28, cols: int | None = None, gap: int = 2) -> Image.Image:
-    """The first convolution's filters as an image grid: RGB filters as colour patches, others in grey (the mean
-    over input channels, exact for one-channel models); each filter scaled to its own min..max."""
-    w = first_conv(model).weight.detach().float()  # (O, I, k, k)
+    """The first convolution's filters as an image grid on white, `cols` a row (default: a square): RGB filters as
+    colour patches, others in grey (the mean over input channels, exact for one-channel models); each filter scaled
+    to its own min..max and enlarged to patch x patch px, each weight one visible square."""
+    w = first_conv(model).weight.detach().float().cpu()  # (O, I, k, k)
     w = w if w.shape[1] == 3 else w.mean(1, keepdim=True)
     lo, hi = w.flatten(1).amin(1), w.flatten(1).amax(1)
     w = (w - lo[:, None, None, None]) / (hi - lo).clamp_min(1e-12)[:, None, None, None]
-    n = w.shape[0]
-    cols = cols or int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    grid = Image.new("RGB", (cols * (patch + gap) + gap, rows * (patch + gap) + gap), "white")
-    for i in range(n):
-        arr = (w[i].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
-        tile = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).convert("RGB")
-        tile = tile.resize((patch, patch), Image.NEAREST)  # nearest: each weight stays one visible square
-        grid.paste(tile, (gap + (i % cols) * (patch + gap), gap + (i // cols) * (patch + gap)))
-    return grid
+    # nearest-exact: the pixel centres' rule, as PIL's NEAREST; (O, 1 or 3, patch, patch), grey made RGB by make_grid
+    tiles = F.interpolate(w, size=(patch, patch), mode="nearest-exact")
+    grid = make_grid(tiles, nrow=cols or int(np.ceil(np.sqrt(len(w)))), padding=gap, pad_value=1.0)  # (3, H, W)
+    return Image.fromarray((grid * 255).to(torch.uint8).permute(1, 2, 0).numpy())
 
 
 def model_input_picture(loaded, image: Image.Image, size: int = 256) -> Image.Image:

@@ -54,7 +54,7 @@ class SanityResult:
 
 def sanity_check(trained, control, images: torch.Tensor, methods=tuple(lenses.METHODS), target=None) -> SanityResult:
     """Each method's map for the trained model and for the untrained control, for the trained model's class."""
-    targets = lenses._targets(trained, images, target)  # the same class for both: the paper's setting
+    targets = lenses.targets(trained, images, target)  # the same class for both: the paper's setting
     a = lenses.maps(trained, images, methods, targets)
     b = lenses.maps(control, images, methods, targets)
     return SanityResult(a, b, {m: spearman(a[m], b[m]) for m in methods}, {m: ssim(a[m], b[m]) for m in methods},

@@ -35,11 +35,11 @@ def find_se_blocks(model: nn.Module) -> dict[str, str]:
     return dict(zip(names, paths))
 
 
-def gate_of(se: nn.Module) -> nn.Module:
-    """The submodule whose output is the excitation s (B, C, 1, 1)."""
+def gate_name(se: nn.Module) -> str:
+    """The name of the child of an SE module whose output is the excitation s (B, C, 1, 1): `gate`, `sigmoid`, ..."""
     for kind, attr in SE_GATES.items():
         if isinstance(se, kind):
-            return getattr(se, attr)
+            return attr
     raise TypeError(f"{type(se).__name__} is not a known squeeze-and-excitation module")
 
 

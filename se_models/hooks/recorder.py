@@ -5,27 +5,25 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-from torch.utils.hooks import RemovableHandle
 
 from se_models.errors import UnknownBlockError
-from se_models.hooks.blocks import find_se_blocks, gate_of
+from se_models.hooks.blocks import find_se_blocks, gate_name
+from se_models.hooks.manager import ModelHooks
 
 if TYPE_CHECKING:  # annotations only: the registry sits above this module
     from se_models.models.registry import LoadedModel
 
 
-class SERecorder:
+class SERecorder(ModelHooks):
     """Record, per SE block (paper name), z (B, C), s (B, C) and optionally U and s*U (B, C, H, W).
 
-    Use as a context manager around forward passes; each pass overwrites the previous one's records.
-    Stored tensors are detached clones: later in-place ops (`x += shortcut`) cannot corrupt them."""
+    Use as a context manager around forward passes; each pass overwrites the previous one's records. The hooks and
+    the model's lock are ModelHooks': held while open, gone on exit. Stored tensors are detached clones: later
+    in-place ops (`x += shortcut`) cannot corrupt them."""
 
     def __init__(self, loaded_or_model: LoadedModel | nn.Module, blocks: list[str] | None = None,
                  feature_maps: bool | list[str] = False):
-        self.model: nn.Module = getattr(loaded_or_model, "model", loaded_or_model)
-        # a LoadedModel's lock (an RLock, so a caller that already holds it stays correct) is held while hooked:
-        # hooks are model-global, so concurrent users of one shared model take turns
-        self.lock = getattr(loaded_or_model, "lock", None)
+        super().__init__(loaded_or_model)
         known = getattr(loaded_or_model, "se_blocks", None) or find_se_blocks(self.model)
         asked = [*(blocks or []), *([] if isinstance(feature_maps, bool) else feature_maps)]
         unknown = [b for b in asked if b not in known]
@@ -38,31 +36,11 @@ class SERecorder:
         self.excitation: dict[str, torch.Tensor] = {}
         self.before: dict[str, torch.Tensor] = {}
         self.after: dict[str, torch.Tensor] = {}
-        self.handles: list[RemovableHandle] = []
 
-    def __enter__(self) -> SERecorder:
-        if self.lock is not None:
-            self.lock.acquire()
-        modules = dict(self.model.named_modules())
-        try:
-            for name, path in self.blocks.items():
-                se = modules[path]
-                self.handles.append(se.register_forward_hook(self._se_hook(name)))
-                self.handles.append(gate_of(se).register_forward_hook(self._gate_hook(name)))
-        except Exception:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-        if self.lock is not None:
-            self.lock.release()
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles.clear()
+    def attach(self) -> None:
+        for name, path in self.blocks.items():
+            self.forward(path, self._se_hook(name))
+            self.forward(f"{path}.{gate_name(self.module(path))}", self._gate_hook(name))
 
     def _gate_hook(self, name: str):
         def hook(_module, _inputs, output):

@@ -6,7 +6,7 @@ import timm
 from se_models import offline
 from se_models.errors import UnknownModelError, WeightsUnavailable
 from se_models.hooks.blocks import find_se_blocks
-from se_models.models.zoo import ZOO, _cached, _check_online
+from se_models.models.zoo import ZOO, check_online, is_cached
 
 
 def download(name: str) -> str:
@@ -24,9 +24,9 @@ def download(name: str) -> str:
         raise UnknownModelError(f"{name}: {err}") from err
     find_se_blocks(model)  # a model without SE blocks is useless here: refuse it before a download
     cfg = dict(model.pretrained_cfg)
-    if _cached(cfg):
+    if is_cached(cfg):
         return "cached"
-    _check_online(name, cfg)
+    check_online(name, cfg)
     timm.models.set_pretrained_download_progress(True)  # torch hub URLs; the hub shows its own bar
     try:
         timm.create_model(arch, pretrained=True)  # timm's own loading: the file lands where timm looks for it

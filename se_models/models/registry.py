@@ -99,7 +99,9 @@ def load_card(name: str) -> ModelCard:
     return ModelCard.load(path)
 
 
-def _transform(card: ModelCard) -> transforms.Compose:
+def card_transform(card: ModelCard) -> transforms.Compose:
+    """A bundled model's preprocessing from its card: grayscale for one channel, the shorter side resized to the input
+    size, the centre square, normalized with the card's mean and std."""
     in_chans, h, _w = card.input_size
     steps = [transforms.Grayscale(1)] if in_chans == 1 else []
     # shorter side to the input size, then the centre square: photos keep their aspect ratio
@@ -133,4 +135,4 @@ def load_model(name: str | None = None, weights: str | Path | None = None, devic
         label = "trained" if weights is None else str(path)
     # channels-last runs oneDNN's faster convolution kernels on CPU
     model = model.to(device, memory_format=torch.channels_last).eval()
-    return LoadedModel(name, model, card, label, find_se_blocks(model), _transform(card))
+    return LoadedModel(name, model, card, label, find_se_blocks(model), card_transform(card))

@@ -46,7 +46,7 @@ def imagenet_labels() -> list[str]:
     return names
 
 
-def _cached(cfg: dict) -> bool:
+def is_cached(cfg: dict) -> bool:
     """Whether timm would find these pretrained weights without the network."""
     if cfg.get("hf_hub_id"):
         from huggingface_hub import try_to_load_from_cache
@@ -58,7 +58,7 @@ def _cached(cfg: dict) -> bool:
     return bool(url) and (Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name).exists()
 
 
-def _check_online(name: str, cfg: dict) -> None:
+def check_online(name: str, cfg: dict) -> None:
     """Fail in seconds, with what to do, when uncached weights cannot be downloaded."""
     host = "huggingface.co" if cfg.get("hf_hub_id") else urlparse(cfg.get("url") or "").hostname
     if not host:
@@ -87,8 +87,8 @@ def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, 
     find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
     cfg = dict(model.pretrained_cfg)
     if weights is None:
-        if not _cached(cfg):
-            _check_online(name, cfg)
+        if not is_cached(cfg):
+            check_online(name, cfg)
         model = timm.create_model(arch, pretrained=True)
         label = "trained"
     elif weights == "random":

@@ -283,7 +283,8 @@ def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
     # label that fits neither inside nor outside, e.g. a 70 % bar in a narrow column
     inside = p[top] >= 0.5
     fig = go.Figure(go.Bar(x=p[top], y=[labels[i] for i in top], orientation="h", marker_color="#1f77b4",
-                           text=[f"{p[i]:.1%}" if p[i] >= 0.001 else "< 0.1%" for i in top], textposition=np.where(inside, "inside", "outside"),
+                           text=[f"{p[i]:.1%}" if p[i] >= 0.001 else "< 0.1%" for i in top],  # never "0.0%"
+                           textposition=np.where(inside, "inside", "outside"),
                            insidetextanchor="end", textfont=dict(color=np.where(inside, "white", "#1a1d23")),
                            cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(uniformtext=dict(minsize=11, mode="show"))

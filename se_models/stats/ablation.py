@@ -5,12 +5,12 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import torch
-from torch import nn
 
-from se_models.data.images import ImageError
-from se_models.errors import DatasetError, SEExplorerError, UnknownBlockError
-from se_models.hooks.blocks import find_se_blocks, gate_of
+from se_models.errors import AblationError, DatasetError, ImageError, UnknownBlockError
+from se_models.hooks.blocks import find_se_blocks, gate_name
+from se_models.hooks.manager import ModelHooks
 from se_models.hooks.naming import stage_index
+from se_models.stats.excitation import select_per_class
 from se_models.stats.tables import AblationRow, AblationTable
 
 MODES = {
@@ -19,10 +19,6 @@ MODES = {
     "shuffle": "s = another image's gates (same batch): the right gate statistics, the wrong image",
 }
 CACHE_BYTES = 1 << 30  # decoded batches kept in memory for a second sweep up to this size, else decoded again
-
-
-class AblationError(SEExplorerError, ValueError):
-    """An ablation that cannot be run as asked: unknown mode, mean without mean gates, shuffle of one image."""
 
 
 def se_blocks_of(loaded_or_model) -> dict[str, str]:
@@ -58,10 +54,9 @@ def ablate(loaded, blocks=None, mode: str = "identity", mean_gates: dict | None 
 
     Forward hooks on each block's gate return the replacement (B, C, 1, 1), so the SE module multiplies by it. They
     run before any other hook on the gate (prepend), so an SERecorder records the s the network actually used.
-    The model's lock is held while open (hooks are model-global); the hooks are removed whatever happens."""
+    The hooks are ModelHooks': the model's lock is held while open, and the hooks are removed whatever happens."""
     if mode not in MODES:
         raise AblationError(f"unknown ablation mode {mode!r}: use {', '.join(MODES)}")
-    model: nn.Module = getattr(loaded, "model", loaded)
     known = se_blocks_of(loaded)
     names = resolve_blocks(known, blocks)
     means = {}
@@ -88,19 +83,13 @@ def ablate(loaded, blocks=None, mode: str = "identity", mean_gates: dict | None 
             return m.to(s.device, s.dtype).view(1, -1, *[1] * (s.dim() - 2)).expand_as(s)
         return hook
 
-    lock = getattr(loaded, "lock", None) or nullcontext()
-    with lock:
-        modules = dict(model.named_modules())
-        handles = []
-        try:
-            if mode == "shuffle":
-                handles.append(model.register_forward_pre_hook(new_pass))
-            for b in names:
-                handles.append(gate_of(modules[known[b]]).register_forward_hook(hook_for(b), prepend=True))
-            yield names
-        finally:
-            for h in handles:
-                h.remove()
+    with ModelHooks(loaded) as hooks:
+        if mode == "shuffle":
+            hooks.pre_forward("", new_pass)  # "": the model itself
+        for b in names:
+            path = known[b]
+            hooks.forward(f"{path}.{gate_name(hooks.module(path))}", hook_for(b), prepend=True)
+        yield names
 
 
 def stage_rows(names: list[str], per_block: bool = False) -> list[tuple[str, list[str]]]:
@@ -114,12 +103,6 @@ def stage_rows(names: list[str], per_block: bool = False) -> list[tuple[str, lis
     if per_block or not stages:
         rows += [(n, [n]) for n in names]
     return rows + [("all blocks", list(names))]
-
-
-def _select(targets: list[int], per_class: int | None, seed: int) -> list[int]:
-    """Indices of up to per_class seeded random images of each class (all with None), in class order."""
-    t, rng = np.asarray(targets), np.random.default_rng(seed)
-    return [i for c in np.unique(t) for i in sorted(rng.permutation(np.flatnonzero(t == c))[:per_class].tolist())]
 
 
 def _label_map(source_classes: list[str], labels: list[str]) -> list[int]:
@@ -169,7 +152,7 @@ def ablation_tables(loaded, data, modes=("identity", "mean", "shuffle"), per_blo
         raise DatasetError(f"{source.description}: accuracy needs images of at least 2 classes, found "
                            f"{len(set(source.targets))}")
     to_model = _label_map(source.classes, loaded.labels)
-    indices = _select(source.targets, per_class, seed)
+    indices = select_per_class(source.targets, sorted(set(source.targets)), per_class, seed)
     rows = stage_rows(names, per_block)
     same_mean = "mean" in modes and mean_gates is None
     while len(indices) % batch_size == 1 and batch_size < len(indices):

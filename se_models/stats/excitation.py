@@ -283,7 +283,7 @@ def probe_accuracy(s: np.ndarray, y: np.ndarray, seed: int = 0) -> float | None:
     classes = np.unique(y)
     if len(classes) < 2 or np.bincount(np.searchsorted(classes, y)).min() < 2:
         return None
-    return sig._fit_score(s, y, seed, 0.3)[0]
+    return sig.fit_score(s, y, seed, 0.3)[0]
 
 
 def _r(v, d: int = 5) -> list[float]:
@@ -357,7 +357,8 @@ def block_stats_from_arrays(excitation: dict[str, np.ndarray], y: np.ndarray, cl
     return judged.blocks
 
 
-def _select(targets: list[int], wanted: list[int], per_class: int | None, seed: int) -> list[int]:
+def select_per_class(targets: list[int], wanted: list[int], per_class: int | None, seed: int) -> list[int]:
+    """Indices of up to per_class seeded random images of each wanted class (all with None), in class order."""
     rng = np.random.default_rng(seed)
     t = np.asarray(targets)
     picks = []
@@ -367,7 +368,7 @@ def _select(targets: list[int], wanted: list[int], per_class: int | None, seed: 
     return picks
 
 
-class _Images(Dataset):
+class ImageItems(Dataset):
     """The selected images of a source as a torch Dataset: j -> (source index, tensor or None, error or None)."""
 
     def __init__(self, source, indices: list[int]):
@@ -384,7 +385,7 @@ class _Images(Dataset):
             return i, None, str(err)
 
 
-def _collate(items):
+def collate_readable(items):
     """A batch without its unreadable images: (source indices (B,), images (B, C, H, W) or None, error messages)."""
     ok = [(i, x) for i, x, _ in items if x is not None]
     errors = [e for _, x, e in items if x is None]
@@ -400,7 +401,8 @@ def collect(models: list, source, indices: list[int], label_of: np.ndarray, n_cl
     (the trained one and its control). Only each hooked forward pass holds a model's lock, so other users of a
     shared model are not blocked for the whole computation. Memory: the running sums and the bounded sample."""
     accs = [StreamingStats(n_classes, cap, seed) for _ in models]
-    loader = DataLoader(_Images(source, indices), batch_size=batch_size, num_workers=workers, collate_fn=_collate,
+    loader = DataLoader(ImageItems(source, indices), batch_size=batch_size, num_workers=workers,
+                        collate_fn=collate_readable,
                         persistent_workers=False)
     kept, skipped, done = 0, [], 0
     for idx, x, errors in loader:
@@ -441,7 +443,7 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
                            f"{len(set(names))} ({', '.join(names) or 'none'}): add a class folder or choose more "
                            "classes")
     wanted = [source.classes.index(c) for c in names]
-    indices = _select(source.targets, wanted, per_class, seed)
+    indices = select_per_class(source.targets, wanted, per_class, seed)
     if not indices:
         raise DatasetError(f"no images of classes {names} in {source.description}")
     if control is True:
