@@ -25,6 +25,7 @@ FIG_PX = 370       # the main figure's own height (exports, and before the brows
 THUMB_PX = 150
 CAM_PX = 190
 PAIR_CANDIDATES = 8  # images tried for step 2's second image (one batched forward pass)
+FILL = "stretch"  # the step's figure height: the rest of the screen (CSS below)
 # The step fills one screen, whatever its size: the page is a column as tall as the window below the navigation bar,
 # and the step's figure (height "stretch") takes what the title and the sentences leave, never less than MIN_FIG.
 MIN_FIG = 300
@@ -64,15 +65,6 @@ def _step() -> int:
     step = step or 1
     urlstate.publish(KEY, step)
     return step
-
-
-def _fig_px() -> int:
-    return FIG_PX
-
-
-def _fig_height() -> str:
-    """The step's figure fills the rest of the screen (see CSS)."""
-    return "stretch"
 
 
 def _say(text: str) -> None:
@@ -133,11 +125,11 @@ def step_se(sel, item, img) -> None:
         fig = cache.built("lesson_se", (sel.model_key, item.digest, block),
                           lambda: lf.se_block(m.squeeze, m.excitation, m.before, m.after, [r.channel for r in rows],
                                               block, FIG_PX))
-        ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False, height=_fig_height())
+        ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False, height=FILL)
 
 
 def _same_class_partner(sel, item, img, others, cls: str):
-    """A second image of the first image's class: another chosen image or photo of that true class, else another
+    """A second image of the first image's true class `cls`: another chosen image or photo of it, else another
     bundled test sample of it; None when there is none at hand."""
     match = [(i, im) for i, im in others if i.true_class == cls and i.digest != item.digest]
     if match:
@@ -180,7 +172,8 @@ def step_pair(sel, item, img, others) -> None:
     tags = tuple(f"{i.label} → {loaded.labels[p]}" for i, _, p in pair)
     gates = {b: (runs[0].excitation[b].tolist(), runs[1].excitation[b].tolist()) for b in (shallow, deep)}
     same, same_gates, same_tags = None, None, None
-    partner = _same_class_partner(sel, item, img, others, cls[0])
+    # a real same-class pair needs the first image's true class; else the class spread of its predicted class
+    partner = _same_class_partner(sel, item, img, others, item.true_class) if item.true_class else None
     if partner is not None:
         p_item, p_img = partner
         run = cache.analysis(sel.model_key, p_item.digest, p_img, None)
@@ -201,8 +194,8 @@ def step_pair(sel, item, img, others) -> None:
                  width=THUMB_PX - 70 if partner is not None else THUMB_PX - 50,
                  caption=f"{i.label} → {loaded.labels[p]}" if p is not None else i.label)
     with c2:
-        fig = lf.gate_pair(gates, tags, dist, _fig_px(), same_gates, same_tags)
-        ui.chart(fig, "lesson_pair", "lesson two images", downloads=False, height=_fig_height())
+        fig = lf.gate_pair(gates, tags, dist, FIG_PX, same_gates, same_tags)
+        ui.chart(fig, "lesson_pair", "lesson two images", downloads=False, height=FILL)
 
 
 def _reference_quietly(sel):
@@ -219,11 +212,11 @@ def step_fig6(sel) -> None:
     _say(lesson.fig6_step(stats))  # random weights: the findings say what they are
     label = cache.model_label(sel.model_key)
     fig = cache.built("lesson_fig6", (sel.model_key,), lambda: lf.projector(figures.class_curves(
-        stats, blocks=[shallow, deep], cols=2, labels=sel.loaded.labels), _fig_px()).update_layout(
+        stats, blocks=[shallow, deep], cols=2, labels=sel.loaded.labels), FIG_PX).update_layout(
         title=dict(text=f"Average gate per channel and class — {label}", font=dict(size=17), y=0.99,
                    yanchor="top"), margin=dict(t=70, b=50)))
     with st.container(key="lesson_fig"):
-        ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False, height=_fig_height())
+        ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False, height=FILL)
 
 
 def step_depth(sel) -> None:
@@ -233,9 +226,9 @@ def step_depth(sel) -> None:
     _say(lesson.depth_step(stats))
     name = wording.dataset_name(sel.card)
     fig = cache.built("lesson_depth", (sel.model_key,), lambda: lf.projector(figures.specificity_vs_depth(
-        stats, label=name), _fig_px()))
+        stats, label=name), FIG_PX))
     with st.container(key="lesson_fig"):
-        ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False, height=_fig_height())
+        ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False, height=FILL)
 
 
 def step_ablation(sel) -> None:
@@ -255,9 +248,9 @@ def step_ablation(sel) -> None:
              f"{sel.name} --data DIR` computes one.")
         return
     _say(lesson.ablation_step(tables, cache.reference(sel.name)))
-    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), _fig_px()))
+    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), FIG_PX))
     with st.container(key="lesson_fig"):
-        ui.chart(fig, "lesson_ablation", f"lesson ablation {sel.name}", downloads=False, height=_fig_height())
+        ui.chart(fig, "lesson_ablation", f"lesson ablation {sel.name}", downloads=False, height=FILL)
 
 
 def step_cam(sel, item, img) -> None:
