@@ -1,12 +1,18 @@
-"""Browser-level timings of the dashboard in headless Chromium: first paint, Image view re-renders, Classes view,
-and a change of Grad-CAM layer on SE-ResNet-50 (random weights, 224 px).
+"""Browser-level timings of the dashboard in headless Chromium: cold start beside Streamlit's floors, every view's
+first visit and its common changes, Image view re-renders, Classes view statistics, and a change of Grad-CAM layer on
+SE-ResNet-50 (random weights, 224 px).
 
-Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py [--only image|classes|zoo|floor]
+Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py [--only PART]
+  PART: cold | views | image | classes | zoo | floor (without --only: views, image, classes, zoo, floor)
+  --only cold [--rounds 3]: a fresh server per start, to the first chart drawn, rounds alternated in one run between
+    a bare Streamlit + plotly app, the floor every PyTorch app pays (the same importing torch + timm and running a
+    tiny ResNet: benchmarks/streamlit_floor_app.py) and this app; with --against DIR, that checkout's app too.
 Against another checkout (git worktree add /tmp/old COMMIT), the layer change only, rounds alternated:
   OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py --against /tmp/old
 Each timing runs from the user's action to the moment the changed chart or image is drawn and the script is idle."""
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -19,7 +25,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 import se_models  # noqa: E402
 from se_models.data.datasets import sample_images  # noqa: E402
 from se_models.models.registry import load_card  # noqa: E402
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, open_view, streamlit_server  # noqa: E402
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, open_view, streamlit_server  # noqa: E402
 
 # idle: the script has finished (the state Streamlit's front end keeps on its root; the running-man widget alone
 # shows up only after a delay, so a short run could pass for idle before its charts were drawn)
@@ -159,14 +165,114 @@ def streamlit_floor(browser, _url: str) -> dict:
     return {"Streamlit's floor: a fragment swapping one encoded image, same change": changes}
 
 
+FIRST_CHART = "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1"
+FLOOR_APP = "benchmarks/streamlit_floor_app.py"
+
+
+def cold_start(browser, rounds: int, against: Path | None = None) -> dict:
+    """From `streamlit run` to the first chart drawn in a new page at 1280x720, a fresh server each time: a bare
+    Streamlit + plotly app, the floor of any PyTorch app (+ torch, timm and a tiny ResNet), this app (and the app of
+    the checkout `against`), alternated within each round, the order reversed every other round."""
+    apps = {"bare Streamlit + plotly": (FLOOR_APP, ROOT, {"SE_FLOOR": "bare"}),
+            "floor: + torch, timm, a tiny ResNet": (FLOOR_APP, ROOT, {"SE_FLOOR": "torch"}),
+            "this app (Image view)": ("dashboard/app.py", ROOT, {})}
+    if against:
+        apps[f"{against} (Image view)"] = ("dashboard/app.py", against, {})
+    times: dict[str, list[float]] = {name: [] for name in apps}
+    for r in range(rounds):
+        for name in (list(apps) if r % 2 == 0 else list(apps)[::-1]):
+            script, cwd, env = apps[name]
+            t = time.perf_counter()
+            with streamlit_server(script, cwd=cwd, **env) as url:
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                page.goto(url, wait_until="domcontentloaded")
+                page.wait_for_function(FIRST_CHART, timeout=300_000)
+                times[name].append(time.perf_counter() - t)
+                page.close()
+        print(f"round {r + 1}: " + ", ".join(f"{n} {ts[-1]:.2f} s" for n, ts in times.items()), flush=True)
+    floor, app = times["floor: + torch, timm, a tiny ResNet"], times["this app (Image view)"]
+    over = [a - f for a, f in zip(app, floor)]
+    return {**{f"cold start to the first chart, {n}, {rounds} rounds alternated": ts for n, ts in times.items()},
+            "cold start: this app minus the floor, per round": over}
+
+
+# view -> (its heading, or for the lesson its step's title; plotly charts it draws at least)
+VIEW_DONE = {"image": ("One image through the SE blocks", 3), "methods": ("Methods: one image through every lens", 0),
+             "lesson": ("1 · Squeeze, excite, scale", 1), "compare": ("Compare two models", 3),
+             "classes": ("Excitations across classes", 2), "about": ("About squeeze-and-excitation", 0)}
+NAV_TITLES = {"image": "Image", "methods": "Methods", "lesson": "Lesson", "compare": "Compare", "classes": "Classes",
+              "about": "About"}
+
+
+ALL_DRAWN = "Array.from(document.querySelectorAll('.js-plotly-plot')).every(g => g.querySelector('.main-svg'))"
+# what the page's plotly charts show: their traces (name, length, first values) and titles
+CHARTS_SIG = ("Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => JSON.stringify([(g.data || [])"
+              ".map(t => [t.name, (t.x || []).length, Array.from(t.x || []).slice(0, 3), Array.from(t.y || [])"
+              ".slice(0, 3)]), g.layout && g.layout.title && g.layout.title.text])).join('|')")
+
+
+def drawn(heading: str, charts: int) -> str:
+    """JS: the view (or step) titled `heading` is on the page with its charts drawn, and the script is idle."""
+    return (f"Array.from(document.querySelectorAll('h2, h3')).some(h => h.textContent.includes({heading!r}))"
+            f" && document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts} && {ALL_DRAWN}"
+            f" && {IDLE}")
+
+
+def chart_change(page, action) -> float:
+    """Seconds from the action until some chart shows something else, every chart is drawn and the script is idle."""
+    before = page.evaluate(CHARTS_SIG)
+    return timed(page, action, f"s => ({CHARTS_SIG}) !== s && {ALL_DRAWN}", before)
+
+
+def visit(page, view: str) -> float:
+    """A click on the view's link in the top navigation, until the view is drawn and idle."""
+    heading, charts = VIEW_DONE[view]
+    link = page.locator('[data-testid="stTopNavLink"]').filter(has_text=NAV_TITLES[view]).first
+    return timed(page, link.click, drawn(heading, charts))
+
+
+def click_text(page, text: str, within: str = "body"):
+    """The button, chip or segment labelled `text` (exactly), clicked."""
+    return lambda: page.locator(within).get_by_role("button", name=text, exact=True).first.click()
+
+
+def views(browser, url: str) -> dict:
+    """Every view's first visit after the Image view (as a class meets them: one server, one browser page), the
+    lesson's steps, the common changes of Compare and Classes, and back to the Image view."""
+    t = time.perf_counter()
+    page = open_view(browser, url, "image", width=1280, height=720, min_charts=3)
+    out = {"Image view, first paint (cold server)": [time.perf_counter() - t]}
+    for view in ("methods", "lesson"):
+        out[f"{NAV_TITLES[view]}, first visit"] = [visit(page, view)]
+    for step in range(2, 7):  # Next, through the lesson
+        title = f"{step} · "
+        out[f"Lesson, Next to step {step}"] = [timed(page, click_text(page, "Next"), drawn(title, 0))]
+    out["Compare, first visit"] = [visit(page, "compare")]
+    variable = "50 most class-dependent"  # the Channels control's second segment
+    out["Compare, channels: 50 most class-dependent"] = [chart_change(page, click_text(page, variable))]
+    out["Compare, another SE block"] = [chart_change(page, lambda: choose(page, "SE block", "SE_3_1"))]
+    out["Classes, first visit (reference statistics)"] = [visit(page, "classes")]
+    out["Classes, channels: 50 most class-dependent"] = [chart_change(page, click_text(page, variable))]
+    out["Classes, Mean ± std (Fig. 7) on"] = [
+        chart_change(page, lambda: page.get_by_text("Mean ± std (Fig. 7)", exact=True).first.click())]
+    out["About, first visit"] = [visit(page, "about")]
+    out["back to Image"] = [visit(page, "image")]
+    page.close()
+    return out
+
+
 def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     against = Path(sys.argv[sys.argv.index("--against") + 1]) if "--against" in sys.argv else None
-    parts = {"image": image_view, "classes": classes_view, "zoo": gradcam_layer_change, "floor": streamlit_floor}
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 3
+    parts = {"views": views, "image": image_view, "classes": classes_view, "zoo": gradcam_layer_change,
+             "floor": streamlit_floor}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         results = {}
-        if against:
+        if only == "cold":
+            results.update(cold_start(browser, rounds, against))
+        elif against:
             results.update(layer_change_against(browser, against))
         else:
             with streamlit_server() as url:
@@ -174,8 +280,10 @@ def main() -> None:
                     if only in (None, name):
                         results.update(part(browser, url))
         browser.close()
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) at the end: {load}; {os.cpu_count()} CPUs")
     for name, values in results.items():
-        spread = f" (median of {len(values)}, max {max(values):.2f} s)" if len(values) > 1 else ""
+        spread = (f" (median of {len(values)}: {' / '.join(f'{v:.2f}' for v in values)})" if len(values) > 1 else "")
         print(f"{name}: {statistics.median(values):.2f} s{spread}")
 
 

@@ -1,7 +1,7 @@
 """Entry point: `streamlit run dashboard/app.py` — shared sidebar, then st.navigation over the four views."""
 from __future__ import annotations
 
-import gc
+import importlib
 import sys
 from pathlib import Path
 
@@ -14,22 +14,21 @@ import streamlit as st
 from dashboard import ui
 from dashboard.panels import sidebar
 from dashboard.safety import access
-from dashboard.views import about, classes, compare, debug, image, lesson, methods
+from dashboard.state import frozen
+from dashboard.views import debug
 
-# Streamlit runs a full garbage collection after every script run (runner.postScriptGC), holding the GIL while the
-# browser waits for the run's last messages. torch, timm, captum and scikit-learn leave some 600 000 long-lived
-# objects for it to walk on every rerun, a pause longer than the rerun itself (README, Performance). Frozen once,
-# right after the imports, they are skipped; what a session creates later is still collected (it is never frozen).
-if not gc.get_freeze_count():
-    gc.freeze()
+# Streamlit's full garbage collection after every run walks every long-lived object of torch and timm (some 600 000)
+# unless they are frozen: done once here for the app's imports, and again at the start of the run after one that
+# imported more (a view's first visit, captum, scikit-learn), so the pause stays small (docs/performance.md).
+frozen.freeze_new_imports()
 
-VIEWS = {  # view name (in the URL as ?view=) -> (module, title, icon)
-    "image": (image, "Image", ":material/image_search:"),
-    "methods": (methods, "Methods", ":material/filter_center_focus:"),
-    "classes": (classes, "Classes", ":material/stacked_line_chart:"),
-    "compare": (compare, "Compare", ":material/compare_arrows:"),
-    "lesson": (lesson, "Lesson", ":material/school:"),
-    "about": (about, "About", ":material/menu_book:"),
+VIEWS = {  # view name (in the URL as ?view=, and its module in dashboard.views) -> (title, icon)
+    "image": ("Image", ":material/image_search:"),
+    "methods": ("Methods", ":material/filter_center_focus:"),
+    "classes": ("Classes", ":material/stacked_line_chart:"),
+    "compare": ("Compare", ":material/compare_arrows:"),
+    "lesson": ("Lesson", ":material/school:"),
+    "about": ("About", ":material/menu_book:"),
 }
 
 # Streamlit's default top padding leaves a blank band under the navigation bar: wasted on a projector. It must
@@ -54,6 +53,16 @@ def icon():
     return img
 
 
+def view_render(name: str):
+    """The view's render(), its module imported on the view's first visit: the first paint imports only what it
+    draws (the Methods view's captum and scipy, the statistics' scikit-learn wait until they are used)."""
+    def render() -> None:
+        importlib.import_module(f"dashboard.views.{name}").render()
+
+    render.__module__ = f"dashboard.views.{name}"  # what ui.guarded's log names
+    return ui.guarded(render)
+
+
 def main() -> None:
     st.set_page_config(page_title="SE-Net Excitation Explorer", page_icon=icon(), layout="wide")
     st.html(CSS)
@@ -62,8 +71,8 @@ def main() -> None:
         st.stop()
     wanted = st.query_params.get("view", "image")
     wanted = wanted if wanted in VIEWS else "image"
-    pages = {name: st.Page(ui.guarded(mod.render), title=title, icon=icon, url_path=name, default=name == wanted)
-             for name, (mod, title, icon) in VIEWS.items()}
+    pages = {name: st.Page(view_render(name), title=title, icon=icon, url_path=name, default=name == wanted)
+             for name, (title, icon) in VIEWS.items()}
     current = st.navigation(list(pages.values()), position="top")
     view = next(name for name, page in pages.items() if page is current or page.title == current.title)
     st.query_params["view"] = view  # so a bookmark of the page reopens this view

@@ -327,6 +327,19 @@ def test_overlay_colours_are_the_colormaps_and_a_shared_base_changes_nothing():
     assert overlay(view, heat, 0.3, 48, base=enlarge(view, 40)).size == (48, 48)
 
 
+@pytest.mark.parametrize("cmap", ["jet", "viridis"])
+def test_colour_tables_are_matplotlibs_colour_for_colour(cmap):
+    """jet is drawn from its own segment data, without importing matplotlib: it must be matplotlib's jet exactly
+    (any other map comes from matplotlib itself)."""
+    from matplotlib import colormaps
+
+    from se_models.explain.overlay import colormap_table
+
+    expected = (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    assert np.array_equal(colormap_table(cmap), expected)
+    assert not np.array_equal(colormap_table("jet"), colormap_table("viridis"))  # the name is not ignored
+
+
 def test_a_small_view_is_drawn_with_four_pixels_per_model_pixel_and_loses_next_to_nothing():
     from se_models.explain.overlay import overlay, overlay_size
 

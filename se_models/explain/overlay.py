@@ -5,7 +5,6 @@ import functools
 
 import numpy as np
 import torch
-from matplotlib import colormaps
 from PIL import Image
 
 from se_models.errors import ImageError
@@ -64,8 +63,23 @@ def colours(cmap: str = "jet", n: int = 11) -> list[str]:
     return ["#{:02x}{:02x}{:02x}".format(*table[round(i * 255 / (n - 1))]) for i in range(n)]
 
 
+# matplotlib's "jet" as its own segment data (matplotlib/_cm.py): channel -> (level, value) points joined by straight
+# lines. The app draws every map in jet, and importing matplotlib for one 256-colour table would cost its cold start
+# a few tenths of a second; tests/test_cam.py checks this table against matplotlib's, colour for colour.
+JET = {"red": ((0.0, 0.0), (0.35, 0.0), (0.66, 1.0), (0.89, 1.0), (1.0, 0.5)),
+       "green": ((0.0, 0.0), (0.125, 0.0), (0.375, 1.0), (0.64, 1.0), (0.91, 0.0), (1.0, 0.0)),
+       "blue": ((0.0, 0.5), (0.11, 1.0), (0.34, 1.0), (0.65, 0.0), (1.0, 0.0))}
+
+
 @functools.lru_cache(maxsize=8)
 def colormap_table(cmap: str) -> np.ndarray:
     """(256, 3) uint8 colours of a matplotlib colormap, the colour of level i in row i (a table is much faster to look
-    up than calling the map)."""
-    return (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    up than calling the map); "jet" without importing matplotlib."""
+    levels = np.linspace(0, 1, 256)
+    if cmap == "jet":
+        rgb = np.stack([np.interp(levels, *zip(*JET[c])) for c in ("red", "green", "blue")], axis=1)
+    else:
+        from matplotlib import colormaps  # any other map: only on request
+
+        rgb = colormaps[cmap](levels)[:, :3]
+    return (rgb * 255).astype(np.uint8)

@@ -474,6 +474,7 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     # BLAS runs single-threaded meanwhile (threadpoolctl, which scikit-learn depends on): these matrices are small,
     # and a multithreaded OpenBLAS spends more on waking and syncing its threads than on the products.
     workers = max(1, min(len(loaded.se_blocks), torch.get_num_threads()))
+    sig.probe_tools()  # scikit-learn imported first, so that its BLAS is limited too
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=workers) as pool:
         for m, acc in zip(models, accs):
             per_model.append(list(pool.map(

@@ -1,13 +1,11 @@
 """Chance baselines and intervals for class divergence and the probe: permutation null, closed-form bias, bootstrap."""
 from __future__ import annotations
 
+import functools
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 N_PERMUTATIONS = 200   # label shuffles per block: the smallest p-value is 1/201, below the 0.01 threshold
 N_BOOTSTRAP = 200      # resamples per block for the divergence interval (and ratios of divergences)
@@ -115,14 +113,29 @@ def probe(s: np.ndarray, y: np.ndarray, seed: int = 0, test_size: float = 0.3,
     return dict(accuracy=acc, ci=percentile_interval(boot), null=null_acc)
 
 
+@functools.cache
+def probe_tools() -> SimpleNamespace:
+    """scikit-learn's pieces of the probe, imported on the first call: with scipy and pandas it costs a second or more
+    of a cold start, and the app's first paint and the stored statistics it reads need none of it. Call it before
+    limiting BLAS threads (threadpoolctl limits the libraries loaded when it is entered; scipy brings its own)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return SimpleNamespace(LogisticRegression=LogisticRegression, train_test_split=train_test_split,
+                           make_pipeline=make_pipeline, StandardScaler=StandardScaler)
+
+
 def fit_score(s: np.ndarray, y: np.ndarray, seed: int, test_size: float) -> tuple[float, np.ndarray, np.ndarray]:
     """One fit of the logistic-regression probe on a stratified split: (held-out accuracy, 1.0 / 0.0 per held-out
     image for right / wrong, the held-out labels)."""
+    sk = probe_tools()
     n_test = max(len(np.unique(y)), int(round(test_size * len(y))))
-    s_tr, s_te, y_tr, y_te = train_test_split(s, y, test_size=n_test, stratify=y, random_state=seed)
+    s_tr, s_te, y_tr, y_te = sk.train_test_split(s, y, test_size=n_test, stratify=y, random_state=seed)
     # tol 1e-3 (sklearn's default 1e-4): 2.7x fewer lbfgs iterations; held-out accuracies of the bundled model's
     # nine blocks moved by at most 0.003, well inside the probe's interval
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300, tol=1e-3))
+    clf = sk.make_pipeline(sk.StandardScaler(), sk.LogisticRegression(max_iter=300, tol=1e-3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence warnings on tiny sets say nothing useful here
         correct = clf.fit(s_tr, y_tr).predict(s_te) == y_te

@@ -1,0 +1,75 @@
+"""What a cold start loads: the Image view's first paint imports only what it draws; the rest waits for its view."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from se_models.config import PROJECT
+from tests.conftest import APP
+
+# libraries the Image view's first paint does not use: the Methods view's lenses (captum) and similarity (scipy),
+# the statistics' probe (scikit-learn), matplotlib (the app draws with plotly and its own jet table), PNG export
+NOT_AT_FIRST_PAINT = ["captum", "sklearn", "scipy", "matplotlib", "kaleido"]
+
+# Run in a fresh interpreter (sys.modules of the test process says nothing about a cold start): the app under
+# AppTest on the Image view, what it has imported; then another view opened, and one more run of the app, after which
+# that view's module must sit in the collector's frozen generation (gc.get_objects() lists only unfrozen objects).
+PROBE = r"""
+import gc, json, sys
+from streamlit.testing.v1 import AppTest
+
+app, view, heavy = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+
+def run(name):
+    at = AppTest.from_file(app, default_timeout=300)
+    at.query_params["view"] = name
+    at.run()
+    return at, [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+
+
+at, errors = run("image")
+out = {"errors": errors, "heavy": sorted(m for m in heavy if m in sys.modules),
+       "views": sorted(m for m in sys.modules if m.startswith("dashboard.views.")), "frozen": gc.get_freeze_count()}
+at, errors = run(view)
+module = sys.modules.get("dashboard.views." + view)
+out["other"] = {"errors": errors, "heavy": sorted(m for m in heavy if m in sys.modules),
+                "frozen_before_next_run": not any(o is module for o in gc.get_objects())}
+at.run()
+out["other"]["frozen_after_next_run"] = not any(o is module for o in gc.get_objects())
+print(json.dumps(out))
+"""
+
+
+def first_paint(view: str = "methods", heavy: list[str] = NOT_AT_FIRST_PAINT) -> dict:
+    """The probe above in a fresh interpreter, its JSON: the Image view's first paint, then `view`'s."""
+    out = subprocess.run([sys.executable, "-c", PROBE, APP, view, *heavy], cwd=PROJECT, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def cold():
+    return first_paint()
+
+
+def test_image_first_paint_imports_no_library_it_does_not_draw_with(cold):
+    assert not cold["errors"], cold["errors"]
+    assert cold["heavy"] == [], f"imported before the first chart: {cold['heavy']}"
+    # the other views' modules are imported on their first visit (debug: the hidden self-check, a few lines)
+    assert cold["views"] == ["dashboard.views.debug", "dashboard.views.image"], cold["views"]
+
+
+def test_another_view_imports_its_libraries_on_its_visit_and_they_are_frozen_at_the_next_run(cold):
+    """The check above can fail: the Methods view does load captum and scipy. What a run imported is frozen at the
+    start of the next run (Streamlit's collection after every run then skips it), not before."""
+    other = cold["other"]
+    assert not other["errors"], other["errors"]
+    assert {"captum", "scipy"} <= set(other["heavy"]), other["heavy"]
+    assert not other["frozen_before_next_run"]
+    assert other["frozen_after_next_run"]
+    assert cold["frozen"] > 100_000  # torch, timm and the app's own modules, frozen at the first run
