@@ -36,6 +36,18 @@ def download_row(fig, key: str, name: str) -> None:
                            key=f"{key}_png", icon=":material/download:", type="tertiary", on_click="ignore")
 
 
+def table(rows: list[dict]) -> None:
+    """Rows of equal keys as a static table, through Markdown: st.table converts its rows through pandas and pyarrow,
+    imported on its first call, a visible part of a cold start that the Image view's first paint need not pay."""
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|")
+
+    head = list(rows[0])
+    lines = ["| " + " | ".join(map(cell, head)) + " |", "|" + " --- |" * len(head)]
+    lines += ["| " + " | ".join(cell(row[k]) for k in head) + " |" for row in rows]
+    st.markdown("\n".join(lines))
+
+
 def colour_legend(colours: list[str], low: str, high: str, width: int) -> None:
     """A horizontal colour bar with its two ends named: what a heatmap's colours mean."""
     stops = ", ".join(colours)

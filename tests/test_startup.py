@@ -12,7 +12,8 @@ from tests.conftest import APP
 
 # libraries the Image view's first paint does not use: the Methods view's lenses (captum) and similarity (scipy),
 # the statistics' probe (scikit-learn), matplotlib (the app draws with plotly and its own jet table), PNG export
-NOT_AT_FIRST_PAINT = ["captum", "sklearn", "scipy", "matplotlib", "kaleido"]
+# (kaleido), and st.table's pandas and pyarrow (the teaching panel's table is Markdown)
+NOT_AT_FIRST_PAINT = ["captum", "sklearn", "scipy", "matplotlib", "kaleido", "pandas", "pyarrow"]
 
 # Run in a fresh interpreter (sys.modules of the test process says nothing about a cold start): the app under
 # AppTest on the Image view, what it has imported; then another view opened, and one more run of the app, after which

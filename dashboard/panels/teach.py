@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import ui
 from se_models.findings import image as image_reading
 from se_models.findings import numbers as num
 from se_models.hooks.blocks import se_dims
@@ -52,5 +53,4 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
                  "s (excitation)": num.gate(s[c]), "in words": image_reading.gate_band(s[c]),
                  **({f"class mean s ({class_name})": num.gate(class_mean[c])} if class_mean is not None else {}),
                  "mean of s·u (= s·z)": round(s[c] * z[c], 3)} for c in up + down]
-        # a static table: lighter in the browser than the interactive dataframe grid
-        st.table(rows, hide_index=True, border="horizontal")
+        ui.table(rows)  # static, lighter in the browser than the interactive grid, and needs no pandas
