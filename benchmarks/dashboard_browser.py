@@ -231,9 +231,9 @@ def visit(page, view: str) -> float:
     return timed(page, link.click, drawn(heading, charts))
 
 
-def click_text(page, text: str, within: str = "body"):
-    """The button, chip or segment labelled `text` (exactly), clicked."""
-    return lambda: page.locator(within).get_by_role("button", name=text, exact=True).first.click()
+def click(page, role: str, name: str):
+    """The element of ARIA `role` named `name` (exactly), clicked: a button, or a segment ("radio")."""
+    return lambda: page.get_by_role(role, name=name, exact=True).first.click()
 
 
 def views(browser, url: str) -> dict:
@@ -246,13 +246,13 @@ def views(browser, url: str) -> dict:
         out[f"{NAV_TITLES[view]}, first visit"] = [visit(page, view)]
     for step in range(2, 7):  # Next, through the lesson
         title = f"{step} · "
-        out[f"Lesson, Next to step {step}"] = [timed(page, click_text(page, "Next"), drawn(title, 0))]
+        out[f"Lesson, Next to step {step}"] = [timed(page, click(page, "button", "Next"), drawn(title, 0))]
     out["Compare, first visit"] = [visit(page, "compare")]
     variable = "50 most class-dependent"  # the Channels control's second segment
-    out["Compare, channels: 50 most class-dependent"] = [chart_change(page, click_text(page, variable))]
+    out["Compare, channels: 50 most class-dependent"] = [chart_change(page, click(page, "radio", variable))]
     out["Compare, another SE block"] = [chart_change(page, lambda: choose(page, "SE block", "SE_3_1"))]
     out["Classes, first visit (reference statistics)"] = [visit(page, "classes")]
-    out["Classes, channels: 50 most class-dependent"] = [chart_change(page, click_text(page, variable))]
+    out["Classes, channels: 50 most class-dependent"] = [chart_change(page, click(page, "radio", variable))]
     out["Classes, Mean ± std (Fig. 7) on"] = [
         chart_change(page, lambda: page.get_by_text("Mean ± std (Fig. 7)", exact=True).first.click())]
     out["About, first visit"] = [visit(page, "about")]
