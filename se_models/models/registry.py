@@ -17,7 +17,7 @@ from se_models.hooks.blocks import find_se_blocks, residual_block_path
 from se_models.models.architectures import build
 from se_models.models.card import ModelCard
 from se_models.models.checkpoint import load_weights
-from se_models.models.zoo import ZOO, build_timm, is_zoo_name, timm_transform
+from se_models.models.zoo import BUILT, ZOO, build_timm, is_zoo_name, timm_transform
 
 MODELS_DIR = config.MODELS_DIR
 
@@ -86,8 +86,9 @@ class LoadedModel:
 
 
 def list_models(imagenet: bool = False) -> list[str]:
-    """Names of the bundled models (cards in assets/models); with imagenet=True, the timm ImageNet zoo too."""
-    return config.bundled_models() + (list(ZOO) if imagenet else [])
+    """Names of the bundled models (cards in assets/models); with imagenet=True, the timm ImageNet zoo and the
+    ResNets built with other channel attention (random weights only) too."""
+    return config.bundled_models() + (list(ZOO) + list(BUILT) if imagenet else [])
 
 
 def load_card(name: str) -> ModelCard:
@@ -95,7 +96,7 @@ def load_card(name: str) -> ModelCard:
     path = MODELS_DIR / f"{name}.json"
     if not path.exists():
         raise UnknownModelError(f"unknown model {name!r}; available: {', '.join(list_models(imagenet=True))}, "
-                         f"or timm:NAME for any timm model with SE blocks")
+                         f"or timm:NAME for any timm model with SE blocks or other channel attention")
     return ModelCard.load(path)
 
 

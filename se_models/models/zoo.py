@@ -1,14 +1,17 @@
-"""ImageNet SE networks through timm: the named zoo, any `timm:NAME`, weights from the hub, a file, or random."""
+"""ImageNet attention networks through timm: the named zoo, ResNets built with other channel attention (CBAM, ...),
+any `timm:NAME`; weights from the hub, a file, or random."""
 from __future__ import annotations
 
 import socket
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
 import timm
 import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
+from timm.layers import GatherExcite
 
 from se_models import offline
 from se_models.errors import UnknownModelError, WeightsUnavailable
@@ -28,11 +31,41 @@ ZOO = {
     "legacy_seresnet152.in1k": dict(top1=78.43, source="paper Table 2 (top-1 error 21.57)",
                                     note="SE-ResNet-152, the paper's original weights"),
 }
+# timm ResNets with another channel attention in every residual block (its `block_args=dict(attn_layer=...)`). No
+# pretrained weights exist for them anywhere: they load with random weights (the architecture, for teaching and for
+# checking the tool) or from a local file the user trained.
+BUILT = {
+    # name -> the timm architecture, the attention layer (timm's name or class), what it is
+    "cbam_resnet18": dict(arch="resnet18", attn="cbam", note="ResNet-18 with CBAM (channel, then spatial gate)"),
+    "cbam_resnet50": dict(arch="resnet50", attn="cbam", note="ResNet-50 with CBAM, the CBAM paper's network"),
+    "lcbam_resnet18": dict(arch="resnet18", attn="lcbam", note="ResNet-18 with timm's light CBAM"),
+    "ceca_resnet18": dict(arch="resnet18", attn="ceca", note="ResNet-18 with circular ECA"),
+    "gc_resnet18": dict(arch="resnet18", attn="gc", note="ResNet-18 with global context, scale fusion"),
+    # timm 1.0's GatherExcite cannot be built with its MLP (a positional `*dd` in its constructor): the
+    # parameter-free gather-excite (GE-θ⁻ of Hu et al. 2018), global and with a local extent of 4 (a spatial gate)
+    "ge_resnet18": dict(arch="resnet18", attn=partial(GatherExcite, use_mlp=False),
+                        note="ResNet-18 with parameter-free gather-excite, global extent"),
+    "ge4_resnet18": dict(arch="resnet18", attn=partial(GatherExcite, use_mlp=False, extent=4),
+                         note="ResNet-18 with parameter-free gather-excite, extent 4 (a spatial gate, read as its "
+                              "mean)"),
+}
 CONNECT_TIMEOUT_S = 5.0
 
 
 def is_zoo_name(name: str) -> bool:
-    return name in ZOO or name.startswith("timm:")
+    """A named ImageNet model (zoo or built) or `timm:NAME`: loaded through timm, not from assets/models."""
+    return name in ZOO or name in BUILT or name.startswith("timm:")
+
+
+def create(name: str, pretrained: bool = False) -> torch.nn.Module:
+    """The timm model of a zoo, built or `timm:NAME` name (UnknownModelError for a name timm does not know)."""
+    built = BUILT.get(name)
+    arch = built["arch"] if built else name.removeprefix("timm:")
+    extra = {"block_args": dict(attn_layer=built["attn"])} if built else {}
+    try:
+        return timm.create_model(arch, pretrained=pretrained, **extra)
+    except RuntimeError as err:  # timm: "Unknown model (...)"
+        raise UnknownModelError(f"{name}: {err}") from err
 
 
 def imagenet_labels() -> list[str]:
@@ -75,21 +108,28 @@ def check_online(name: str, cfg: dict) -> None:
             f"or use weights='random' for the untrained architecture.") from err
 
 
+def refuse_built(name: str) -> None:
+    """WeightsUnavailable for a built name (a ResNet with CBAM, ...): there are no pretrained weights to load or
+    download, whatever the network."""
+    if name in BUILT:
+        raise WeightsUnavailable(
+            f"{name}: no pretrained weights exist ({BUILT[name]['note']}, built here from timm's "
+            f"{BUILT[name]['arch']}); use weights='random' (CLI: --weights random) for the untrained architecture, "
+            "or a weights file you trained (weights=PATH / --weights PATH)")
+
+
 def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
-    """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
-    arch = name.removeprefix("timm:")
-    try:
-        with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
-            torch.manual_seed(0)
-            model = timm.create_model(arch, pretrained=False)
-    except RuntimeError as err:  # timm: "Unknown model (...)"
-        raise UnknownModelError(f"{name}: {err}") from err
+    """Create a timm model for a zoo, built or `timm:NAME` name; returns (model, card, weights label)."""
+    with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
+        torch.manual_seed(0)
+        model = create(name)
     find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
     cfg = dict(model.pretrained_cfg)
     if weights is None:
+        refuse_built(name)
         if not is_cached(cfg):
             check_online(name, cfg)
-        model = timm.create_model(arch, pretrained=True)
+        model = create(name, pretrained=True)
         label = "trained"
     elif weights == "random":
         label = "random"
@@ -105,8 +145,12 @@ def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, 
 
 
 def zoo_card(name: str) -> ModelCard:
-    """What is known of a zoo or `timm:` model before it is loaded (no labels or input size yet)."""
+    """What is known of a zoo, built or `timm:` model before it is loaded (no labels or input size yet)."""
     z = ZOO.get(name, {})
+    if name in BUILT:
+        b = BUILT[name]
+        return ModelCard(name=name, kind="built", architecture=b["arch"], dataset="imagenet",
+                         note=b["note"] + " (random weights: timm publishes none)")
     return ModelCard(name=name, kind="zoo" if z else "timm", architecture=name.removeprefix("timm:"),
                      dataset="imagenet", test_accuracy=z["top1"] / 100 if z else None,
                      note=z.get("note", "a timm model"), accuracy_source=z.get("source"))

@@ -20,7 +20,7 @@ from se_models.hooks.naming import stage_index
 from se_models.hooks.recorder import SERecorder
 from se_models.stats import distributed
 from se_models.stats import significance as sig
-from se_models.stats.streaming import SAMPLE_PER_CLASS, StreamingStats, sample_cap
+from se_models.stats.streaming import StreamingStats, sample_cap
 
 if TYPE_CHECKING:  # types only: statistics never load models themselves
     from collections.abc import Callable
@@ -455,12 +455,10 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
 
 
 def _channels(loaded) -> list[int]:
-    """Gates per SE block, read from the last parameter of each SE module (its expanding layer's bias or
-    weight, C outputs); it only sizes the sample, so a block without parameters counts as 200 gates."""
-    modules = dict(loaded.model.named_modules())
-    out = []
-    for path in loaded.se_blocks.values():
-        params = [p for p in modules[path].parameters() if p.dim() >= 1]
-        out.append(int(params[-1].shape[0]) if params else SAMPLE_PER_CLASS)
-    return out
-
+    """Gates per attention block, from one forward pass of a blank image at the model's input size: every kind's
+    count, where parameters do not tell it (an ECA module's 1-D convolution does not know how many channels it
+    slides over). It only sizes the sample."""
+    x = torch.zeros(1, *loaded.input_size, device=loaded.device)
+    with SERecorder(loaded) as rec, torch.inference_mode():
+        loaded.model(x)
+    return [rec.excitation[b].shape[1] for b in loaded.se_blocks]
