@@ -8,7 +8,7 @@ from dashboard.state.modelkeys import CONTROL, TIMM, is_control, parse_model_key
 from se_models.errors import NoSEBlocksError, UnknownModelError
 from se_models.models.architectures import display_name
 from se_models.models.card import ModelCard
-from se_models.models.zoo import is_zoo_name
+from se_models.models.zoo import BUILT, is_zoo_name
 
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 
@@ -22,6 +22,8 @@ def model_label(key: str, card: ModelCard, with_arch: bool = False) -> str:
     name, weights = parse_model_key(key)
     if is_zoo_name(name):
         tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
+        if card.kind == "built":  # no pretrained weights exist: the label says what the model is
+            return f"{name} · {tag}"
         return f"{name.removeprefix(TIMM)} · {tag}"
     arch = f" {display_name(card.architecture)}" if with_arch else ""
     return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
@@ -34,6 +36,8 @@ def picker_label(option: str, bundled: dict[str, str]) -> str:
         return bundled[option]
     if option.startswith(TIMM):
         return f"timm · {option.removeprefix(TIMM)}"
+    if option in BUILT:
+        return f"random weights · {option}"
     return f"ImageNet · {option}"
 
 
@@ -48,7 +52,7 @@ def model_caption(card: ModelCard, control: bool = False, weights: str | None = 
     """One line under the picker: architecture, size, training (for a zoo model: what it is, its top-1)."""
     side = "×".join(map(str, card.input_size[1:]))
     if card.is_imagenet:  # an ImageNet model from timm
-        note = card.note if card.kind == "zoo" else f"timm {card.architecture}"
+        note = card.note if card.kind in ("zoo", "built") else f"timm {card.architecture}"
         if control:
             return f"{note}: the architecture with random weights, the untrained control ({side} px)."
         if weights not in (None, "trained"):
@@ -75,6 +79,7 @@ def model_caption(card: ModelCard, control: bool = False, weights: str | None = 
 
 
 SE_EXAMPLES = "timm:seresnet50, timm:regnety_002, timm:efficientnet_b0, timm:mobilenetv3_large_100"
+OTHER_EXAMPLES = "timm:ecaresnet26t, timm:eca_nfnet_l0, timm:gc_efficientnetv2_rw_t"  # ECA and global context
 
 
 def load_failure(name: str, weights: str | None, err: Exception) -> str:
@@ -82,8 +87,8 @@ def load_failure(name: str, weights: str | None, err: Exception) -> str:
     what to choose in the sidebar instead."""
     message = str(err) or type(err).__name__
     if isinstance(err, (NoSEBlocksError, UnknownModelError)):
-        hint = (f"Pick a model with squeeze-and-excitation blocks: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} "
-                "under *Any timm model*.")
+        hint = (f"Pick a model with squeeze-and-excitation blocks or other channel attention: one of the ImageNet zoo, "
+                f"or e.g. {SE_EXAMPLES}, {OTHER_EXAMPLES} under *Any timm model*.")
     elif is_zoo_name(name) and weights != "random":
         hint = ("In the sidebar, choose Weights → **random (untrained control)** to explore the architecture "
                 "without a download, or **upload a file** with a downloaded checkpoint.")

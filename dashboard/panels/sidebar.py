@@ -12,7 +12,7 @@ from dashboard import wording
 from dashboard.safety import access, uploads
 from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.models.card import ModelCard
-from se_models.models.zoo import ZOO, is_zoo_name
+from se_models.models.zoo import BUILT, ZOO, is_zoo_name
 
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
@@ -65,7 +65,7 @@ def _pick_typed() -> None:
 
 def _model_picker() -> str:
     bundled = modelkeys.model_options(se_models.list_models())
-    options = list(dict.fromkeys(bundled + list(ZOO) + _typed_timm()))
+    options = list(dict.fromkeys(bundled + list(ZOO) + list(BUILT) + _typed_timm()))
     default = se_models.DEFAULT_MODEL if se_models.DEFAULT_MODEL in options else options[0]
     labels = cache.model_labels()
 
@@ -73,11 +73,14 @@ def _model_picker() -> str:
                              format_func=lambda o: wording.picker_label(o, labels),
                              help="The small bundled models first, each with its untrained control (the same "
                                   "architecture with random weights: whatever it shows comes from the architecture, "
-                                  "not from training); then SE networks trained on ImageNet, from timm.")
+                                  "not from training); then SE networks trained on ImageNet, from timm; then ImageNet "
+                                  "ResNets with other channel attention (CBAM, ECA, global context, gather-excite), "
+                                  "random weights only.")
     with st.expander("Any timm model", expanded=key.startswith(modelkeys.TIMM)):
         st.text_input("timm model name", key="timm_name", on_change=_pick_typed, persist_state="session",
                       placeholder="e.g. regnety_002",
-                      help=f"Any timm architecture with squeeze-and-excitation blocks, e.g. {wording.SE_EXAMPLES}; "
+                      help=f"Any timm architecture with squeeze-and-excitation blocks or other channel attention, e.g. "
+                           f"{wording.SE_EXAMPLES}, {wording.OTHER_EXAMPLES}; "
                            "press Enter to select it. Its weights are chosen below.")
     return key
 
@@ -86,8 +89,12 @@ def _weights(name: str) -> tuple[str, str, str, str]:
     """The weights of a zoo / timm model: (choice, file path, what is missing, why it is refused); the choice is in
     the URL, the path is not. A typed path must lie inside the allowed roots; where there are none, only uploads are
     offered."""
-    options = [w for w in modelkeys.WEIGHTS if w != "file" or access.server_paths_allowed()]
-    choice = urlstate.radio(st, "Weights", options, "weights", format_func=modelkeys.WEIGHTS.get,
+    options = [w for w in modelkeys.WEIGHTS if (w != "file" or access.server_paths_allowed())
+               and (w != "pretrained" or name not in BUILT)]  # a built model has no pretrained weights
+    if st.session_state.get("weights") not in (None, *options):  # pretrained, chosen for another model
+        st.session_state.pop("weights")
+    choice = urlstate.radio(st, "Weights", options, "weights", index=options.index("random") if name in BUILT else 0,
+                            format_func=modelkeys.WEIGHTS.get,
                             help="Pretrained: timm's download (Hugging Face or GitHub), cached on this server after "
                                  "the first time. Upload: a safetensors or weights-only torch checkpoint from your "
                                  "computer. File on this server: for machines without internet (only inside the "

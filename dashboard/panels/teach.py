@@ -1,11 +1,33 @@
-"""The "what happened here" panel: squeeze -> excitation -> scale, told with this image's own numbers."""
+"""The "what happened here" panel: squeeze -> excitation -> scale, told with this image's own numbers (SE's
+formulas, or the block's own kind of channel attention)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from se_models.findings import image as image_reading
 from se_models.hooks.blocks import se_dims
+from se_models.hooks.naming import KIND_WORDS, block_kind
 from se_models.plots.figures import top_channels
+
+# how each other kind computes its gate from U: (formula, words); SE's is written out with its numbers below
+EXCITE = {
+    "ECA": (r"s = \sigma\!\left(\mathrm{conv1d}_k(z)\right)",
+            "a 1-D convolution of kernel size k over neighbouring channels of z, k chosen from C; no reduction, no "
+            "MLP"),
+    "CECA": (r"s = \sigma\!\left(\mathrm{conv1d}_k^{\circ}(z)\right)",
+             "ECA's 1-D convolution with circular padding: the last channel neighbours the first"),
+    "GC": (r"s = \sigma\!\left(W_2\,\delta(\mathrm{LN}(W_1 c))\right),\; c = \textstyle\sum_j "
+           r"\mathrm{softmax}(w^\top u_j)\,u_j",
+           "global context: an attention-weighted average c over positions instead of the plain mean, then an MLP "
+           "with layer norm"),
+    "GE": (r"s = \sigma\!\left(\mathrm{gather}_e(U)\right)",
+           "gather-excite: the average over a neighbourhood of extent e (the whole map for a global extent), then an "
+           "MLP where the module has one (the parameter-free GE-θ⁻ has none); a local extent gives a gate per "
+           "position, read here as its mean"),
+    "CBAM": (r"s = \sigma\!\left(\mathrm{MLP}(\mathrm{avg}\,U) + \mathrm{MLP}(\max U)\right)",
+             "CBAM's channel gate: one shared MLP over the channels' mean and their maximum; a spatial gate "
+             "follows (shown beside the feature maps)"),
+}
 
 
 def _num(x: float) -> str:
@@ -23,7 +45,9 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
     block = maps.block
     z = maps.squeeze.tolist()
     s = maps.excitation.tolist()
-    channels, hidden = se_dims(dict(loaded.model.named_modules())[loaded.se_blocks[block]])
+    kind = block_kind(block) or "SE"
+    channels, hidden = se_dims(dict(loaded.model.named_modules())[loaded.se_blocks[block]]) if kind == "SE" else \
+        (len(s), None)
     h, w = maps.before.shape[-2:]
     up, down = top_channels(s, 3)
     with st.container(border=True):
@@ -35,15 +59,22 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
             st.markdown(f"U holds **C = {channels}** feature maps of {h}×{w} values. Averaging each map leaves one "
                         f"number per channel: z has {channels} values, here {_fmt(z)}.")
         with c2:
-            st.markdown("**2 · Excitation**: a tiny bottleneck MLP")
-            st.latex(r"s = \sigma\!\left(W_2\,\delta(W_1 z)\right)")
             versus = ""
             if class_mean is not None:
                 versus = (f" The average over the test images of class *{class_name}* in this block is "
                           f"{sum(class_mean) / len(class_mean):.2f}.")
-            st.markdown(f"W₁ squeezes {channels} → {hidden} (reduction ratio **r = {channels // max(hidden, 1)}**), "
-                        f"ReLU δ, W₂ expands {hidden} → {channels}, sigmoid σ: one gate per channel, "
-                        f"s ∈ (0, 1), here {_fmt(s)}.{versus}")
+            if kind == "SE":
+                st.markdown("**2 · Excitation**: a tiny bottleneck MLP")
+                st.latex(r"s = \sigma\!\left(W_2\,\delta(W_1 z)\right)")
+                st.markdown(f"W₁ squeezes {channels} → {hidden} (reduction ratio **r = {channels // max(hidden, 1)}**"
+                            f"), ReLU δ, W₂ expands {hidden} → {channels}, sigmoid σ: one gate per channel, "
+                            f"s ∈ (0, 1), here {_fmt(s)}.{versus}")
+            else:
+                formula, words = EXCITE[kind]
+                st.markdown(f"**2 · Excitation**, {KIND_WORDS[kind]}")
+                st.latex(formula)
+                st.markdown(f"{words[0].upper()}{words[1:]}; sigmoid σ: one gate per channel, s ∈ (0, 1), here "
+                            f"{_fmt(s)}.{versus}")
         with c3:
             st.markdown("**3 · Scale**: multiply each map by its gate")
             st.latex(r"\tilde{x}_c = s_c \cdot u_c")

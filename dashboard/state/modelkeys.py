@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from se_models.models.zoo import ZOO
+from se_models.models.zoo import BUILT, ZOO
 
 CONTROL = ":control"  # model key suffix: the same architecture with random (untrained) weights
 
@@ -57,9 +57,9 @@ def is_control(key: str) -> bool:
 
 
 def timm_option(text: str) -> str:
-    """What the user typed in "Any timm model" -> a model option: a zoo name as it is, else `timm:NAME`; "" if
-    nothing was typed."""
+    """What the user typed in "Any timm model" -> a model option: a zoo or built name as it is, else `timm:NAME`;
+    "" if nothing was typed."""
     name = (text or "").strip().removeprefix(TIMM).strip()
     if not name:
         return ""
-    return name if name in ZOO else TIMM + name
+    return name if name in ZOO or name in BUILT else TIMM + name

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+import se_models
 from dashboard import ui, wording
 from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.findings import lesson
+from se_models.findings import transplant as tf
 from se_models.plots import figures
 from se_models.plots import lesson as lf
+from se_models.stats.ablation import ablate, stage_rows
+from se_models.stats.stored import stored_tables
 
 STEPS = {  # URL step number -> (short name on the step buttons, title)
     1: ("SE block", "Squeeze, excite, scale: one SE block on one image"),
@@ -18,6 +22,8 @@ STEPS = {  # URL step number -> (short name on the step buttons, title)
     4: ("Depth", "Class-specific with depth? Trained vs untrained vs chance"),
     5: ("Ablation", "What do the gates buy? Switching SE off"),
     6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
+    # after Grad-CAM rather than after the ablation, where it reads best: shared links to steps 1-6 keep their step
+    7: ("Transplant", "A dog's gates in a cat: does the network follow the gates?"),
 }
 KEY = "step"
 FIG_PX = 370       # the main figure's height: with the title, the sentences and the buttons it fits 720 px
@@ -210,6 +216,61 @@ def step_cam(sel, item, img) -> None:
     st.caption(f"Grad-CAM for “{target}” (change the class in the sidebar). Red: where the evidence lies; blue: none.")
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _transplanted(model_key: str, digest: str, _image, blocks: tuple[str, ...], donor: str) -> dict[str, float]:
+    """Class probabilities of one image with `donor`'s mean gates (reference statistics, by true label over the test
+    split) in `blocks`: the ablation's fixed-gate override, one forward pass."""
+    loaded = cache.model(model_key)
+    ref = cache.reference(loaded.name)
+    gates = {b: ref.block(b).class_means[donor] for b in blocks}
+    with ablate(loaded, list(blocks), "mean", gates):
+        probs = se_models.predict(loaded, [_image])[0]
+    return dict(zip(loaded.labels, probs.tolist()))
+
+
+def _cat(sel, good) -> tuple:
+    """The step's image: the first chosen image of class cat, else the demo photo of a cat, else the first chosen
+    image (the classes are then chosen from what the network says)."""
+    for item, img in good:
+        if item.true_class == "cat":
+            return item, img
+    if "cat" in sel.loaded.labels:
+        photo = next((p for p in cache.photos() if p.get("cifar10") == "cat"), None)
+        if photo is not None:
+            item = cache.photo_item(photo["file"], tuple(sel.loaded.labels), sel.loaded.card.dataset == "imagenet")
+            return item, cache.decode(item.data, item.label)
+    return good[0]
+
+
+def step_transplant(sel, good) -> None:
+    stats = _stats(sel)
+    if stats is None:
+        return
+    if sel.is_control or sel.loaded.weights == "random":
+        _say(lesson.untrained_note("random") + "Its gates learned no classes, so there is no cat's or dog's gate to "
+             "move: this step needs trained weights.")
+        return
+    loaded = sel.loaded
+    item, img = _cat(sel, good)
+    before = dict(zip(loaded.labels, cache.predictions(sel.model_key, (item.digest,), [img])[0].tolist()))
+    deep_stage, deep_blocks = [r for r in stage_rows([b.name for b in stats.blocks]) if r[0] != "all blocks"][-1]
+    cat, dog, chosen = tf.lesson_classes(loaded.labels, max(before, key=before.get),
+                                         stats.block(deep_blocks[-1]).class_means)
+    afters = {where: _transplanted(sel.model_key, item.digest, img, tuple(blocks), dog)
+              for where, blocks in ((deep_stage, deep_blocks), ("all blocks", [b.name for b in stats.blocks]))}
+    tables = stored_tables(sel.name) or {}
+    _say(tf.lesson_transplant(cat, dog, before, afters, chosen, tables.get("transplant")))
+    c1, c2 = st.columns([1, 6], gap="small")
+    c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, item.digest, img), loaded.input_size[-1]),
+             width=THUMB_PX - 30, caption=item.label)
+    probs = {"as trained": before, **{f"{dog}'s gates in {where}": p for where, p in afters.items()}}
+    with c2:
+        fig = lf.transplant_bars(probs, cat, dog, FIG_PX - 40)
+        ui.chart(fig, "lesson_transplant", f"lesson transplant {item.label}", downloads=False)
+    st.caption(f"{dog}'s gates: the mean gate of every channel over the {dog} images of the test split (the reference "
+               "statistics), put into the blocks named, in place of this image's own gates.")
+
+
 def render() -> None:
     st.html(CSS)
     sel = ui.selection()
@@ -228,5 +289,7 @@ def render() -> None:
         step_se(sel, item, img)
     elif step == 2:
         step_pair(sel, item, img, others)
+    elif step == 7:
+        step_transplant(sel, good)
     else:
         step_cam(sel, item, img)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from se_models.stats.tables import CONTROL_SUFFIX
 
 # verdicts of a transplant table, by which rows move predictions beyond the control
@@ -25,7 +27,10 @@ class TransplantReading:
 
 
 def _share(x: float) -> str:
-    return f"{x:.1%}"
+    """A share in percent with one decimal that never rounds a small share to 0 or a large one to 100 %."""
+    if 0.001 <= x <= 0.999 or x in (0.0, 1.0):
+        return f"{x:.1%}"
+    return "under 0.1%" if x < 0.5 else "over 99.9%"
 
 
 def _ci(ci) -> str:
@@ -69,8 +74,9 @@ def transplant_reading(table) -> TransplantReading:
                  f"({_share(deep.kept)} of the deep transplants keep their prediction, {_share(shallow.kept)} of the "
                  "shallow ones).")
     elif verdict == "neither":
-        text += (f": the class differences in these gates are not what the network decides by "
-                 f"({_share(deep.kept)} of the predictions stay as they were with another class's deep gates).")
+        text += (": another class's gates are not enough to carry a prediction to that class, so the class identity "
+                 f"in these gates is not what the network decides by ({_share(deep.kept)} of the predictions stay as "
+                 "they were with another class's deep gates).")
     else:
         text += "."
     return TransplantReading(verdict, shallow.label, deep.label, text)
@@ -83,22 +89,43 @@ def transplant_sentence(tables: dict) -> str:
     return " ".join(parts)
 
 
-def lesson_transplant(source_class: str, donor_class: str, before: dict, after: dict, block_label: str,
-                      chosen: bool) -> str:
-    """One image of `source_class` with `donor_class`'s mean gates in `block_label`: what the network said before
-    and after (before/after: class -> probability). chosen: the classes were picked because the model has no cat and
-    dog (said so)."""
-    top_b, top_a = max(before, key=before.get), max(after, key=after.get)
-    pick = (f"This model has no cat and dog, so two of its classes stand in: {source_class} for the cat and "
-            f"{donor_class} for the dog. " if chosen else "")
-    text = (f"{pick}The network says **{top_b}** ({_share(before[top_b])}) for this {source_class} image. With the "
-            f"average gates of {donor_class} images put into {block_label}, it says **{top_a}** "
-            f"({_share(after[top_a])}); the probability of {donor_class} goes from {_share(before[donor_class])} to "
-            f"{_share(after[donor_class])}. ")
-    if top_a == donor_class and top_b != donor_class:
-        text += "The gates alone moved the prediction to the donor class."
-    elif top_a != top_b:
-        text += f"The prediction changed, but not to {donor_class}."
+def lesson_classes(labels: list[str], predicted: str, deep_means: dict[str, list[float]]) -> tuple[str, str, bool]:
+    """The lesson's (cat, dog, chosen): cat and dog when the model has both; else the class the network says for the
+    image stands for the cat, and the class whose mean gates in the deepest block lie farthest from it (mean
+    absolute difference) for the dog, which gives the transplant its best chance; chosen = True then."""
+    if "cat" in labels and "dog" in labels:
+        return "cat", "dog", False
+    own = np.asarray(deep_means[predicted], dtype=float)
+    others = {c: float(np.abs(np.asarray(m, dtype=float) - own).mean()) for c, m in deep_means.items()
+              if c != predicted}
+    return predicted, max(others, key=others.get), True
+
+
+def lesson_transplant(source_class: str, donor_class: str, before: dict, afters: dict[str, dict], chosen: bool,
+                      table=None) -> str:
+    """One image of `source_class` with `donor_class`'s mean gates put into the blocks of each key of `afters` (a row
+    label: "stage 4", "all blocks"): what the network said before and then (class -> probability). chosen: the
+    classes were picked because the model has no cat and dog (said so, with the rule of lesson_classes). table: the
+    stored transplant over the test split, whose verdict closes the step."""
+    top_b = max(before, key=before.get)
+    pick = (f"This model has no cat and dog, so two of its classes stand in: {source_class} (what the network says "
+            f"for this image) for the cat, and {donor_class} (the class whose deepest gates differ most from "
+            f"{source_class}'s) for the dog. " if chosen else "")
+    text = f"{pick}The network says **{top_b}** ({_share(before[top_b])}) for this {source_class} image. "
+    moved = []
+    for where, after in afters.items():
+        top_a = max(after, key=after.get)
+        text += (f"With the average gates of {donor_class} images in {where}, it says **{top_a}** "
+                 f"({_share(after[top_a])}); {donor_class} goes from {_share(before[donor_class])} to "
+                 f"{_share(after[donor_class])}. ")
+        if top_a == donor_class and top_b != donor_class:
+            moved.append(where)
+    if moved:
+        text += f"The gates alone moved the prediction to {donor_class} ({' and '.join(moved)})."
     else:
-        text += f"The prediction stayed: {donor_class}'s gates were not enough to change it for this image."
+        text += f"The gates of {donor_class} did not make this image a {donor_class}."
+    if table is not None:
+        reading = transplant_reading(table)
+        text += (f" Over {table.images} test images and every pair of classes, {VERDICTS[reading.verdict]} (the "
+                 "Classes view has the numbers).")
     return text

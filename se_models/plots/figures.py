@@ -274,3 +274,16 @@ def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
     fig.update_layout(height=60 + 36 * len(top), margin=dict(l=10, r=10, t=30, b=40), font=FONT,
                       template="plotly_white", title=f"Top-{k} prediction")
     return fig
+
+
+def spatial_gate(gate, block: str = "", height: int = 420) -> go.Figure:
+    """CBAM's spatial gate (h, w) in (0, 1): one value per position, multiplying every channel of s·U after the
+    channel gate; drawn on the gate's own 0..1 scale."""
+    g = np.asarray(gate, dtype=float)
+    fig = go.Figure(go.Heatmap(z=g[::-1], zmin=0, zmax=1, colorscale="Viridis", colorbar=dict(title="gate", len=0.8),
+                               hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(title=dict(text=f"{block}: spatial gate", font=dict(size=14)), height=height,
+                      font=dict(FONT, size=12), template="plotly_white", margin=dict(l=10, r=10, t=110, b=10))
+    return fig
