@@ -4,6 +4,7 @@ random-weight timm models, offline."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import torch
@@ -179,3 +180,33 @@ def test_names_read_without_torch():
     assert naming.last_of_each_stage(["CBAM_2_1", "CBAM_2_2", "CBAM_3_1"]) == ["CBAM_2_2", "CBAM_3_1"]
     assert naming.kinds_of(["SE_2_1", "ECA_2_1", "SE_3_1"]) == ["SE", "ECA"]
     assert naming.block_kind("fc") is None and set(naming.KINDS) == {spec.kind for spec in GATES.values()}
+
+
+def test_cli_stats_and_ablate_on_other_kinds(image_folder, tmp_path, capsys):
+    from se_models import cli
+
+    out = tmp_path / "eca.json"
+    assert cli.main(["stats", "--model", "timm:ecaresnet26t", "--weights", "random", "--data", str(image_folder),
+                     "--per-class", "3", "--json", str(out)]) == 0, capsys.readouterr().err
+    d = json.loads(out.read_text())
+    assert [b["name"] for b in d["blocks"]][:2] == ["ECA_2_1", "ECA_2_2"] and len(d["blocks"]) == 8
+    assert [b["channels"] for b in d["blocks"]][-1] == 2048  # a gate per channel, counted by a forward pass
+    imagenet = tmp_path / "val"  # the transplant needs true classes among the model's own: two ImageNet classes
+    for cls, kind in (("goldfish", "circle"), ("pug", "stripes")):
+        (imagenet / cls).mkdir(parents=True)
+        for i in range(2):
+            pattern(kind, size=40, seed=i).save(imagenet / cls / f"{i}.png")
+    out = tmp_path / "cbam.json"
+    assert cli.main(["ablate", "--model", "cbam_resnet18", "--weights", "random", "--data", str(imagenet),
+                     "--mode", "transplant", "--json", str(out)]) == 0, capsys.readouterr().err
+    d = json.loads(out.read_text())
+    assert [r["label"] for r in d["rows"]] == ["stage 2", "stage 3", "stage 4", "stage 5", "all blocks"]
+    assert d["weights"] == "random" and d["rows"][-1]["blocks"][0] == "CBAM_2_1"
+    capsys.readouterr()
+    assert cli.main(["ablate", "--model", "timm:gcresnet33ts", "--weights", "random", "--data",
+                     str(image_folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "fuse by addition" in err and "Traceback" not in err
+    assert cli.main(["models"]) == 0
+    listed = capsys.readouterr().out
+    assert "cbam_resnet50: ResNet-50 with CBAM" in listed and "random weights only" in listed

@@ -1,4 +1,5 @@
-"""Compare view: two models (or a model and its untrained control) on the same axes, with a reading."""
+"""Compare view: two models (or a model and its untrained control) on the same axes, with a reading; and the kinds
+of channel attention trained on the same data (SE, ECA, CBAM), class-specificity against depth."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,6 +9,8 @@ from dashboard import ui, wording
 from dashboard.panels import reading
 from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
 from dashboard.state import cache, modelkeys, urlstate
+from se_models.findings.attention import depth_trend, kinds_reading
+from se_models.hooks.naming import block_position, kinds_of
 from se_models.plots import figures
 
 
@@ -34,6 +37,40 @@ def _stats(key: str):
     name, _ = modelkeys.parse_model_key(key)
     ref = cache.reference(name)
     return stats_for(ref, modelkeys.is_control(key)) if ref else None
+
+
+def kind_models(name: str) -> dict[str, str]:
+    """Models with reference statistics trained on `name`'s data, by kind of attention: {label: model name}, in
+    the order of list_models (bundled first); empty unless at least two kinds are there."""
+    dataset = cache.card(name).dataset
+    found = {}
+    for other in se_models.list_models(imagenet=True):
+        ref = cache.reference(other)
+        if ref is None or cache.card(other).dataset != dataset or ref.weights == "random":
+            continue
+        kinds = kinds_of([b.name for b in ref.blocks])
+        found[f"{'+'.join(kinds)} · {_label(other)}"] = other
+    kinds = {label.split(" · ")[0] for label in found}
+    return found if len(kinds) > 1 else {}
+
+
+def _kinds_section(name: str) -> None:
+    """Every kind of attention trained on this model's data: the depth chart of all of them (trained solid, controls
+    dashed) and the reading: does each become class-specific with depth as SE does?"""
+    models = kind_models(name)
+    if not models:
+        return
+    refs = {label: cache.reference(m) for label, m in models.items()}
+    st.markdown(f"### Kinds of channel attention on {wording.dataset_name(cache.card(name))}: class-specific with "
+                "depth?")
+    st.info(kinds_reading([depth_trend(label, ref) for label, ref in refs.items()]), icon=":material/insights:")
+    first, *rest = refs.items()
+    fig = cache.built("cmp_kinds", tuple(models.values()),
+                      lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
+    ui.chart(fig, "cmp_kinds", f"compare kinds {name}")
+    st.caption("The same data and training recipe, another channel attention in the SE block's place; reference "
+               "statistics over each model's whole test split, each with its untrained control (dashed). Blocks are "
+               "placed by stage and index (4_3 = the last block of stage 4), whatever their kind.")
 
 
 def _follow_sidebar(key: str, options: list[str]) -> None:
@@ -76,9 +113,11 @@ def render() -> None:
     depth = cache.built("cmp_depth", tuple(models),
                         lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
-    common = [n for n in names_a if n in names_b] or names_a
+    # blocks of both models, matched by position so that SE_4_3 stands beside ECA_4_3
+    common = [n for n in names_a if block_position(n) in set(map(block_position, names_b))] or names_a
     st.markdown("### Class-specificity against depth")
     ui.chart(depth, "cmp_depth", f"compare specificity {a_key} {b_key}")
+    _kinds_section(modelkeys.parse_model_key(a_key)[0])
 
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
@@ -88,13 +127,14 @@ def render() -> None:
     st.info(reading.compare_sentence(_label(a_key), a, _label(b_key), b, block), icon=":material/insights:")
     left, right = st.columns(2, gap="medium")
     for col, key, stats, tag in ((left, a_key, a, "a"), (right, b_key, b, "b")):
+        own = next((x.name for x in stats.blocks if block_position(x.name) == block_position(block)), None)
         with col:
-            if block in [x.name for x in stats.blocks]:
-                def build(stats=stats, key=key):
-                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True)
+            if own is not None:
+                def build(stats=stats, key=key, own=own):
+                    fig = figures.class_curves(stats, blocks=[own], channels=channels, cols=1, legend_below=True)
                     return fig.update_layout(title=dict(text=_label(key)))
-                fig = cache.built("cmp_curves", (key, block, channels), build)
-                ui.chart(fig, f"cmp_curves_{tag}", f"class curves {block} {key}")
+                fig = cache.built("cmp_curves", (key, own, channels), build)
+                ui.chart(fig, f"cmp_curves_{tag}", f"class curves {own} {key}")
             else:
                 st.caption(f"{_label(key)} has no block {block}.")
             stats_downloads(stats, f"cmp_dl_{tag}", _label(key))

@@ -57,6 +57,13 @@ def stage_index(name: str) -> tuple[int, int] | None:
     return (int(m.group(2)), int(m.group(3))) if m else None
 
 
+def block_position(name: str) -> str:
+    """`ECA_4_3` -> `4_3`: where a block sits, without its kind (to draw several kinds on one axis); other names
+    stay as they are."""
+    si = stage_index(name)
+    return f"{si[0]}_{si[1]}" if si else name
+
+
 def last_of_each_stage(names: list[str]) -> list[str]:
     """The paper's Fig. 6 choice: the last SE block of every stage (immediately before downsampling)."""
     last: dict[int, str] = {}

@@ -9,7 +9,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from se_models.explain.analysis import class_distances
-from se_models.hooks.naming import last_of_each_stage, stage_index
+from se_models.hooks.naming import block_position, kinds_of, last_of_each_stage, stage_index
 
 PALETTE = qualitative.D3 + qualitative.Set2  # 18 distinct colours; classes keep theirs across panels
 ALL_STYLE = dict(color="black", width=2.5, dash="dash")
@@ -125,8 +125,10 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     verdict is class-specific; open markers: not distinguishable from chance (or not above the control).
 
     others: extra {label: ExcitationStats} drawn on the same axes (to compare models); label names `stats`
-    (default stats.model)."""
+    (default stats.model). Models of different kinds of attention (SE_4_3 beside ECA_4_3) share the axis by
+    position (4_3)."""
     series = {label or stats.model: stats, **(others or {})}
+    mixed = len(kinds_of([b.name for st in series.values() for b in st.blocks])) > 1
     fig = make_subplots(1, 3, subplot_titles=("class divergence (activation units)",
                                               "linear-probe accuracy", "η² (mean over channels)"),
                         horizontal_spacing=0.07)
@@ -135,7 +137,7 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
             blocks = st.control if ctrl else st.blocks
             if not blocks:
                 continue
-            names = [b.name for b in blocks]
+            names = [block_position(b.name) if mixed else b.name for b in blocks]
             style = dict(color=_color(si), dash="dash" if ctrl else "solid", width=2.5)
             kind = "untrained control" if ctrl else ("untrained" if st.weights == "random" else "trained")
             tag = f"{label} — {kind}"
@@ -164,7 +166,7 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], row=1, col=3)
-    fig.update_xaxes(tickangle=-45, tickfont=dict(size=12))
+    fig.update_xaxes(tickangle=-45, tickfont=dict(size=12), title_text="block (stage_block)" if mixed else None)
     # two lines: one line overflows a 1280 px screen
     fig.update_layout(title="Class-specificity vs depth (shallow → deep)<br><sup>filled marker = class-specific, "
                             "bars = 95 % intervals, dotted = chance</sup>", height=480, font=FONT,
