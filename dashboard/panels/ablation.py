@@ -31,6 +31,11 @@ Switching an SE block off answers *what do its gates buy?* Three ways, each a di
 - **Another image's gates (shuffle)**: each image gets the gates of another image of the batch. Right statistics,
   wrong image: is a wrong attention worse than none?
 
+A fourth question is not what the gates buy but what their *class* information does: the **gate transplant**
+(`ablate --mode transplant`) gives each image of class A the mean gates of class B in the chosen blocks, for every
+B ≠ A, and counts the predictions that move to B, against the image's own class mean (the control). If deep gates
+carry class identity that the network uses, deep transplants move predictions and shallow ones do not.
+
 The paper's section-4 remark (dropping the last stage's SE blocks costs < 0.1 % top-5 error on ImageNet) compares
 networks *trained* with and without them; these switches act on a trained network at inference time, so expect larger
 losses here. The Classes view shows the stored table over the test split; `python -m se_models ablate` computes it

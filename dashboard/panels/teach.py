@@ -16,16 +16,15 @@ EXCITE = {
             "MLP"),
     "CECA": (r"s = \sigma\!\left(\mathrm{conv1d}_k^{\circ}(z)\right)",
              "ECA's 1-D convolution with circular padding: the last channel neighbours the first"),
-    "GC": (r"s = \sigma\!\left(W_2\,\delta(\mathrm{LN}(W_1 c))\right),\; c = \textstyle\sum_j "
-           r"\mathrm{softmax}(w^\top u_j)\,u_j",
-           "global context: an attention-weighted average c over positions instead of the plain mean, then an MLP "
-           "with layer norm"),
+    "GC": (r"s = \sigma\!\left(\mathrm{MLP}(c)\right),\; c = \textstyle\sum_j a_j u_j",
+           "global context: c averages the positions j with attention weights a = softmax(w·u) instead of the "
+           "plain mean, then an MLP with layer norm"),
     "GE": (r"s = \sigma\!\left(\mathrm{gather}_e(U)\right)",
            "gather-excite: the average over a neighbourhood of extent e (the whole map for a global extent), then an "
            "MLP where the module has one (the parameter-free GE-θ⁻ has none); a local extent gives a gate per "
            "position, read here as its mean"),
-    "CBAM": (r"s = \sigma\!\left(\mathrm{MLP}(\mathrm{avg}\,U) + \mathrm{MLP}(\max U)\right)",
-             "CBAM's channel gate: one shared MLP over the channels' mean and their maximum; a spatial gate "
+    "CBAM": (r"s = \sigma\!\left(\mathrm{MLP}(z) + \mathrm{MLP}(m)\right)",
+             "CBAM's channel gate: one shared MLP over the channels' means z and their maxima m; a spatial gate "
              "follows (shown beside the feature maps)"),
 }
 
@@ -71,6 +70,9 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
                             f"s ∈ (0, 1), here {_fmt(s)}.{versus}")
             else:
                 formula, words = EXCITE[kind]
+                conv = getattr(dict(loaded.model.named_modules())[loaded.se_blocks[block]], "conv", None)
+                if kind in ("ECA", "CECA") and isinstance(getattr(conv, "kernel_size", None), tuple):
+                    words += f" (here k = {conv.kernel_size[0]} for C = {channels})"
                 st.markdown(f"**2 · Excitation**, {KIND_WORDS[kind]}")
                 st.latex(formula)
                 st.markdown(f"{words[0].upper()}{words[1:]}; sigmoid σ: one gate per channel, s ∈ (0, 1), here "
