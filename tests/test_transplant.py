@@ -12,7 +12,7 @@ from timm.layers import SEModule
 from torch import nn
 
 from se_models.data.datasets import ArrayDataset
-from se_models.findings.transplant import lesson_transplant, transplant_reading, transplant_sentence
+from se_models.findings.transplant import lesson_classes, lesson_transplant, transplant_reading, transplant_sentence
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.registry import LoadedModel, card_transform
@@ -148,10 +148,13 @@ def test_cli_transplant_table_and_json(tmp_path, capsys):
 
     out = tmp_path / "t.json"
     code = cli.main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "3",
-                     "--mode", "transplant", "--json", str(out)])
+                     "--mode", "transplant", "--control", "--json", str(out)])
     printed = capsys.readouterr().out
     assert code == 0 and "moved, control" in printed and "Gate transplant over 30 images" in printed
+    assert "In the untrained network (random weights)" in printed  # --control: the control's reading follows
     d = json.loads(out.read_text())
+    assert d["weights"] == "trained" and d["control"]["weights"] == "random"
+    assert [r["label"] for r in d["control"]["rows"]] == [r["label"] for r in d["rows"]]
     assert d["mode"] == "transplant" and d["donors"] == 9 and "Wilson" in d["interval"]
     assert [r["label"] for r in d["rows"]] == ["stage 2", "stage 3", "stage 4", "all blocks"]
     for r in d["rows"]:
@@ -164,7 +167,19 @@ def test_cli_transplant_table_and_json(tmp_path, capsys):
 
 def test_lesson_sentence_says_what_the_network_then_said():
     before, after = {"cat": 0.9, "dog": 0.05}, {"cat": 0.2, "dog": 0.7}
-    text = lesson_transplant("cat", "dog", before, after, "stage 4", chosen=False)
-    assert "says **cat** (90.0%)" in text and "**dog** (70.0%)" in text and "moved the prediction to the donor" in text
-    stay = lesson_transplant("cat", "dog", before, {"cat": 0.8, "dog": 0.1}, "stage 4", chosen=True)
-    assert "The prediction stayed" in stay and "This model has no cat and dog" in stay
+    text = lesson_transplant("cat", "dog", before, {"stage 4": after, "all blocks": before}, chosen=False)
+    assert "says **cat** (90.0%)" in text and "in stage 4, it says **dog** (70.0%)" in text
+    assert "The gates alone moved the prediction to dog (stage 4)." in text and "no cat and dog" not in text
+    stay = lesson_transplant("cat", "dog", before, {"stage 4": {"cat": 0.8, "dog": 0.0004}}, chosen=True)
+    assert "did not make this image a dog" in stay and "This model has no cat and dog" in stay
+    assert "dog goes from 5.0% to under 0.1%" in stay  # never rounded to 0
+    table = ablation_table(crafted("deep"), colour_images(4), "transplant")
+    assert "Over 12 test images and every pair of classes, deep transplants move" in lesson_transplant(
+        "cat", "dog", before, {"stage 4": after}, chosen=False, table=table)
+
+
+def test_lesson_classes_are_cat_and_dog_or_two_named_ones():
+    assert lesson_classes(["cat", "dog", "frog"], "frog", {}) == ("cat", "dog", False)
+    means = {"boot": [0.9, 0.1], "shirt": [0.8, 0.2], "bag": [0.1, 0.9]}
+    assert lesson_classes(list(means), "boot", means) == ("boot", "bag", True)  # the farthest deep gates
+    assert lesson_classes(list(means), "bag", means) == ("bag", "boot", True)

@@ -145,7 +145,8 @@ def run(args) -> int:
                                  mean_gates=gates, mean_source=source, seed=args.seed, progress=update,
                                  donors=args.donors)
         close()
-        if args.store and not loaded.is_control:  # the transplant's untrained control, stored beside it
+        if (args.store or args.control and args.mode == "transplant") and not loaded.is_control:
+            # the transplant's untrained control: stored beside it, printed after it
             update, close = progress_bar("transplant, untrained control")
             control = load_model(args.model, "random", device=args.device)
             tables["transplant" + CONTROL_SUFFIX] = ablation_tables(
@@ -160,12 +161,17 @@ def run(args) -> int:
         table = tables[args.mode]
         for msg in table.skipped:
             print(f"skipped: {msg}", file=sys.stderr)
+    control = tables.get("transplant" + CONTROL_SUFFIX) if args.mode == "transplant" and table.weights != "random" \
+        else None
     if args.markdown:
         print(markdown_transplant(tables) if args.mode == "transplant" else markdown_tables(tables))
     else:
-        print(format_table(table))
+        print(format_table(table) + ("\n\n" + format_table(control) if control is not None else ""))
     if args.json:
-        Path(args.json).write_text(json.dumps(table_json(table), indent=1) + "\n")
+        out = table_json(table)
+        if control is not None:
+            out["control"] = table_json(control)
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
     return 0
 
 
@@ -178,6 +184,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--mean-from", choices=["auto", "same", "reference"], default="auto",
                         help="mode mean: the mean gate over the same images (a first pass), or the reference "
                              "statistics' all-class mean; auto = the reference's unless evaluating the test split")
+    parser.add_argument("--control", action="store_true", help="mode transplant: also the untrained control's "
+                        "transplant (where nothing should move), printed after the trained one and under 'control' "
+                        "in --json")
     parser.add_argument("--donors", type=int, default=None, help="mode transplant: donor classes per image (default: "
                         "every other class; fewer for many classes, e.g. ImageNet), a seeded sample")
     parser.add_argument("--seed", type=int, default=0, help="image selection (--per-class), the shuffle and the "
