@@ -14,31 +14,42 @@ from safetensors.torch import save_file
 from streamlit.testing.v1 import AppTest
 
 from se_models import config, excitation_stats, load_model
-from se_models.findings.attention import DepthTrend, depth_trend, kinds_reading
+from se_models.findings.attention import kinds_reading, model_trend
 from se_models.models import registry
 from se_models.models.architectures import build
 from se_models.models.card import ModelCard
 from se_models.plots.figures import specificity_vs_depth
-from tests.conftest import APP
+from tests.conftest import APP, crafted_stats
 
 SE = "se_resnet20_fashion_mnist"
 
 
-def trend(kind: str, rises: bool | None, ratio: float = 3.0, ci=(2.0, 4.0)) -> DepthTrend:
-    return DepthTrend(f"{kind} model", kind, f"{kind}_2_3", f"{kind}_4_3", 0.01, 0.03, [0.009, 0.011],
-                      [0.028, 0.032], ratio, list(ci), None if rises is None else rises, rises)
+def stats(kind: str, first: float, deep: float, learned: bool = True):
+    """Crafted statistics of one kind: divergence at the end of the first stage and at the deepest block, the
+    control far below (learned) or level with them (not learned)."""
+    ctrl = 0.002 if learned else None
+    return crafted_stats({f"{kind}_2_3": first, f"{kind}_4_3": deep},
+                         {f"{kind}_2_3": ctrl or first, f"{kind}_4_3": ctrl or deep})
+
+
+RISES, FLAT = dict(first=0.02, deep=0.2), dict(first=0.2, deep=0.2)
 
 
 def test_each_kind_is_read_against_se_both_ways():
     assert "ECA's gates become class-specific with depth as SE's do" in kinds_reading(
-        [trend("SE", True), trend("ECA", True)])
-    text = kinds_reading([trend("SE", True), trend("ECA", False, 0.8, (0.6, 0.95)), trend("CBAM", None)])
+        {"a": stats("SE", **RISES), "b": stats("ECA", **RISES)})
+    text = kinds_reading({"a": stats("SE", **RISES), "b": stats("ECA", first=0.2, deep=0.05),
+                          "c": stats("CBAM", **RISES, learned=False)})
     assert "ECA's gates do not become class-specific with depth here, unlike SE's" in text
-    assert "more class-dependent at the first stage than at the deepest block" in text
-    assert "CBAM against SE: no verdict" in text
-    assert "Neither SE's nor ECA's" in kinds_reading([trend("SE", False, 1.0, (0.9, 1.1)), trend("ECA", False)])
-    assert "SE's do not here" in kinds_reading([trend("SE", False), trend("ECA", True)])
-    assert "compare the ratios and the verdicts across kinds" in text
+    assert "ECA (b): 0.200" in text and "SE_2_3 lies further apart" not in text and "ECA_2_3 lies further apart" in text
+    assert "CBAM's gates do not become class-specific with depth here, unlike SE's" in text
+    assert "the deepest block is not learned" in text
+    assert "Neither SE's nor ECA's" in kinds_reading({"a": stats("SE", **FLAT), "b": stats("ECA", **FLAT)})
+    assert "SE's do not here" in kinds_reading({"a": stats("SE", **FLAT), "b": stats("ECA", **RISES)})
+    assert "compare" in text and "not by raw divergence" in text
+    random = crafted_stats({"ECA_2_3": 0.02, "ECA_4_3": 0.2}, weights="random")
+    assert "ECA against SE: no verdict" in kinds_reading({"a": stats("SE", **RISES), "b": random})
+    assert "**0.020**" in kinds_reading({"a": stats("SE", **RISES)}, markdown=True)
 
 
 @pytest.fixture
@@ -91,14 +102,15 @@ def test_a_trained_eca_and_cbam_model_are_a_data_change_for_compare(kind_zoo):
     assert any(t.startswith("ECA_4_3") for t in panels) and any(t.startswith("SE_4_3") for t in panels), panels
 
 
-def test_depth_trend_reads_real_statistics(kind_zoo):
+def test_model_trend_reads_real_statistics(kind_zoo):
+    from se_models.findings.readings import rises_with_depth
     from se_models.stats.excitation import ExcitationStats
 
-    stats = ExcitationStats.load(kind_zoo / "eca_resnet20_fashion_mnist.reference.json")
-    t = depth_trend("ECA", stats)
-    assert (t.kind, t.first, t.deep) == ("ECA", "ECA_2_3", "ECA_4_3")
-    assert t.deep_learned == bool(stats.block("ECA_4_3").class_specific) and t.ratio_ci is not None
-    fig = specificity_vs_depth(stats)  # one kind: the blocks keep their names on the axis
+    ref = ExcitationStats.load(kind_zoo / "eca_resnet20_fashion_mnist.reference.json")
+    t = model_trend("ECA", ref)
+    assert t.numbers["kind"] == "ECA" and (t.numbers["first"], t.numbers["deep"]) == ("ECA_2_3", "ECA_4_3")
+    assert t.holds == rises_with_depth(ref).holds and t.numbers["ci"] is not None
+    fig = specificity_vs_depth(ref)  # one kind: the blocks keep their names on the axis
     assert tuple(fig.data[0].x)[-1] == "ECA_4_3"
 
 

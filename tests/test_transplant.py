@@ -12,7 +12,13 @@ from timm.layers import SEModule
 from torch import nn
 
 from se_models.data.datasets import ArrayDataset
-from se_models.findings.transplant import lesson_classes, lesson_transplant, transplant_reading, transplant_sentence
+from se_models.findings.transplant import (
+    lesson_classes,
+    lesson_transplant,
+    transplant_finding,
+    transplant_sentence,
+    transplant_step,
+)
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.registry import LoadedModel, card_transform
@@ -89,11 +95,12 @@ def test_the_gate_that_decides_moves_predictions_and_the_other_does_not(decides)
     # the idle block carries the same class identity in its gates, and moves nothing
     assert (idle.moved, idle.kept, idle.moves) == (0.0, 1.0, False)
     assert t.row("all blocks").moves
-    reading = transplant_reading(t)
-    assert reading.verdict == decides and (reading.shallow, reading.deep) == ("stage 2", "stage 3")
-    assert reading.sentence.startswith("Gate transplant over 30 images, each given the mean gates of 2 other classes")
-    assert ("deep transplants move predictions and shallow ones do not" in reading.sentence) == (decides == "deep")
-    assert "100.0% [" in reading.sentence and hook_count(loaded.model) == 0
+    reading = transplant_finding(t)
+    assert reading.numbers["verdict"] == decides and reading.holds == (decides == "deep")
+    assert (reading.numbers["shallow"], reading.numbers["deep"]) == ("stage 2", "stage 3")
+    assert reading.text.startswith("Gate transplant over 30 images, each given the mean gates of 2 other classes")
+    assert ("deep transplants move predictions and shallow ones do not" in reading.text) == (decides == "deep")
+    assert "over 99.9% [" in reading.text and "**over 99.9%**" in reading.markdown and hook_count(loaded.model) == 0
 
 
 def test_the_untrained_control_moves_nothing(image_folder):
@@ -103,19 +110,19 @@ def test_the_untrained_control_moves_nothing(image_folder):
     for r in t.rows:
         assert not r.moves, r.label
         assert 0 <= r.moved_ci[0] <= r.moved <= r.moved_ci[1] <= 1
-    reading = transplant_reading(t)
-    assert reading.verdict == "neither"
-    assert "In the untrained network (random weights), neither deep nor shallow" in reading.sentence
-    assert "as expected: nothing was learned" in reading.sentence
+    reading = transplant_finding(t)
+    assert reading.numbers["verdict"] == "neither" and reading.holds is False
+    assert "In the untrained network (random weights), neither deep nor shallow" in reading.text
+    assert "as expected: nothing was learned" in reading.text
 
 
 def test_a_random_network_whose_gates_happen_to_move_is_not_called_expected():
     """The untrained reading must be able to say the other thing: a crafted net labelled as random weights."""
     loaded = crafted("deep")
     loaded.weights = "random"
-    reading = transplant_reading(ablation_table(loaded, colour_images(), "transplant"))
-    assert reading.verdict == "deep"
-    assert "although nothing was learned" in reading.sentence and "as expected" not in reading.sentence
+    reading = transplant_finding(ablation_table(loaded, colour_images(), "transplant"))
+    assert reading.numbers["verdict"] == "deep"
+    assert "although nothing was learned" in reading.text and "as expected" not in reading.text
 
 
 def test_tables_round_trip_and_old_rows_load(tmp_path):
@@ -167,14 +174,16 @@ def test_cli_transplant_table_and_json(tmp_path, capsys):
 
 def test_lesson_sentence_says_what_the_network_then_said():
     before, after = {"cat": 0.9, "dog": 0.05}, {"cat": 0.2, "dog": 0.7}
-    text = lesson_transplant("cat", "dog", before, {"stage 4": after, "all blocks": before}, chosen=False)
-    assert "says **cat** (90.0%)" in text and "in stage 4, it says **dog** (70.0%)" in text
-    assert "The gates alone moved the prediction to dog (stage 4)." in text and "no cat and dog" not in text
+    moved = lesson_transplant("cat", "dog", before, {"stage 4": after, "all blocks": before}, chosen=False)
+    assert moved.holds and moved.numbers["moved"] == ["stage 4"]
+    assert "says cat (90%)" in moved.text and "in stage 4, it says **dog** (70%)" in moved.markdown
+    assert "The gates alone moved the prediction to dog (stage 4)." in moved.text and "no cat and dog" not in moved.text
     stay = lesson_transplant("cat", "dog", before, {"stage 4": {"cat": 0.8, "dog": 0.0004}}, chosen=True)
-    assert "did not make this image a dog" in stay and "This model has no cat and dog" in stay
-    assert "dog goes from 5.0% to under 0.1%" in stay  # never rounded to 0
+    assert stay.holds is False and "did not make this image a dog" in stay.text
+    assert "This model has no cat and dog" in stay.text
+    assert "dog goes from 5% to under 0.1%" in stay.text  # never rounded to 0
     table = ablation_table(crafted("deep"), colour_images(4), "transplant")
-    assert "Over 12 test images and every pair of classes, deep transplants move" in lesson_transplant(
+    assert "Over 12 test images and every pair of classes, deep transplants move" in transplant_step(
         "cat", "dog", before, {"stage 4": after}, chosen=False, table=table)
 
 

@@ -25,7 +25,7 @@ def with_ci(v: float, ci) -> str:
 
 def format_transplant(t: AblationTable) -> str:
     """The transplant as a table: per row, moved and kept with their controls (95 % intervals), and the reading."""
-    from se_models.findings.transplant import transplant_reading
+    from se_models.findings.transplant import transplant_finding
 
     head = (f"{'row':<14}{'moved':>24}{'moved, control':>24}{'kept':>10}{'kept, control':>15}{'top-1':>9}  "
             "blocks")
@@ -37,7 +37,7 @@ def format_transplant(t: AblationTable) -> str:
         control = with_ci(r.moved_control, r.moved_control_ci)
         lines.append(f"{r.label:<14}{with_ci(r.moved, r.moved_ci):>24}{control:>24}{pct(r.kept):>10}"
                      f"{pct(r.kept_control):>15}{pct(r.top1):>9}  {blocks}")
-    return "\n".join(lines + ["", transplant_reading(t).sentence])
+    return "\n".join(lines + ["", transplant_finding(t).text])
 
 
 def format_table(t: AblationTable) -> str:
