@@ -195,3 +195,20 @@ def test_classes_panel_shows_the_stored_transplant_and_the_lesson_step(tmp_path,
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_cli_kinds_reads_the_reference_statistics(kind_zoo, capsys):
+    from se_models import cli
+
+    models = [SE, "eca_resnet20_fashion_mnist", "cbam_resnet20_fashion_mnist"]
+    assert cli.main(["kinds", *models, "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| model | kind | first stage | deepest |")
+    assert "| eca_resnet20_fashion_mnist | ECA | ECA_2_3 " in out and "| cbam_resnet20_fashion_mnist | CBAM |" in out
+    from se_models.stats.excitation import ExcitationStats
+    from se_models.stats.stored import find_reference
+
+    refs = {m: ExcitationStats.load(find_reference(m)) for m in models}
+    assert kinds_reading(refs, markdown=True) in out and "ECA (eca_resnet20_fashion_mnist): **" in out
+    assert cli.main(["kinds", SE, "timm:ecaresnet26t"]) == 2
+    assert "timm:ecaresnet26t has no reference statistics" in capsys.readouterr().err
