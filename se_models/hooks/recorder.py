@@ -39,7 +39,7 @@ class SERecorder(ModelHooks):
         asked = [*(blocks or []), *([] if isinstance(feature_maps, bool) else feature_maps)]
         unknown = [b for b in asked if b not in known]
         if unknown:
-            raise UnknownBlockError(f"unknown attention block(s) {unknown}; this model has {list(known)}")
+            raise UnknownBlockError(f"unknown SE block(s) {unknown}; this model has {list(known)}")
         self.blocks = {b: known[b] for b in (blocks or known)}
         # feature_maps: True = every recorded block, or a list of block names
         self.map_blocks = set(self.blocks if feature_maps is True else (feature_maps or []))
