@@ -192,3 +192,24 @@ def test_lesson_classes_are_cat_and_dog_or_two_named_ones():
     means = {"boot": [0.9, 0.1], "shirt": [0.8, 0.2], "bag": [0.1, 0.9]}
     assert lesson_classes(list(means), "boot", means) == ("boot", "bag", True)  # the farthest deep gates
     assert lesson_classes(list(means), "bag", means) == ("bag", "boot", True)
+
+
+def _table(deep: float, control: float, n: int) -> AblationTable:
+    from se_models.stats.tables import AblationRow
+
+    rows = [AblationRow(label, [label], 0.9, None, 0.1, moved=m, kept=0.9, moved_control=control, kept_control=0.95,
+                        moved_ci=wilson(m, n), kept_ci=wilson(0.9, n), moved_control_ci=wilson(control, n),
+                        kept_control_ci=wilson(0.95, n))
+            for label, m in (("stage 2", control), ("stage 4", deep), ("all blocks", deep))]
+    return AblationTable("m", "test", "transplant", n, {"top1": 0.9, "top5": None}, rows, donors=9)
+
+
+def test_a_deep_share_above_the_control_that_the_intervals_cannot_separate_is_said_to_need_more_images():
+    few = transplant_finding(_table(0.02, 0.01, 1000))  # CIFAR-10's 1 000 images: 2 % against 1 %, overlapping
+    assert few.numbers["verdict"] == "neither"
+    assert "1000 images cannot tell it from the control; more images would" in few.text
+    assert "do not carry a prediction" not in few.text
+    many = transplant_finding(_table(0.02, 0.01, 10000))  # the same shares over 10 000 images: apart
+    assert many.numbers["verdict"] == "deep" and many.holds
+    none = transplant_finding(_table(0.01, 0.01, 1000))
+    assert "do not carry a prediction to that class here" in none.text and "more images" not in none.text

@@ -66,10 +66,12 @@ def transplant_finding(table) -> Finding:
     elif v == "deep":
         text += (f": the deep gates carry class identity that the network uses to decide ({num.share(deep.kept)} of "
                  f"the deep transplants keep their prediction, {num.share(shallow.kept)} of the shallow ones).")
+    elif v == "neither" and deep.moved > deep.moved_control_ci[1]:  # a point above the control, intervals overlap
+        text += (f": in {deep.label} the share lies above the control's interval, but the two intervals overlap, so "
+                 f"{table.images} images cannot tell it from the control; more images would.")
     elif v == "neither":
-        text += (": another class's gates are not enough to carry a prediction to that class, so the class identity "
-                 f"in these gates is not what the network decides by ({num.share(deep.kept)} of the predictions stay "
-                 "as they were with another class's deep gates).")
+        text += (": another class's mean gates do not carry a prediction to that class here "
+                 f"({num.share(deep.kept)} of the predictions stay as they were with another class's deep gates).")
     else:
         text += "."
     return Finding("deep_gates_decide", v == "deep", nums, text)
