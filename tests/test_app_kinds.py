@@ -175,7 +175,7 @@ def test_classes_panel_shows_the_stored_transplant_and_the_lesson_step(tmp_path,
         assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
         reading = next(i.value for i in at.info if "Gate transplant over 30 images" in i.value)
         assert "In the untrained network (random weights)" in reading  # the control's own sentence follows
-        assert any("### Do the gates' class differences decide the class?" in m.value for m in at.markdown)
+        assert any("### Do the gates' classes decide? The gate transplant" in m.value for m in at.markdown)
         chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                      if "moved to the donor class" in json.loads(c.proto.spec)["layout"]["title"]["text"])
         assert [t["name"] for t in chart["data"]] == ["another class's gates: moved to it",

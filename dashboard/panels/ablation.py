@@ -160,7 +160,7 @@ def classes_panel(sel) -> None:
 def _transplant(tables: dict, key: str) -> None:
     """The gate transplant: its reading, the moved shares against the control, and what the bars are."""
     t = tables["transplant"]
-    st.markdown("### Do the gates' class differences decide the class? The gate transplant")
+    st.markdown("### Do the gates' classes decide? The gate transplant")
     st.info(transplant_sentence(tables, markdown=True), icon=":material/insights:")
     fig = cache.built("transplant", (key,), lambda: transplant_chart(tables))
     ui.chart(fig, "cls_transplant", f"transplant {key}")

@@ -11,7 +11,7 @@ from se_models.cli.registry import command
 from se_models.errors import DatasetError
 from se_models.stats.ablation import MODES, ablation_tables
 from se_models.stats.stored import ablation_path, reference_mean_gates, stored_tables
-from se_models.stats.tables import CONTROL_SUFFIX, AblationTable, accuracy_tables, save_tables
+from se_models.stats.tables import CONTROL_SUFFIX, TRANSPLANT_FIELDS, AblationTable, accuracy_tables, save_tables
 
 
 def pct(v: float | None) -> str:
@@ -100,8 +100,6 @@ def markdown_transplant(tables: dict[str, AblationTable]) -> str:
 
 
 ROW_FIELDS = ("top1", "top5", "changed")
-TRANSPLANT_FIELDS = ("moved", "moved_ci", "kept", "kept_ci", "moved_control", "moved_control_ci", "kept_control",
-                     "kept_control_ci")
 
 
 def table_json(t: AblationTable) -> dict:

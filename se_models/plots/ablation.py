@@ -59,5 +59,5 @@ def transplant_chart(tables: dict, title: str = "") -> go.Figure:
     fig.update_layout(barmode="group", height=360, margin=dict(l=60, r=20, t=60, b=40), font=FONT,
                       title=dict(text=title or f"Predictions moved to the donor class ({t.images} images × "
                                  f"{t.donors} donor classes)", font=dict(size=15)),
-                      yaxis_title="pairs predicted as the donor (%)", legend=dict(orientation="h", y=-0.15))
+                      yaxis_title="moved to the donor (%)", legend=dict(orientation="h", y=-0.15))
     return fig

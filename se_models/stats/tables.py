@@ -11,6 +11,8 @@ MODE_LABELS = {"identity": "s = 1 (gates forced open)", "mean": "mean gate (no i
                "shuffle": "another image's gates", "transplant": "another class's mean gates"}
 ACCURACY_MODES = ("identity", "mean", "shuffle")  # the modes whose table is read as a change of accuracy
 CONTROL_SUFFIX = "_control"  # a stored table of the untrained control: "transplant_control"
+TRANSPLANT_FIELDS = ("moved", "moved_ci", "kept", "kept_ci", "moved_control", "moved_control_ci", "kept_control",
+                     "kept_control_ci")  # an AblationRow's columns that only a transplant fills
 INTERVAL = ("95 % Wilson score interval with n = the images, not the (image, class) pairs: the transplants of one "
             "image into every other class are not independent, so the image is the unit; never of zero width at "
             "0 or 1, where a normal interval would be")
@@ -61,7 +63,15 @@ class AblationTable:
         return next(r for r in self.rows if r.label == label)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The table as JSON-ready data; the transplant's columns only in a transplant table."""
+        d = asdict(self)
+        if self.mode != "transplant":
+            for r in d["rows"]:
+                for f in TRANSPLANT_FIELDS:
+                    r.pop(f)
+            d.pop("donors")
+            d.pop("interval")
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> AblationTable:
