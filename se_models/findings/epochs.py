@@ -1,0 +1,99 @@
+"""How the gates learned, in words: when each block (and each stage's last block) became class-specific, i.e.
+learned, over the epochs of a training run, and whether shallow or deep stages got there first."""
+from __future__ import annotations
+
+from se_models.findings import numbers as num
+from se_models.findings.core import Finding, em, render
+from se_models.hooks.naming import last_of_each_stage, stage_index
+
+
+def learned_at(history) -> dict[str, list[bool]]:
+    """block -> learned (class-specific: above chance and above the untrained control) at each epoch, in order;
+    an epoch of random weights (epoch 0) is never learned."""
+    out: dict[str, list[bool]] = {}
+    for e in history.epochs:
+        stats = history.at(e.epoch)
+        for b in stats.blocks:
+            out.setdefault(b.name, []).append(bool(b.learned))
+    return out
+
+
+def since(flags: list[bool], epochs: list[int]) -> int | None:
+    """The first epoch from which a block is learned at every later epoch; None when it is not learned at the last."""
+    first = None
+    for flag, epoch in zip(flags, epochs):
+        first = (first if first is not None else epoch) if flag else None
+    return first
+
+
+def became_learned(history) -> dict[str, int | None]:
+    """block -> the epoch it became learned and stayed learned to the last epoch (None: not learned at the end)."""
+    return {b: since(flags, history.numbers) for b, flags in learned_at(history).items()}
+
+
+def stage_finding(history, block: str, flags: list[bool]) -> Finding:
+    """One stage's last block: became learned at epoch e and stayed; learned on and off; or never."""
+    epochs = history.numbers
+    steady = since(flags, epochs)
+    first = next((e for f, e in zip(flags, epochs) if f), None)
+    si = stage_index(block)
+    where = f"{block} (end of stage {si[0]})" if si else block
+    nums = dict(block=block, since=steady, first=first, last_epoch=epochs[-1])
+    if steady is not None and steady == first:
+        return Finding("stage_learned", True, nums, f"{where} became class-specific (learned) at epoch "
+                                                    f"{em(steady)} and stayed so to epoch {epochs[-1]}.")
+    if steady is not None:
+        return Finding("stage_learned", True, nums, f"{where} was first learned at epoch {first}, then lost it, and is "
+                                                    f"learned steadily from epoch {em(steady)}.")
+    if first is not None:
+        return Finding("stage_learned", False, nums, f"{where} was learned at some epochs (first at {first}) but not "
+                                                     f"at the last, epoch {epochs[-1]}.")
+    return Finding("stage_learned", False, nums, f"{where} never became class-specific (learned) in these "
+                                                 f"{len(epochs) - 1} epochs.")
+
+
+def order(history) -> Finding:
+    """Shallow first, deep first, together, or no depth order: the epochs from which each stage's last block stays
+    learned, compared along depth."""
+    ends = last_of_each_stage(history.blocks())
+    when = became_learned(history)
+    steady = [(b, when[b]) for b in ends if when[b] is not None]
+    nums = dict(stages={b: when[b] for b in ends})
+    if len(ends) < 2:
+        return Finding("depth_order", None, nums, "")
+    if len(steady) < 2:
+        return Finding("depth_order", None, nums, "Too few stages end up learned to say which learned first.")
+    epochs = [e for _, e in steady]
+    listing = ", ".join(f"{b} at {e}" for b, e in steady)
+    if len(set(epochs)) == 1:
+        return Finding("depth_order", None, nums, f"Every learned stage got there at the same epoch ({epochs[0]}): "
+                                                  "epochs this coarse cannot order them.")
+    if all(a <= b for a, b in zip(epochs, epochs[1:])):
+        return Finding("depth_order", True, nums, f"Shallow stages learned first, deep ones later ({listing}).")
+    if all(a >= b for a, b in zip(epochs, epochs[1:])):
+        return Finding("depth_order", False, nums, f"The deep stages learned first, the shallow ones later "
+                                                   f"({listing}).")
+    return Finding("depth_order", False, nums, f"The stages did not learn in depth order ({listing}).")
+
+
+def growth(history) -> Finding:
+    """The deepest block's divergence at the initialisation and at the last epoch, with intervals."""
+    deep = history.blocks()[-1]
+    a, b = history.at(history.numbers[0]).block(deep), history.at(history.last).block(deep)
+    nums = dict(block=deep, first=a.divergence, last=b.divergence)
+    return Finding("growth", b.divergence > a.divergence, nums,
+                   f"At {deep} the class curves lay {num.units(a.divergence)}{num.interval(a.divergence_ci)} apart at "
+                   f"epoch {history.numbers[0]} and {em(num.units(b.divergence))}{num.interval(b.divergence_ci)} at "
+                   f"epoch {history.last}.")
+
+
+def epochs_findings(history) -> list[Finding]:
+    """What the epoch statistics say, in reading order: each stage's last block, the order along depth, the growth
+    of the deepest block."""
+    flags = learned_at(history)
+    stages = [stage_finding(history, b, flags[b]) for b in last_of_each_stage(history.blocks())]
+    return [*stages, order(history), growth(history)]
+
+
+def epochs_reading(history, markdown: bool = False) -> str:
+    return render(epochs_findings(history), markdown)
