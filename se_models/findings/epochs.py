@@ -7,6 +7,12 @@ from se_models.findings.core import Finding, em, render
 from se_models.hooks.naming import last_of_each_stage, stage_index
 
 
+def starts_at_control(history) -> bool:
+    """Whether the first epoch is the untrained control itself: the same numbers in every block (a seed-0 run's
+    initial weights are the control's network, measured on the same images)."""
+    return history.epochs[0].stats.blocks == history.control
+
+
 def learned_at(history) -> dict[str, list[bool]]:
     """block -> learned (class-specific: above chance and above the untrained control) at each epoch, in order;
     an epoch of random weights (epoch 0) is never learned."""

@@ -1,0 +1,60 @@
+"""How the gates learned, as figures: class divergence over (epoch, block) as a heat map with each cell's verdict
+marked, and the test accuracy above it (pure: an EpochHistory in, go.Figure out)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from se_models.findings import numbers as num
+from se_models.findings.epochs import became_learned, starts_at_control
+from se_models.findings.readings import verdict_words
+from se_models.plots.figures import FONT
+
+MARKS = {"learned": "●", "above chance": "○"}  # on a cell: learned (class-specific); above chance only
+
+
+def divergence_heatmap(history, selected: int | None = None, height: int = 520, title: str | None = None
+                       ) -> go.Figure:
+    """Blocks (shallow at the bottom, deep at the top) x epochs, coloured by class divergence; ● = learned (above
+    chance and above the untrained control), ○ = above chance only, nothing = not distinguishable from chance.
+    The epoch `selected` (the slider's) is outlined. With test accuracies, a line above the map."""
+    blocks = history.blocks()
+    epochs = history.numbers
+    stats = [history.at(e) for e in epochs]
+    z = np.array([[b.divergence for b in s.blocks] for s in stats]).T  # (blocks, epochs)
+    words = [[verdict_words(b, s.untrained) for b in s.blocks] for s in stats]
+    ci = [[num.interval(b.divergence_ci) or "" for b in s.blocks] for s in stats]
+    chance = [[num.units(b.divergence_null[1]) if b.divergence_null else "–" for b in s.blocks] for s in stats]
+    text = [["●" if b.learned else "○" if b.above_chance else "" for b in s.blocks] for s in stats]
+    hover = np.array([[f"{blocks[j]} · epoch {e}<br>divergence {num.units(z[j, i])}{ci[i][j]}<br>chance (99th pct of "
+                       f"shuffles) {chance[i][j]}<br>{words[i][j]}" for i, e in enumerate(epochs)]
+                      for j in range(len(blocks))])
+    accuracy = [e.test_accuracy for e in history.epochs]
+    with_acc = any(a is not None for a in accuracy)
+    fig = make_subplots(2 if with_acc else 1, 1, shared_xaxes=True, row_heights=[0.18, 0.82] if with_acc else None,
+                        vertical_spacing=0.03)
+    row = 2 if with_acc else 1
+    fig.add_trace(go.Heatmap(
+        x=epochs, y=blocks, z=z, colorscale="Viridis", zmin=0, text=np.array(text).T, texttemplate="%{text}",
+        textfont=dict(color="white", size=14), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        colorbar=dict(title=dict(text="divergence<br>(gate units)", side="right"), len=0.8 if with_acc else 1,
+                      y=0.41 if with_acc else 0.5, thickness=14), xgap=1, ygap=1), row, 1)
+    if with_acc:
+        fig.add_trace(go.Scatter(x=epochs, y=[None if a is None else 100 * a for a in accuracy], mode="lines+markers",
+                                 line=dict(color="#444", width=2), marker=dict(size=6), showlegend=False,
+                                 hovertemplate="epoch %{x}: test accuracy %{y:.2f} %<extra></extra>"), 1, 1)
+        fig.update_yaxes(title_text="test acc. %", row=1, col=1, title_font=dict(size=12))
+    if selected is not None and selected in epochs:
+        fig.add_vrect(x0=selected - 0.5, x1=selected + 0.5, line=dict(color="#d62728", width=3), row=row, col=1)
+    when = became_learned(history)
+    fig.update_yaxes(tickvals=blocks, ticktext=[f"{b}  (from {when[b]})" if when.get(b) is not None else b
+                                                for b in blocks], row=row, col=1)
+    start = "the initialisation, the untrained control itself" if starts_at_control(history) else "the start"
+    fig.update_xaxes(title_text=f"epoch ({epochs[0]} = {start})", dtick=1, row=row, col=1)
+    fig.update_layout(title=dict(text=(title or f"How the gates learned — {history.model}") + "<br><sup>class "
+                                 "divergence per block and epoch · ● class-specific (learned: above chance and the "
+                                 "untrained control) · ○ above chance only · blank: chance · (from e): learned from "
+                                 "epoch e on</sup>"),
+                      height=height, font=FONT, template="plotly_white", margin=dict(l=150, r=20, t=90, b=50))
+    return fig
