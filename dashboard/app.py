@@ -67,6 +67,8 @@ def main() -> None:
     current = st.navigation(list(pages.values()), position="top")
     view = next(name for name, page in pages.items() if page is current or page.title == current.title)
     st.query_params["view"] = view  # so a bookmark of the page reopens this view
+    # the lesson is for the projector: its steps get the whole width, the sidebar folded away (one click opens it)
+    st.set_page_config(initial_sidebar_state="collapsed" if view == "lesson" else "auto")
     try:
         selection = st.session_state["_selection"] = sidebar.render(images=view not in NO_IMAGES)
     except Exception as err:  # noqa: BLE001 - a broken model file must not take the whole app down

@@ -18,9 +18,10 @@ def plotly_config(name: str) -> dict:
             "toImageButtonOptions": {"format": "png", "filename": exports.slug(name), "scale": 2}}
 
 
-def chart(fig, key: str, name: str, downloads: bool = True) -> None:
-    """Draw a plotly figure at full width, with HTML and PNG downloads built only when clicked."""
-    st.plotly_chart(fig, key=key, theme=None, config=plotly_config(name))
+def chart(fig, key: str, name: str, downloads: bool = True, height="content") -> None:
+    """Draw a plotly figure at full width, with HTML and PNG downloads built only when clicked; height "stretch"
+    fills the rest of a container of fixed height (the lesson's screen)."""
+    st.plotly_chart(fig, key=key, theme=None, config=plotly_config(name), height=height)
     if downloads:
         download_row(fig, key, name)
 

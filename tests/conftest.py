@@ -103,3 +103,30 @@ def image_folder(tmp_path):
         for i in range(6):
             pattern(c, seed=i).save(tmp_path / c / f"{i}.png")
     return tmp_path
+
+
+def crafted_stats(divergences: dict[str, float], control: dict[str, float] | None = None, weights: str = "trained",
+                  p: float | dict[str, float] = 0.001, spread: float = 0.02, permutations: int = 200):
+    """ExcitationStats made from chosen numbers, judged by the library's own rules: block -> divergence, each with a
+    200-replicate bootstrap of relative spread `spread` (independent per block), a permutation p (one for all or
+    per block), a chance level a tenth of the divergence, and the control's blocks the same way."""
+    from se_models.hooks.naming import stage_index
+    from se_models.stats.excitation import BlockStats, ExcitationStats
+
+    def blocks(divs: dict[str, float], seed: int) -> list[BlockStats]:
+        out = []
+        for i, (name, d) in enumerate(divs.items()):
+            boot = np.clip(d * (1 + np.random.default_rng(seed + i).normal(0, spread, 200)), 0, None)
+            si = stage_index(name) or (None, None)
+            out.append(BlockStats(
+                name=name, module=name, stage=si[0], index=si[1], channels=2, divergence=d, eta_squared=0.5,
+                probe_accuracy=0.5, chance=0.5, mean=0.5, std=0.1, channel_spread=0.1, saturated_high=0.0,
+                saturated_low=0.0, sampled_channels=[0, 1], all_mean=[0.5, 0.5],
+                class_means={"a": [0.5 - d, 0.5], "b": [0.5 + d, 0.5]}, class_stds={"a": [0.1, 0.1], "b": [0.1, 0.1]},
+                divergence_null=[d / 20, d / 10], divergence_p=p.get(name, 0.001) if isinstance(p, dict) else p,
+                divergence_ci=np.percentile(boot, [2.5, 97.5]).tolist(), divergence_boot=boot.tolist(),
+                probe_ci=[0.4, 0.6], probe_null=0.5))
+        return out
+    return ExcitationStats("crafted", weights, "crafted data", ["a", "b"], None, {"a": 500, "b": 500},
+                           blocks(divergences, 0), control=blocks(control, 100) if control else None,
+                           sample_counts={"a": 200, "b": 200}, permutations=permutations, bootstrap=200).judged()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from se_models.findings.ablation import ablation_sentence
+from se_models.findings.ablation import ablation_sentence, stage_need
 from se_models.plots.ablation import ablation_chart
 from se_models.stats.tables import AblationRow, AblationTable
 
@@ -24,13 +24,30 @@ def test_sentence_names_the_stage_that_matters_and_follows_the_numbers():
     deep = stats({"SE_2_3": 0.01, "SE_3_3": 0.02, "SE_4_3": 0.08})
     late = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.005, 0.01, 0.06, 0.12])))}
     early = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.06, 0.01, 0.005, 0.12])))}
-    s_late, s_early = ablation_sentence(late, deep), ablation_sentence(early, deep)
-    assert "matters most in **stage 4**" in s_late and "are also the ones" in s_late
-    assert "matters most in **stage 2**" in s_early and "are not the ones" in s_early
+    s_late, s_early = ablation_sentence(late, deep, markdown=True), ablation_sentence(early, deep)
+    assert "the gates of **stage 4**" in s_late and "of stage 4 matter most" in s_late and "are also the ones" in s_late
+    assert "of stage 2 matter most" in s_early and "are not the ones" in s_early and "**" not in s_early
     close = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.012, 0.013, 0.014, 0.04])))}
-    assert "cannot be told apart" in ablation_sentence(close, deep)
+    tie = ablation_sentence(close, deep)
+    assert "cannot be told apart" in tie and "matter most" not in tie and "also the ones" not in tie
+    assert stage_need(close).holds is None and stage_need(late).holds is True
     flat = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.0, 0.0, 0.0, 0.0])))}
     assert "no stage's input-dependent gating is needed" in ablation_sentence(flat, deep)
+    assert stage_need(flat).holds is False
+
+
+def test_the_lesson_and_the_classes_view_read_the_ablation_alike():
+    """Lesson 5 once said 'stage 4 costs most … so its gates matter' where the Classes view said stages 3 and 4
+    cannot be told apart: both now say the one finding."""
+    from se_models.findings.lesson import ablation_step
+
+    close = {"mean": table("mean", dict(zip(STAGES + ["all blocks"], [0.002, 0.007, 0.009, 0.035]))),
+             "identity": table("identity", dict(zip(STAGES + ["all blocks"], [0.6, 0.4, 0.1, 0.53])))}
+    lesson, classes = ablation_step(close), ablation_sentence(close, markdown=True)
+    need = stage_need(close).markdown
+    assert need in lesson and need in classes and "cannot be told apart" in need
+    assert "SE removed" not in lesson + classes and "s = 1 in every block" in lesson
+
 
 
 def test_sentence_separates_scale_from_attention():

@@ -8,11 +8,11 @@ from streamlit.testing.v1 import AppTest
 
 import se_models
 from dashboard import exports, wording
-from dashboard.panels import reading
 from dashboard.panels import stats as statspanel
 from dashboard.state import imageitems, modelkeys
 from se_models.data.datasets import photos, sample_images
 from se_models.errors import CheckpointError, NoSEBlocksError, WeightsUnavailable
+from se_models.findings import readings
 from se_models.hooks.naming import has_stages
 from se_models.models.card import ModelCard
 from se_models.models.registry import load_card
@@ -408,13 +408,17 @@ def test_stats_exports_and_readings(reference):
     assert len(rows) == len(reference.blocks) + len(reference.control or [])
     assert reference.metrics_csv().splitlines()[0].startswith("model,weights,block,divergence")
     assert se_models.ExcitationStats.from_dict(json.loads(reference.to_json())) == reference  # one JSON, loadable
-    first, deep = reading.first_and_deepest(reference)
-    text = reading.specificity_sentence(reference)
-    assert f"{reference.block(first).divergence:.3f}" in text and deep in text
+    first, deep = readings.first_and_deepest(reference)
+    text = readings.specificity_reading(reference, markdown=True)
+    assert f"**{reference.block(first).divergence:.3f}**" in text and deep in text
     control = statspanel.stats_for(reference, True)
-    assert control.blocks == reference.control and control.weights == "random" and control.model == reference.model
+    assert [b.name for b in control.blocks] == [b.name for b in reference.control]
+    assert [b.divergence for b in control.blocks] == [b.divergence for b in reference.control]
+    assert control.weights == "random" and control.model == reference.model and control.control is None
+    assert all(b.learned is None for b in control.blocks)  # the untrained network is never learned
     assert {r["weights"] for r in control.metrics_rows()} == {"untrained"}  # not tagged "trained" by position
-    assert "comes from training" in reading.compare_sentence("A", reference, "B", control, deep)
+    assert {"above_chance", "learned", "class_specific"} <= set(reference.metrics_rows()[0])
+    assert "comes from training" in readings.compare_reading("A", reference, "B", control, deep)
 
 
 def test_png_export_failure_becomes_an_image(monkeypatch):

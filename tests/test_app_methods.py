@@ -23,7 +23,8 @@ def test_methods_view_on_the_default_model():
     assert sum("SSIM" in c for c in captions) == len(lenses.METHODS)  # the control row carries the numbers
     text = _markdown(at)
     assert "Sanity check" in text and "Adebayo" in text
-    assert text.count("random order") >= len(lenses.METHODS)  # one faithfulness sentence per method
+    assert text.count("random maps") >= len(lenses.METHODS)  # one faithfulness sentence per method
+    assert "On this one image" in text and "as Adebayo et al. (2018) found" not in text  # one image is one image
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {t.get("name") for t in fig["data"]} >= {"Grad-CAM", "Guided backprop", "random maps (8)"}
     assert any("filters of the first convolution" in c.value for c in at.caption)

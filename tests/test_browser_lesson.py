@@ -1,5 +1,6 @@
 """The lesson in a real browser at a projector's 1280×720: Next through every step and Back, no error box, nothing
-clipped, each step's main figure on screen without scrolling."""
+clipped, each step's main figure on screen without scrolling, the sidebar folded away; on a larger screen the
+figures grow to fill it; no legend cut or scrolled; the Classes view's Fig. 6 preset ends on screen."""
 from __future__ import annotations
 
 import pytest
@@ -33,7 +34,19 @@ LAYOUT_PROBLEMS = """() => {
     const last = figs[figs.length - 1].getBoundingClientRect();
     if (last.bottom > window.innerHeight + 1) out.push('main figure ends at ' + Math.round(last.bottom) + ' px');
   }
+  for (const bar of main.querySelectorAll('.js-plotly-plot .legend .scrollbar'))
+    if (bar.getBoundingClientRect().height > 0) out.push('a legend scrolls inside its chart');
+  const side = document.querySelector('[data-testid="stSidebar"]');
+  const right = side ? Math.round(side.getBoundingClientRect().right) : 0;
+  if (right > 1) out.push('the sidebar takes ' + right + ' px');
   return out;
+}"""
+
+# How much of the window's height the step's figure leaves empty below it.
+EMPTY_BELOW = """() => {
+  const figs = document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot');
+  return figs.length ? (window.innerHeight - figs[figs.length - 1].getBoundingClientRect().bottom) / window.innerHeight
+                     : null;
 }"""
 
 
@@ -70,5 +83,47 @@ def test_lesson_walks_forward_and_back_at_1280x720(browser, server):  # noqa: F8
         page.locator(".st-key-lesson_back button").click()
         _settled(page, len(STEPS) - 1)
         _check(page, len(STEPS) - 1)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4])
+def test_a_larger_screen_gets_a_larger_figure(browser, server, step):  # noqa: F811
+    """At 1600×1000 the step's figure fills the screen below its sentences (step 3 once left 40 % of it empty)."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    try:
+        page.goto(f"{server}?view=lesson&step={step}", wait_until="domcontentloaded")
+        _settled(page, step)
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot').length > 0",
+                               timeout=60_000)
+        page.wait_for_timeout(800)  # the stretched figure's relayout
+        problems = page.evaluate(LAYOUT_PROBLEMS)
+        empty = page.evaluate(EMPTY_BELOW)
+        if problems or empty > 0.1:
+            page.screenshot(path=str(ARTIFACTS / f"browser_lesson_large_step{step}.png"))
+        assert not problems, problems
+        assert 0 <= empty <= 0.1, f"step {step}: {empty:.0%} of the screen empty below the figure"
+    finally:
+        page.close()
+
+
+def test_the_paper_preset_shows_the_deepest_block_without_scrolling(browser, server):  # noqa: F811
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    try:
+        page.goto(f"{server}?view=classes&fig6=on", wait_until="domcontentloaded")
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
+        page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+        page.wait_for_timeout(800)
+        fig = page.locator('[data-testid="stMain"] .js-plotly-plot').first
+        box = fig.bounding_box()
+        deepest = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .annotation-text'))
+            .filter(t => t.textContent.startsWith('SE_4_3')).map(t => t.getBoundingClientRect().bottom)""")
+        if box["y"] + box["height"] > HEIGHT + 1:
+            page.screenshot(path=str(ARTIFACTS / "browser_classes_preset.png"))
+        assert deepest and max(deepest) < HEIGHT
+        assert box["y"] + box["height"] <= HEIGHT + 1, f"the class curves end at {box['y'] + box['height']:.0f} px"
+        bars = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .legend .scrollbar'))
+            .map(b => b.getBoundingClientRect().height)""")
+        assert not any(h > 0 for h in bars), "the class legend scrolls"
     finally:
         page.close()

@@ -14,7 +14,8 @@ from se_models.stats.stored import reference_path
 
 BLOCK_KEYS = {"name", "module", "stage", "index", "channels", "divergence", "eta_squared", "probe_accuracy",
               "chance", "mean", "std", "saturated_high", "saturated_low", "class_means", "divergence_null",
-              "divergence_p", "divergence_ci", "divergence_corrected", "probe_ci", "probe_null", "class_specific"}
+              "divergence_p", "divergence_ci", "divergence_corrected", "probe_ci", "probe_null", "class_specific",
+              "above_chance", "learned"}
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,9 @@ def test_stats_schema_bundled(tmp_path, capsys):
     assert b["divergence_ci"][0] <= b["divergence"] <= b["divergence_ci"][1] and 0 < b["divergence_p"] <= 1
     err = capsys.readouterr().err
     assert "verdicts are weak" in err  # 10 images a class
-    assert ("not distinguishable from chance" in err) == (not all(x["class_specific"] for x in d["blocks"]))
+    assert ("not distinguishable from chance" in err) == (not all(x["above_chance"] for x in d["blocks"]))
+    assert all(x["class_specific"] == x["learned"] for x in d["blocks"])  # kept for old readers, equal to learned
+    assert all(x["learned"] is None for x in d["control"])  # the untrained control is never learned
 
 
 def test_stats_says_how_many_images_were_used_and_refuses_one_class(tmp_path, capsys):

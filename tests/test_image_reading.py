@@ -3,7 +3,20 @@ import numpy as np
 import pytest
 
 from se_models.explain.analysis import class_distances
-from se_models.findings.image import GATE_BANDS, gate_band, gate_words, input_caption, profile_sentence, scale_sentence
+from se_models.findings.image import (
+    GATE_BANDS,
+    cam_finding,
+    cam_label,
+    extreme_channels,
+    gate_band,
+    gate_words,
+    input_caption,
+    profile_finding,
+    profile_sentence,
+    scale_sentence,
+    truth_finding,
+    typical_distance,
+)
 
 
 @pytest.mark.parametrize("s, words", [(0.97, "passes almost unchanged"), (0.9, "passes almost unchanged"),
@@ -38,19 +51,59 @@ def test_scale_sentence_says_unchanged_only_for_high_gates():
 
 def test_profile_sentence_states_what_this_image_shows():
     means = {"SE_2_3": {"cat": [0.5, 0.5], "dog": [0.52, 0.48]}, "SE_4_3": {"cat": [0.2, 0.9], "dog": [0.8, 0.1]}}
-    # the default cat photo's case: close to the class line at SE_2_3, far at SE_4_3
+    typical = {"SE_2_3": 0.02, "SE_4_3": 0.2}  # deep gates spread ten times as much within the class
+    # close to the class line at SE_2_3, far at SE_4_3, for each block's own spread
     far_deep = class_distances({"SE_2_3": np.array([0.51, 0.49]), "SE_4_3": np.array([0.5, 0.5])}, means)
-    text = profile_sentence(far_deep, "cat")
-    assert "0.010 at SE_2_3, 0.350 at SE_4_3" in text
-    assert "closer to the class line in its shallowest block than in its deepest" in text
+    text = profile_sentence(far_deep, "cat", typical)
+    assert "0.010 at SE_2_3, 0.350 at SE_4_3" in text and "0.50× and 1.7× a typical cat image's" in text
+    assert "closer to its class line in the shallowest block than in the deepest" in text
     # an image whose deep gates sit on the cat line
     on_line = class_distances({"SE_2_3": np.array([0.7, 0.3]), "SE_4_3": np.array([0.25, 0.85])}, means)
-    text = profile_sentence(on_line, "cat")
-    assert "closer to the class line in its deepest block than in its shallowest" in text
+    text = profile_sentence(on_line, "cat", typical)
+    assert "closer to its class line in the deepest block than in the shallowest" in text
     assert ("the cat one is the 2nd nearest at SE_2_3 and the nearest at SE_4_3: the deep gates point to this class"
             in text)
-    assert "2nd nearest at SE_4_3" in profile_sentence(on_line, "dog")
+    assert "2nd nearest at SE_4_3" in profile_sentence(on_line, "dog", typical)
     assert profile_sentence({"SE_4_3": {"cat": 0.1}}, "cat") is None  # one block: nothing to compare
+
+
+def test_profile_raw_distances_are_not_compared_across_blocks():
+    """The raw distance grows with depth because deep gates spread more: 0.010 -> 0.100 is ten times the
+    distance but the same place within each block's spread, and the sentence says so."""
+    means = {"SE_2_3": {"cat": [0.5, 0.5]}, "SE_4_3": {"cat": [0.5, 0.5]}}
+    d = class_distances({"SE_2_3": np.array([0.51, 0.49]), "SE_4_3": np.array([0.6, 0.4])}, means)
+    f = profile_finding(d, "cat", {"SE_2_3": 0.01, "SE_4_3": 0.1})
+    assert f.holds is None and "about as typical of the class at both depths" in f.text and "closer" not in f.text
+    raw = profile_finding(d, "cat")  # without the spreads: no comparison across depth at all
+    assert raw.holds is None and "do not compare across depth" in raw.text and "closer" not in raw.text
+    assert typical_distance([0.1, 0.1]) == pytest.approx(0.1 * (2 / np.pi) ** 0.5)
+
+
+def test_truth_is_said_only_for_an_image_with_one_true_class():
+    assert truth_finding(None, "truck") is None  # a photo of a dog, a bicycle and a truck: no verdict
+    right, wrong = truth_finding("cat", "cat"), truth_finding("cat", "dog")
+    assert right.holds and right.markdown == "True class: **cat** — correct."
+    assert wrong.holds is False and wrong.text == "True class: cat — misclassified as dog."
+    from se_models.data.datasets import photos
+
+    several = next(p for p in photos() if p["file"] == "dog.jpg")
+    assert several["cifar10"] is None  # so the Image view never calls it misclassified
+
+
+def test_a_grad_cam_map_says_its_class_probability_and_warns_when_unlikely():
+    assert cam_label("truck", 0.003) == "Evidence for “truck” (0.3% probability)"
+    unlikely = cam_finding("truck", 0.003, "cat")
+    assert unlikely.holds is False and "0.3% probability" in unlikely.text and "not strong evidence" in unlikely.text
+    likely = cam_finding("cat", 0.87, "cat")
+    assert likely.holds and likely.text == ""
+    assert cam_finding("dog", 0.2, "cat").holds  # a likely runner-up: no warning
+    assert cam_finding("cat", 0.01, "cat").holds  # the prediction itself, however unsure: no warning
+
+
+def test_extreme_channels_are_one_choice_without_overlap():
+    assert extreme_channels([0.2, 0.9, 0.5, 0.9], 2) == ([3, 1], [0, 2])
+    high, low = extreme_channels([0.5, 0.5], 2)
+    assert high == [1, 0] and low == []  # two channels: both are "high", none is left for "low"
 
 
 def test_profile_distance_is_the_mean_absolute_gap():

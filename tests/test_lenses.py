@@ -8,6 +8,7 @@ from torch import nn
 
 from se_models.errors import UnknownClassError, UnknownMethodError
 from se_models.explain import lenses, sanity
+from se_models.findings.methods import faithfulness_finding, sanity_finding
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.registry import LoadedModel
@@ -174,12 +175,23 @@ def test_spearman_known_values():
 
 
 def test_sanity_sentence_follows_the_numbers():
-    as_paper = sanity.sanity_sentence({"gradcam": 0.05, "guided-backprop": 0.8, "deconvnet": 0.2})
+    def said(rho, images=20):
+        return sanity_finding(rho, lenses.METHODS, images).text
+    as_paper = said({"gradcam": 0.05, "guided-backprop": 0.8, "deconvnet": 0.2})
     assert "as Adebayo et al." in as_paper and "Grad-CAM's map changes most" in as_paper
-    flipped = sanity.sanity_sentence({"gradcam": 0.7, "guided-backprop": 0.1, "deconvnet": 0.2})
+    flipped = said({"gradcam": 0.7, "guided-backprop": 0.1, "deconvnet": 0.2})
     assert "unlike Adebayo et al." in flipped and "Guided backprop's map changes most" in flipped
-    tied = sanity.sanity_sentence({"gradcam": 0.51, "guided-backprop": 0.53})
+    tied = said({"gradcam": 0.51, "guided-backprop": 0.53})
     assert "about equally" in tied and "Adebayo" not in tied
+    one = said({"gradcam": 0.05, "guided-backprop": 0.8}, images=1)  # one image is read as one image
+    assert one.startswith("On this one image") and "as Adebayo et al. (2018) found" not in one
+
+
+def _faithful(f, method):
+    """The Methods view's reading of one method's curves (findings.methods)."""
+    c = f.curves[method]
+    return faithfulness_finding(lenses.METHODS[method], c.deletion_auc, c.insertion_auc, f.random_range("deletion"),
+                                f.random_range("insertion"), len(f.random))
 
 
 def test_cascade_randomises_from_the_top(tiny):
@@ -219,11 +231,12 @@ def test_deletion_auc_of_the_perfect_map_beats_random_maps():
     expected = torch.tensor([8 * blurred[0, :8, :8].mean(), 0.0]).softmax(0)[0].item()
     assert f.curves["gradcam"].deletion[4] == pytest.approx(expected, abs=1e-4)
     assert f.beats_random("gradcam", "deletion") and f.beats_random("gradcam", "insertion")
-    assert "beats all 8 random orders both ways" in sanity.faithfulness_sentence(f, "gradcam")
+    assert "beats all 8 random maps both ways" in _faithful(f, "gradcam").text
     # the inverted map removes the quadrant last: worse than random, and the sentence says so
     g = sanity.faithfulness(loaded, image, {"gradcam": 1 - perfect}, target=0, steps=16, n_random=8)
     assert not g.beats_random("gradcam", "deletion")
-    assert "beats no random order" in sanity.faithfulness_sentence(g, "gradcam")
+    worse = _faithful(g, "gradcam")
+    assert worse.holds is False and "worse than all 8 random maps in deletion" in worse.text
 
 
 @pytest.mark.slow

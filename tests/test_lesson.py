@@ -1,8 +1,7 @@
 """The lesson: every sentence that reads numbers, each made to come out both ways; the step in the URL (AppTest)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from types import SimpleNamespace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,30 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from se_models.findings import lesson
 from se_models.plots import lesson as lf
-from tests.conftest import APP
+from tests.conftest import APP, crafted_stats
 
 
-@dataclass
-class Block:  # the fields of se_models.stats.BlockStats that the lesson reads
-    name: str
-    divergence: float
-    probe_accuracy: float | None = 0.5
-    chance: float = 0.1
-    divergence_p: float | None = None
-    class_specific: bool | None = None
-    divergence_ci: list[float] | None = None
-    divergence_null: list[float] | None = None
+def _stats(trained: dict[str, float], control: dict[str, float] | None = None, **kw):
+    return crafted_stats(trained, control, **kw)
 
 
-@dataclass
-class Stats:
-    blocks: list[Block]
-    control: list[Block] | None = None
-    weights: str = "trained"
-    extra: dict = field(default_factory=dict)
-
-    def block(self, name: str) -> Block:
-        return next(b for b in self.blocks if b.name == name)
+DEPTH = ["SE_2_1", "SE_2_3", "SE_3_3", "SE_4_3"]  # SE_2_3 ends the first stage; SE_2_1 is not "the first block"
 
 
 # ---- step 1 ------------------------------------------------------------------------------------------------------
@@ -67,90 +50,93 @@ def _pair(shallow_gap: float, deep_gap: float):
     return {"SE_2_3": (base, base + shallow_gap), "SE_4_3": (base, base - deep_gap)}
 
 
-@pytest.mark.parametrize("shallow_gap, deep_gap, words", [
-    (0.02, 0.3, "15.0× more"), (0.3, 0.02, "the shallow block separates them more"),
-    (0.1, 0.12, "about as much at both depths")])
-def test_pair_step_compares_shallow_and_deep_distances(shallow_gap, deep_gap, words):
-    dist, text = lesson.pair_step(("a", "b"), _pair(shallow_gap, deep_gap), "SE_2_3", "SE_4_3")
-    assert dist["SE_2_3"] == pytest.approx(shallow_gap) and dist["SE_4_3"] == pytest.approx(deep_gap)
-    assert words in text
+def test_pair_step_reads_the_two_class_ratio_beside_the_same_class_one():
+    two = _pair(0.02, 0.3)  # 15x further apart at depth
+    same_alike = lesson.same_pair(("boot 1", "boot 2"), _pair(0.01, 0.14))  # 14x: depth spreads any two images
+    dist, text = lesson.pair_step(("a", "b"), two, "SE_2_3", "SE_4_3", same_alike)
+    assert dist == {"SE_2_3": pytest.approx(0.02), "SE_4_3": pytest.approx(0.3)}
+    assert "15.0× at depth" in text and "14.0× at depth" in text and "boot 1" in text
+    assert "The two ratios are alike" in text and "shows no class-specificity" in text
+    same_more = lesson.same_pair(("boot 1", "boot 2"), _pair(0.005, 0.07))  # 14x against the two classes' 15x ...
+    _, text = lesson.pair_step(("a", "b"), _pair(0.05, 0.2), "SE_2_3", "SE_4_3", same_more)  # ... and 4x here
+    assert "The same-class pair changes more with depth" in text and "alike" not in text
+    same_flat = lesson.same_pair(("boot 1", "boot 2"), _pair(0.02, 0.04))  # 2x
+    _, text = lesson.pair_step(("a", "b"), two, "SE_2_3", "SE_4_3", same_flat)
+    assert "The two-class ratio is 7.5× the same-class one" in text and "separates these two classes more" in text
+    _, alone = lesson.pair_step(("a", "b"), two, "SE_2_3", "SE_4_3")  # no same-class pair at hand: no claim
+    assert "says nothing about class yet" in alone and "separates" not in alone
+    assert lesson.class_beyond_depth(15.0, None, "SE_2_3", "SE_4_3").holds is None
 
 
-# ---- step 3 ------------------------------------------------------------------------------------------------------
-def test_fig6_step_growth_with_depth_or_not():
-    grows = Stats([Block("SE_2_3", 0.02), Block("SE_4_3", 0.2)])
-    flat = Stats([Block("SE_2_3", 0.2), Block("SE_4_3", 0.21)])
-    shrinks = Stats([Block("SE_2_3", 0.2), Block("SE_4_3", 0.05)])
-    assert "10.0× further apart in the deep block, as in the paper" in lesson.fig6_step(grows, "SE_2_3", "SE_4_3")
-    assert "about as far apart at both depths" in lesson.fig6_step(flat, "SE_2_3", "SE_4_3")
-    assert "shallow block's curves are further apart" in lesson.fig6_step(shrinks, "SE_2_3", "SE_4_3")
+def test_the_same_class_baseline_can_come_from_the_class_spread():
+    # two independent draws of a normal with sigma: E|a - b| = 2 sigma / sqrt(pi)
+    est = lesson.same_class_estimate({"SE_2_3": [0.01, 0.03], "SE_4_3": [0.1, 0.1]})
+    assert est["SE_2_3"] == pytest.approx(2 * 0.02 / np.pi ** 0.5)
+    assert est["SE_4_3"] == pytest.approx(0.2 / np.pi ** 0.5)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.5, 0.1, (2, 200_000))
+    assert lesson.gate_distance(a, b) == pytest.approx(est["SE_4_3"], rel=0.01)  # the formula, measured
+    what, dist = lesson.same_estimate("cat", {"SE_2_3": [0.01, 0.03], "SE_4_3": [0.1, 0.1]}, 1000)
+    _, text = lesson.pair_step(("a", "b"), _pair(0.02, 0.3), "SE_2_3", "SE_4_3", (what, dist))
+    assert "estimated from the spread of its 1000 test images" in text and "5.0× at depth" in text
 
 
-@pytest.mark.parametrize("specific, p, words", [
-    (True, 0.0001, "already differs by class here (p < 0.001"),
-    (False, 0.4, "is class-agnostic"),
-    (None, None, "no verdict")])
-def test_first_stage_sentence_follows_the_verdict(specific, p, words):
-    stats = Stats([Block("SE_2_3", 0.05, divergence_p=p, class_specific=specific), Block("SE_4_3", 0.2)])
-    assert words in lesson.first_stage_sentence(stats, "SE_2_3")
+# ---- step 3: the same findings as the Classes view ----------------------------------------------------------------
+def test_fig6_step_says_what_the_classes_view_says():
+    from se_models.findings.readings import specificity_reading
+
+    paper = _stats(dict(zip(DEPTH, [0.03, 0.02, 0.05, 0.2])), dict(zip(DEPTH, [0.002] * 4)))
+    text = lesson.fig6_step(paper)
+    assert "**10.0× [" in text and "as far apart as SE_2_3's" in text  # the first block is SE_2_3, not SE_2_1
+    assert "near-identical beside the deepest block" in text and "rises with depth, as the paper found" in text
+    classes = specificity_reading(paper, markdown=True)
+    for f in lesson.fig6_findings(paper):  # every sentence of the step is a sentence of the Classes reading
+        assert f.markdown in classes
+    apart = _stats(dict(zip(DEPTH, [0.03, 0.05, 0.05, 0.2])), dict(zip(DEPTH, [0.002] * 4)))  # 4x: already apart
+    text = lesson.fig6_step(apart)
+    assert "already apart, unlike the paper's near-identical first stage" in text
+    assert "rises with depth, as the paper found" in text
+    flat = _stats(dict(zip(DEPTH, [0.2, 0.2, 0.2, 0.2])), dict(zip(DEPTH, [0.002] * 4)))
+    assert "about equally far apart" in lesson.fig6_step(flat) and "as the paper found" not in lesson.fig6_step(flat)
+    shrinks = _stats(dict(zip(DEPTH, [0.2, 0.2, 0.1, 0.05])), dict(zip(DEPTH, [0.002] * 4)))
+    assert "SE_2_3 is further apart than SE_4_3" in lesson.fig6_step(shrinks)
+    unlearned = _stats(dict(zip(DEPTH, [0.002, 0.002, 0.002, 0.2])), dict(zip(DEPTH, [0.002, 0.002, 0.002, 0.2])))
+    assert "is not class-specific here" in lesson.fig6_step(unlearned)
 
 
-def test_untrained_weights_are_said():
-    stats = Stats([Block("SE_2_3", 0.02), Block("SE_4_3", 0.2)], weights="random")
-    assert lesson.fig6_step(stats, "SE_2_3", "SE_4_3").startswith("Untrained (random) weights")
-    assert lesson.untrained_note("trained") == ""
+def test_fig6_step_on_the_untrained_network_claims_nothing_learned():
+    rand = _stats(dict(zip(DEPTH, [0.003, 0.004, 0.002, 0.001])), weights="random")
+    text = lesson.fig6_step(rand)
+    assert "nothing in them is learned" in text and "as the paper found" not in text
+    assert "is class-specific:" not in text and "0.25× [" in text
+    assert lesson.untrained_note("trained") == "" and lesson.untrained_note("random").startswith("Untrained")
 
 
 # ---- step 4 ------------------------------------------------------------------------------------------------------
-def _depth(trained: list[float], control: list[float], verdicts: bool = True) -> Stats:
-    def blk(i, d, specific):
-        extra = dict(divergence_ci=[d * 0.9, d * 1.1], divergence_null=[d / 20, d / 10], divergence_p=0.001,
-                     class_specific=specific) if verdicts else {}
-        return Block(f"SE_{i + 2}_1", d, **extra)
-    return Stats([blk(i, d, d > 2 * c) for i, (d, c) in enumerate(zip(trained, control))],
-                 [blk(i, c, False) for i, c in enumerate(control)])
+def test_depth_step_every_block_learned_and_the_same_ratio_as_step_3():
+    stats = _stats(dict(zip(DEPTH, [0.03, 0.02, 0.1, 0.3])), dict(zip(DEPTH, [0.002] * 4)))
+    text = lesson.depth_step(stats)
+    assert "from 0.020 at SE_2_3 (end of the first stage) to 0.300 at SE_4_3" in text
+    assert "4 of 4 blocks are class-specific" in text and "**15.0× [" in text
+    assert "rises with depth" in text
+    ratio = next(f for f in lesson.depth_findings(stats) if f.claim == "depth_ratio")
+    assert ratio.markdown in lesson.fig6_step(stats)  # one ratio, said the same way in steps 3 and 4
 
 
-def test_depth_step_every_block_above_the_control():
-    text = lesson.depth_step(_depth([0.03, 0.1, 0.3], [0.002, 0.002, 0.002]))
-    assert "Every trained block lies above the control, already the first (SE_2_1), 10.0× more" in text
-    assert "3 of 3 blocks are class-specific" in text
+def test_depth_step_when_nothing_is_learned():
+    none = lesson.depth_step(_stats(dict(zip(DEPTH, [0.002] * 4)), dict(zip(DEPTH, [0.002] * 4))))
+    assert "No block is class-specific (learned) here" in none and "as the paper found" not in none
+    rand = lesson.depth_step(_stats(dict(zip(DEPTH, [0.003, 0.004, 0.002, 0.001])), weights="random"))
+    assert "nothing in them is learned" in rand and "between 0.0010 and 0.0040" in rand
+    assert "class-specific (learned)" not in rand and "blocks are class-specific" not in rand
+    nocontrol = lesson.depth_step(_stats(dict(zip(DEPTH, [0.03, 0.02, 0.1, 0.3]))))
+    assert "none can be called learned" in nocontrol and "as the paper found" not in nocontrol
 
 
-def test_depth_step_some_blocks_or_none_above_the_control():
-    some = lesson.depth_step(_depth([0.002, 0.1, 0.3], [0.002, 0.002, 0.002]))
-    assert "2 of 3 trained blocks lie above the control, the first at SE_3_1" in some
-    none = lesson.depth_step(_depth([0.002, 0.002], [0.002, 0.002]))
-    assert "No trained block rises above the control" in none and "0 of 2 blocks are class-specific" in none
-
-
-def test_depth_step_without_intervals_gives_no_verdict():
-    text = lesson.depth_step(_depth([0.03, 0.3], [0.002, 0.002], verdicts=False))
-    assert "no block gets a verdict" in text
-
-
-def test_above_control_uses_intervals_when_both_have_them():
-    # point values 3× apart, but the intervals overlap: not clearly above
-    control = Block("a", 0.1, divergence_ci=[0.05, 0.2])
-    assert not lesson.above_control(Block("a", 0.3, divergence_ci=[0.05, 0.5]), control)
-    assert lesson.above_control(Block("a", 0.3, divergence_ci=[0.25, 0.35]), control)
-
-
-# ---- step 5 ------------------------------------------------------------------------------------------------------
-def _table(mode: str, drops: dict[str, float], changed: float = 0.01, images: int = 10000):
-    rows = [SimpleNamespace(label=label, top1=0.9 - d, changed=changed) for label, d in drops.items()]
-    t = SimpleNamespace(mode=mode, images=images, baseline={"top1": 0.9}, rows=rows)
-    t.row = lambda label: next(r for r in rows if r.label == label)
-    return t
-
-
-def test_ablation_step_names_the_stage_that_matters_or_says_none_does():
-    big = {"mean": _table("mean", {"stage 2": 0.001, "stage 4": 0.08, "all blocks": 0.2}),
-           "identity": _table("identity", {"stage 4": 0.3, "all blocks": 0.5})}
-    text = lesson.ablation_step(big)
-    assert "costs most in **stage 4**: 8.0 points" in text and "from 90.0% to 40.0%" in text
-    noise = {"mean": _table("mean", {"stage 2": 0.0005, "stage 4": 0.001, "all blocks": 0.002}, images=500)}
-    assert "no more than the noise" in lesson.ablation_step(noise)
+def test_depth_step_without_a_chance_level_gives_no_verdict():
+    stats = _stats(dict(zip(DEPTH, [0.03, 0.02, 0.1, 0.3])), dict(zip(DEPTH, [0.002] * 4)))
+    bare = replace(stats, blocks=[replace(b, divergence_null=None) for b in stats.blocks])
+    assert "no block gets a verdict" in lesson.depth_step(bare)
 
 
 # ---- step 6 ------------------------------------------------------------------------------------------------------
@@ -167,6 +153,23 @@ def test_cam_step_narrowing_spreading_and_blank_maps():
     assert "spreads out" in spreads
     areas, blank = lesson.cam_step({"SE_2_3": np.zeros((4, 4)), "SE_4_3": _spot(4, 2)}, "cat")
     assert areas["SE_2_3"] is None and "no positive evidence" in blank and "25% of the image" in blank
+
+
+def test_cam_step_compares_the_stages_on_one_grid():
+    """A shallow map with fine scattered evidence and a deep one on a coarse grid: counted pixel by pixel the
+    evidence 'spreads out with depth', counted on the deep stage's 8×8 cells it narrows, and that is what is said."""
+    shallow = np.zeros((32, 32))
+    shallow[0:16:4, 0:32:4] = 1.0  # one hot pixel in 32 of the 64 cells
+    deep = np.zeros((32, 32))
+    deep[:8, :16] = 1.0  # 8 whole cells
+    cams, grids = {"SE_2_3": shallow, "SE_4_3": deep}, {"SE_2_3": (32, 32), "SE_4_3": (8, 8)}
+    _, pixelwise = lesson.cam_step(cams, "cat")
+    assert "spreads out" in pixelwise
+    areas, text = lesson.cam_step(cams, "cat", grids)
+    assert areas == {"SE_2_3": pytest.approx(0.5), "SE_4_3": pytest.approx(0.125)}
+    assert "on one grid for every stage (8×8 cells" in text and "narrows" in text
+    _, odd = lesson.cam_step(cams, "cat", {"SE_2_3": (32, 32), "SE_4_3": (7, 7)})  # cannot pool: name the grids
+    assert "part of this difference is the grid" in odd and "7×7 at SE_4_3" in odd
 
 
 # ---- figures -----------------------------------------------------------------------------------------------------

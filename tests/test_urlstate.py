@@ -93,13 +93,14 @@ def test_the_main_map_drawn_before_its_controls_follows_a_shared_link():
     at = run(view="image", cam_layer="SE_2_3", alpha="0.8")
     assert not at.exception and at.slider(key="alpha").value == 0.8
 
-    def addresses(caption: str) -> list[str]:
-        return [i.url for e in at.get("image") for i in e.proto.imgs if i.caption.startswith(caption)]
+    def addresses(caption: str, where: str = "") -> list[str]:
+        return [i.url for e in at.get("image") for i in e.proto.imgs
+                if i.caption.startswith(caption) and where in i.caption]
 
-    main = addresses("Evidence for “cat” at SE_2_3")
+    main = addresses("Evidence for “cat”", "probability) at SE_2_3")  # the caption names the class's probability
     assert len(main) == 1
     assert main == addresses("stage 2")  # the row's stage-2 map, drawn at the slider's opacity
     at.slider(key="alpha").set_value(0.3).run()
     assert addresses("Evidence for") == addresses("stage 2") != main  # both follow the slider
     at.selectbox(key="cam_layer").select("SE_3_3").run()
-    assert addresses("Evidence for “cat” at SE_3_3") == addresses("stage 3")
+    assert addresses("Evidence for “cat”", "at SE_3_3") == addresses("stage 3")

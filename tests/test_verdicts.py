@@ -1,5 +1,7 @@
 """Chance baselines, intervals and verdicts: they must say no on data without class structure and yes with it."""
+import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -99,22 +101,31 @@ def _nine_blocks(rng, n_per_class, signal):
 def test_random_features_are_not_called_class_specific(rng):
     ex, y = _nine_blocks(rng, 30, signal=0.0)
     blocks = block_stats_from_arrays(ex, y, [str(c) for c in range(10)])
-    assert sum(b.class_specific for b in blocks) <= 1
+    assert sum(b.above_chance for b in blocks) <= 1
+    assert all(b.learned is None and b.class_specific is None for b in blocks)  # no control: nothing is learned
     assert all(b.divergence_null[0] < b.divergence_null[1] for b in blocks)
     assert all(b.probe_ci[0] <= b.probe_accuracy <= b.probe_ci[1] for b in blocks)
 
 
 def test_real_class_structure_is_found_and_rises_with_depth(rng):
     ex, y = _nine_blocks(rng, 30, signal=0.1)  # class offsets growing with depth; none in the first block
-    blocks = block_stats_from_arrays(ex, y, [str(c) for c in range(10)])
-    assert not blocks[0].class_specific and blocks[-1].class_specific
+    classes = [str(c) for c in range(10)]
+    blocks = block_stats_from_arrays(ex, y, classes)
+    assert not blocks[0].above_chance and blocks[-1].above_chance
     assert blocks[-1].divergence_p < 0.01 and blocks[-1].divergence_ci[0] > blocks[-1].divergence_null[1]
     assert blocks[-1].divergence_ci[0] <= blocks[-1].divergence <= blocks[-1].divergence_ci[1]
     assert blocks[-1].probe_accuracy > blocks[-1].probe_null + 0.3
-    # with a control whose interval lies above, the same block is no longer class-specific
-    above = [b.__class__(**{**b.__dict__, "divergence_ci": [1.0, 2.0]}) for b in blocks]
-    again = block_stats_from_arrays(ex, y, [str(c) for c in range(10)], control=above)
-    assert not any(b.class_specific for b in again)
+    # learned needs a control: with one whose interval lies below, the deep block is learned ...
+    below = [replace(b, divergence_ci=[0.0, 1e-4]) for b in blocks]
+    learned = block_stats_from_arrays(ex, y, classes, control=below)
+    assert learned[-1].learned and learned[-1].class_specific and not learned[0].learned  # [0]: not above chance
+    # ... with one whose interval lies above, the same block is above chance but not learned
+    above = [replace(b, divergence_ci=[1.0, 2.0]) for b in blocks]
+    again = block_stats_from_arrays(ex, y, classes, control=above)
+    assert again[-1].above_chance and not any(b.learned for b in again)
+    # and statistics of random weights are never learned, whatever their control says
+    rand = block_stats_from_arrays(ex, y, classes, control=below, weights="random")
+    assert rand[-1].above_chance and all(b.learned is None for b in rand)
 
 
 def _fashion_samples(per_class: int = 30):
@@ -140,10 +151,11 @@ def shuffled_fashion():
 
 def test_shuffled_labels_give_no_verdict_and_the_reading_says_so(shuffled_fashion):
     st = shuffled_fashion
-    assert sum(b.class_specific for b in st.blocks) <= 1
+    assert sum(bool(b.above_chance) for b in st.blocks) <= 1 and sum(bool(b.learned) for b in st.blocks) <= 1
     text = specificity_reading(st)
-    assert "not distinguishable from chance at this sample size" in text
-    assert "as the paper found" not in text and "× the untrained control" not in text
+    deep = st.blocks[-1].name
+    assert f"{deep} is not distinguishable from chance" in text
+    assert "as the paper found" not in text and "rises with depth" not in text
     assert "as the paper found" not in compare_reading("A", st, "B", st)
 
 
@@ -157,25 +169,28 @@ def test_false_positive_rate_over_many_shuffles():
     with torch.inference_mode(), SERecorder(model) as rec:
         model.model(torch.stack([model.preprocess(Image.fromarray(a[0].numpy()).convert("RGB")) for a in images]))
     ex = {b: s.numpy() for b, s in rec.excitation.items()}
-    counts = [sum(b.class_specific for b in block_stats_from_arrays(
+    counts = [sum(b.above_chance for b in block_stats_from_arrays(
         ex, np.random.default_rng(seed).permutation(labels), classes, seed=seed, bootstrap=20)) for seed in range(10)]
     assert sum(c <= 1 for c in counts) >= 9 and sum(counts) <= 4  # 4 of 90 block tests: 4.4 %
-    # the true labels, same images: the deepest block is class-specific
-    assert block_stats_from_arrays({"SE_4_3": ex["SE_4_3"]}, labels, classes, bootstrap=20)[0].class_specific
+    # the true labels, same images: the deepest block is above chance
+    assert block_stats_from_arrays({"SE_4_3": ex["SE_4_3"]}, labels, classes, bootstrap=20)[0].above_chance
 
 
 def test_reference_statistics_deepest_block_is_class_specific():
     for name in ("se_resnet20_cifar10", FASHION):
         ref = ExcitationStats.load(reference_path(name))
         deepest = ref.blocks[-1]
-        assert deepest.class_specific and deepest.divergence_p < 0.01
+        assert deepest.learned and deepest.class_specific and deepest.divergence_p < 0.01
         assert deepest.divergence_ci[0] > ref.control[-1].divergence_ci[1]
         assert ref.sample_counts and max(ref.sample_counts.values()) <= 200 < min(ref.counts.values())
         text = specificity_reading(ref)
         assert "as the paper found" in text
-        assert re.search(r"\d+× \[\d+–\d+\] the untrained control's \(same block\)", text)
+        assert re.search(r"\d+× \[\d+–\d+\] the untrained control's \(same block", text)
         value, ci = ref.ratio(deepest.name, "SE_2_3")
         assert ci[0] < value < ci[1] and f"{value:.1f}×" in text
+        # p at the floor of 200 shuffles is said as such, never "p = 0.000" or "p < 0.001"
+        assert "p ≤ 0.005" in text and "p = 0.000" not in text and "p < 0.001" not in text
+        assert "99th percentile" in text
 
 
 def test_sample_size_notes(tiny, image_folder):
@@ -183,3 +198,40 @@ def test_sample_size_notes(tiny, image_folder):
     assert st.shortfall() == {"circle": 6, "square": 6, "stripes": 6} and st.weak
     notes = " ".join(st.sample_notes())
     assert "Asked for 500 images per class" in notes and "circle 6" in notes and "verdicts are weak" in notes
+
+
+@pytest.mark.parametrize("name", ["se_resnet20_cifar10", FASHION])
+def test_the_untrained_network_is_never_called_class_specific(name):
+    """Every block of the untrained control is above label-shuffle chance at 1 000 images a class (its gates follow
+    colour and texture), and still none is learned: the reading says what it is and points to the trained model."""
+    ref = ExcitationStats.load(reference_path(name))
+    assert all(c.above_chance for c in ref.control) and all(c.learned is None for c in ref.control)
+    assert all(c.class_specific is None for c in ref.control)
+    untrained = ref.control_only()
+    assert untrained.untrained and all(b.learned is None for b in untrained.blocks)
+    text = specificity_reading(untrained)
+    assert "untrained network" in text and "nothing in them is learned" in text and "trained model" in text
+    assert "is class-specific:" not in text and "as the paper found" not in text
+    assert "9 of 9 blocks are class-specific" not in text and "above chance" in text
+    # the trained model's own reading, on the same reference: learned
+    assert "9 of 9 blocks are class-specific" in specificity_reading(ref)
+
+
+def test_old_json_without_the_new_fields_loads_with_them_derived():
+    ref = json.loads(reference_path(FASHION).read_text())
+    for b in ref["blocks"] + ref["control"]:  # as written before above_chance and learned existed
+        b.pop("above_chance"), b.pop("learned")
+        b["class_specific"] = True  # the old verdict called every control block class-specific
+    old = ExcitationStats.from_dict(ref)
+    assert all(b.learned and b.above_chance for b in old.blocks)
+    assert all(c.learned is None and c.class_specific is None and c.above_chance for c in old.control)
+    # a crafted block: above chance but its interval overlapping the control's is not learned
+    ref["blocks"][-1]["divergence_ci"] = [0.0, 0.2]
+    assert not ExcitationStats.from_dict(ref).blocks[-1].learned
+
+
+@pytest.mark.parametrize("p, expected", [(0.00498, "p ≤ 0.005"), (2 / 201, "p = 0.010"), (0.5, "p = 0.500")])
+def test_p_values_at_the_floor_of_the_shuffles_are_said_as_bounds(p, expected):
+    from se_models.findings.numbers import p_value
+
+    assert p_value(p, 200) == expected

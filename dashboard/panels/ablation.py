@@ -22,9 +22,10 @@ PX = 220
 MODES_TEXT = """
 Switching an SE block off answers *what do its gates buy?* Three ways, each a different question:
 
-- **s = 1 (identity)**: the block removed, s·U becomes U. It also changes the *scale*: trained gates average well
-  below 1 (the Classes view's reading gives the number), so s = 1 enlarges the branch in a way the layers after it
-  never saw in training. A big loss can be the scale, not the attention.
+- **s = 1 (identity)**, every gate forced open: s·U becomes U. That is not the network without SE: it also changes
+  the *scale*, since trained gates average well below 1 (the Classes view's reading gives the number), so s = 1
+  enlarges the branch in a way the layers after it never saw in training. A big loss can be the scale, not the
+  attention.
 - **Mean gate (mean)**: every image gets the same per-channel gate, the mean over a reference set. The scale stays,
   only the dependence on the input goes: what the *input-dependent* recalibration is worth.
 - **Another image's gates (shuffle)**: each image gets the gates of another image of the batch. Right statistics,
@@ -73,11 +74,12 @@ def _choice(name: str, names: list[str]) -> tuple[str, tuple[str, ...], str]:
         what = urlstate.selectbox(c2, "Block", names, "abl_block", index=len(names) - 1)
         blocks = (what,)
     modes = ["identity", "mean"] if _mean_gates(name) is not None else ["identity"]  # mean needs reference stats
+    explain = ("s = 1: every gate forced open (not SE removed: the scale changes too). Mean gate: the per-channel "
+               "mean over the test split, the same for every image (input dependence removed). The About view "
+               "explains both.")
     mode = urlstate.segmented_control(c3, "Replace the gates by", modes, "abl_mode",
                                       "mean" if "mean" in modes else "identity", format_func=SHORT.get,
-                                      required=True, help="s = 1: the SE block removed (its scale changes too). Mean "
-                                      "gate: the per-channel mean over the test split, the same for every image "
-                                      "(input dependence removed). The About view explains both.") or modes[0]
+                                      required=True, help=explain) or modes[0]
     return what, blocks, mode
 
 
@@ -128,7 +130,7 @@ def classes_panel(sel) -> None:
                    "computes one.")
         return
     st.markdown("### Does the prediction need the gates? Accuracy with SE switched off, per stage")
-    st.info(ablation_sentence(tables, stats), icon=":material/insights:")
+    st.info(ablation_sentence(tables, stats, markdown=True), icon=":material/insights:")
     any_t = next(iter(tables.values()))
     fig = cache.built("ablation", (sel.name,), lambda: ablation_chart(tables))
     ui.chart(fig, "cls_ablation", f"ablation {sel.name}")

@@ -1,8 +1,6 @@
 """Statistics shown in more than one view (Classes, Compare): channel choices, a control shown on its own, downloads."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from dashboard import exports
@@ -13,11 +11,7 @@ CHANNELS = {"sampled": "50 uniform (paper)", "variable": "50 most class-dependen
 
 def stats_for(stats: ExcitationStats, control: bool) -> ExcitationStats | None:
     """Reference statistics as shown for a model key: the control's blocks become the main ones."""
-    if not control:
-        return stats
-    if not stats.control:
-        return None
-    return replace(stats, weights="random", blocks=stats.control, control=None)
+    return stats.control_only() if control else stats
 
 
 def stats_downloads(stats: ExcitationStats, key: str, label: str) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 import streamlit as st
 
 from se_models.findings import image as image_reading
+from se_models.findings import numbers as num
 from se_models.hooks.blocks import se_dims
-from se_models.plots.figures import top_channels
 
 
 def _num(x: float) -> str:
     return f"{x:.2f}".replace("-0.00", "0.00")
 
 
-def _fmt(values: list[float]) -> str:
-    return f"from **{_num(min(values))}** to **{_num(max(values))}** (mean {_num(sum(values) / len(values))})"
+def _fmt(values: list[float], fmt=_num) -> str:
+    return f"from **{fmt(min(values))}** to **{fmt(max(values))}** (mean {fmt(sum(values) / len(values))})"
 
 
 def render(loaded, maps, class_mean: list[float] | None, class_name: str | None) -> None:
@@ -25,7 +25,7 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
     s = maps.excitation.tolist()
     channels, hidden = se_dims(dict(loaded.model.named_modules())[loaded.se_blocks[block]])
     h, w = maps.before.shape[-2:]
-    up, down = top_channels(s, 3)
+    up, down = image_reading.extreme_channels(s, 3)
     with st.container(border=True):
         st.markdown(f"#### What happened here — block {block}, this image")
         c1, c2, c3 = st.columns(3, gap="large")
@@ -43,14 +43,14 @@ def render(loaded, maps, class_mean: list[float] | None, class_name: str | None)
                           f"{sum(class_mean) / len(class_mean):.2f}.")
             st.markdown(f"W₁ squeezes {channels} → {hidden} (reduction ratio **r = {channels // max(hidden, 1)}**), "
                         f"ReLU δ, W₂ expands {hidden} → {channels}, sigmoid σ: one gate per channel, "
-                        f"s ∈ (0, 1), here {_fmt(s)}.{versus}")
+                        f"s ∈ (0, 1), here {_fmt(s, num.gate)}.{versus}")
         with c3:
             st.markdown("**3 · Scale**: multiply each map by its gate")
             st.latex(r"\tilde{x}_c = s_c \cdot u_c")
             st.markdown(image_reading.scale_sentence(s) + " Then the shortcut is added back: output = ReLU(s·U + x).")
         rows = [{"": "▲ high gate" if c in up else "▼ low gate", "channel": c, "z (squeeze)": round(z[c], 3),
-                 "s (excitation)": round(s[c], 3), "in words": image_reading.gate_band(s[c]),
-                 **({f"class mean s ({class_name})": round(class_mean[c], 3)} if class_mean is not None else {}),
+                 "s (excitation)": num.gate(s[c]), "in words": image_reading.gate_band(s[c]),
+                 **({f"class mean s ({class_name})": num.gate(class_mean[c])} if class_mean is not None else {}),
                  "mean of s·u (= s·z)": round(s[c] * z[c], 3)} for c in up + down]
         # a static table: lighter in the browser than the interactive dataframe grid
         st.table(rows, hide_index=True, border="horizontal")

@@ -51,20 +51,23 @@ READING = """
 - **Top-k prediction**: the model's class probabilities for the chosen image (softmax of the logits).
 - **Grad-CAM**: where the evidence for one class lies, at the end of one stage: the gradient of that class's
   score, averaged per channel, weights the stage's feature maps; red is strong evidence. Deep stages are coarse
-  (7–8 px grids) but class-specific; shallow ones are sharp but generic.
+  (7–8 px grids) but closest to the class decision; shallow ones are sharp but generic.
 - **Excitation profile**: bars are this image's gates s, one per channel, in every SE block; the line is the
   average over the test images of a class. Bars that follow the line: the image behaves like its class.
 - **Feature maps before / after**: U (top) and s·U (bottom) for the channels with the highest gates (▲, least
   scaled down: a gate s < 1 never amplifies) and the lowest (▼); one colour scale for all panels, so suppression
   shows as fading. The next layer sees the relative scaling between channels.
 - **Class curves (Fig. 6)**: per SE block, the mean gate per channel for each class (one line each) and over all
-  classes (dashed). Curves on top of each other = the block treats every class alike; curves apart = class-specific.
+  classes (dashed). Curves on top of each other = the block treats every class alike; curves apart = the gates depend
+  on the class (called class-specific only when that is learned: beyond the untrained control's too).
   With *mean ± std* (Fig. 7) the band shows how much single images of one class differ.
 - **Class-specificity vs depth**: one number per block. *Class divergence* = √(mean over channels of the variance
   of the class means): how far apart the curves of Fig. 6 sit, in gate units. *Linear probe* = held-out accuracy of
   a logistic regression predicting the class from s (the dotted line is chance). *η²* = share of each channel's
   variance that the class explains. Solid lines: the trained model; dashed: the same network with random weights
-  (the control), so what rises above the dashed line comes from training.
+  (the control), so what rises above the dashed line comes from training. A filled marker is a learned block: above
+  label-shuffle chance and with its interval above the control's; the untrained network is drawn open everywhere,
+  because random gates are above chance too (they follow colour and texture) but learned nothing.
 """
 
 

@@ -6,11 +6,12 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import ui, wording
-from dashboard.panels import ablation, reading
+from dashboard.panels import ablation
 from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
 from dashboard.safety import access, uploads
 from dashboard.state import cache, modelkeys, urlstate
 from se_models.errors import SEExplorerError, UnknownClassError
+from se_models.findings import readings
 from se_models.hooks.naming import has_stages
 from se_models.plots import figures
 
@@ -18,6 +19,7 @@ SOURCES = {"reference": "Reference statistics (instant)", "bundled": "Bundled sa
            "test": "Downloaded test set"}
 PAPER_PER_CLASS = 50  # the paper's Fig. 6: 50 validation images per class, 50 uniformly sampled channels
 PAPER_CLASSES = "goldfish, pug, airliner and cliff"  # Fig. 6's goldfish, pug, plane and cliff, as ImageNet names
+PRESET_PANEL_PX = 165  # with the paper's preset, two rows of panels end above 720 px: the deepest block on screen
 
 
 def _folder_howto(sel) -> None:
@@ -131,15 +133,16 @@ def _controls(sel, names: list[str]) -> dict:
                                           help="The paper averaged 50 validation images per class.")
         control = source != "reference" and not sel.is_control and urlstate.toggle(
             st, "Also compute the untrained control (twice the time)", "live_control", value=True)
-    if preset:  # the caption says what is drawn: the reference statistics hold every test image, not 50
+    note = None
+    if preset:  # the caption says what is drawn (under the figure, which then starts high enough to end on screen)
         images = (f"{PAPER_PER_CLASS} images per class" if source != "reference" else
                   f"every image of the test split (the reference statistics) instead of the paper's {PAPER_PER_CLASS} "
                   "per class — choose another data source for that")
-        st.caption(f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
-                   "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the "
-                   "preset off to change them.")
-    return dict(source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
-                channels=channels or "sampled", spread=spread, blocks=blocks, control=control)
+        note = (f"Paper Fig. 6: {', '.join(figures.default_blocks(names))} · {images} · {PAPER_PER_CLASS} "
+                "uniformly sampled channels · every class of the data · the dashed “all” line. Turn the preset off "
+                "to change them.")
+    return dict(note=note, source=source, classes=classes, per_class=int(per_class), folder=folder.path, images=folder,
+                channels=channels or "sampled", spread=spread, blocks=blocks, control=control, preset=preset)
 
 
 def render() -> None:
@@ -152,24 +155,27 @@ def render() -> None:
         if full is None:
             st.warning("This model ships no reference statistics: choose another data source above.")
             return
-        shown = stats_for(full, sel.is_control)
+        shown = stats_for(full, sel.is_control)  # the untrained model's own numbers, never the trained one's
         curves = shown.subset(opts["classes"]) if opts["classes"] else shown
     else:
-        full = _live(sel, opts["source"], opts["images"], opts["classes"], opts["per_class"], opts["control"])
-        if full is None:
+        shown = _live(sel, opts["source"], opts["images"], opts["classes"], opts["per_class"], opts["control"])
+        if shown is None:
             return
-        shown = curves = full
+        curves = shown
     label = cache.model_label(sel.model_key)
     # live statistics are keyed by their own parameters; reference ones by the model alone
     live = opts["source"] != "reference"
     data_key = (opts["source"], opts["folder"], opts["per_class"], opts["control"]) if live else ("reference",)
     if opts["blocks"]:
         fig = cache.built("curves", (sel.model_key, *data_key, tuple(opts["classes"]), tuple(opts["blocks"]),
-                                     opts["channels"], opts["spread"]),
+                                     opts["channels"], opts["spread"], opts["preset"]),
                           lambda: figures.class_curves(
                               curves, blocks=opts["blocks"], channels=opts["channels"], spread=opts["spread"],
-                              title=label))
+                              title=label, labels=sel.loaded.labels,
+                              panel_px=PRESET_PANEL_PX if opts["preset"] else 300))
         ui.chart(fig, "cls_curves", f"class curves {sel.model_key}")
+        if opts["note"]:
+            st.caption(opts["note"])
         st.caption("Each panel is one SE block; each line is the average gate value s per channel over the images "
                    "of one class; the dashed black line is the mean over all classes. Shallow → deep reads left to "
                    "right, top to bottom. Hover a line for class, channel and value; click a legend entry to hide a "
@@ -181,17 +187,17 @@ def render() -> None:
     st.caption(f"Data: {curves.data} — images per class: {counts}.")
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
-    st.info(reading.specificity_sentence(full), icon=":material/insights:")
+    st.info(readings.specificity_reading(shown, markdown=True), icon=":material/insights:")
     name = wording.dataset_name(sel.card)  # the figure marks statistics of random weights as "untrained" itself
     depth = cache.built("depth", (sel.model_key, *data_key, tuple(opts["classes"]) if live else ()),
-                        lambda: figures.specificity_vs_depth(full, label=name))
+                        lambda: figures.specificity_vs_depth(shown, label=name))
     ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
-    st.caption(f"Over all {len(full.classes)} classes of this data. **Divergence**: how far apart the class curves "
+    st.caption(f"Over all {len(shown.classes)} classes of this data. **Divergence**: how far apart the class curves "
                "sit, in gate units; the dotted line is what shuffling the class labels reaches by chance (99th "
-               "percentile), the bars are 95 % bootstrap intervals. A filled marker is a block called "
-               "**class-specific**: above chance (permutation p < 0.01) and, when the untrained control was "
-               "measured, with its interval above the control's. **Probe**: held-out accuracy of a logistic "
-               "regression reading the class from s. **η²**: share of each channel's variance explained by the "
-               "class. Solid: trained; dashed: the same network with random weights.")
-    stats_downloads(full, "cls_dl", label)
+               "percentile), the bars are 95 % bootstrap intervals. A filled marker is a block that is "
+               f"**class-specific**, i.e. learned: {readings.LEARNED_RULE}; the untrained network is drawn open at "
+               "every depth. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
+               "**η²**: share of each channel's variance explained by the class. Solid: the model shown; dashed: "
+               "its untrained control, where measured.")
+    stats_downloads(shown, "cls_dl", label)
     ablation.classes_panel(sel)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 import se_models
-from dashboard import ui, wording
-from dashboard.panels import reading
+from dashboard import ui
 from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
 from dashboard.state import cache, modelkeys, urlstate
+from se_models.findings import readings
 from se_models.plots import figures
 
 
@@ -69,11 +69,13 @@ def render() -> None:
                    "`python -m se_models reference` and reload.")
         return
 
-    # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
-    models = list(dict.fromkeys(modelkeys.parse_model_key(k)[0] for k in (a_key, b_key)))
-    refs = {wording.dataset_name(cache.card(m)): cache.reference(m) for m in models}
-    first, *rest = refs.items()
-    depth = cache.built("cmp_depth", tuple(models),
+    # what is picked is what is drawn: a trained model (solid) with its control (dashed), an untrained one on its own
+    # (open markers, nothing learned); an untrained key whose trained model is the other pick is its dashed line
+    trained = {modelkeys.parse_model_key(k)[0] for k in (a_key, b_key) if not modelkeys.is_control(k)}
+    series = {_label(k).rsplit(" · ", 1)[0]: s for k, s in ((a_key, a), (b_key, b))
+              if not (modelkeys.is_control(k) and modelkeys.parse_model_key(k)[0] in trained)}
+    first, *rest = series.items()
+    depth = cache.built("cmp_depth", (a_key, b_key),
                         lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
     names_a, names_b = [x.name for x in a.blocks], [x.name for x in b.blocks]
     common = [n for n in names_a if n in names_b] or names_a
@@ -85,13 +87,16 @@ def render() -> None:
     block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
                                           format_func=CHANNELS.get, required=True) or "sampled"
-    st.info(reading.compare_sentence(_label(a_key), a, _label(b_key), b, block), icon=":material/insights:")
+    st.info(readings.compare_reading(_label(a_key), a, _label(b_key), b, block, markdown=True),
+            icon=":material/insights:")
     left, right = st.columns(2, gap="medium")
     for col, key, stats, tag in ((left, a_key, a, "a"), (right, b_key, b, "b")):
         with col:
             if block in [x.name for x in stats.blocks]:
                 def build(stats=stats, key=key):
-                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True)
+                    labels = cache.card(modelkeys.parse_model_key(key)[0]).labels
+                    fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True,
+                                               labels=labels)
                     return fig.update_layout(title=dict(text=_label(key)))
                 fig = cache.built("cmp_curves", (key, block, channels), build)
                 ui.chart(fig, f"cmp_curves_{tag}", f"class curves {block} {key}")

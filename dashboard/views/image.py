@@ -88,9 +88,9 @@ def _top(sel, item, img, a) -> None:
         bars = cache.built("bars", (sel.model_key, item.digest),
                            lambda: figures.prediction_bars(a.probs, loaded.labels, 5))
         ui.chart(bars, "img_pred", f"prediction {item.label}")
-        if item.true_class:
-            st.markdown(f"True class: **{item.true_class}** — "
-                        f"{'correct' if predicted == item.true_class else 'misclassified'}.")
+        truth = image_reading.truth_finding(item.true_class, predicted)
+        if truth:
+            st.markdown(truth.markdown)
         if sel.is_control:
             st.caption(":orange[Untrained control: random weights, so the prediction is noise.]")
     with c3:
@@ -123,12 +123,16 @@ def _main_map(sel, item, a, stages: dict[str, str]) -> None:
     alpha = urlstate.peek_number("alpha", 0.0, 1.0, 0.5, 0.05)
     picture = cache.overlay_jpeg(sel.model_key, item.digest, a.target, layer, alpha, OVERLAY_PX, view, a.cams[layer])
     none = " — none found (no positive evidence)" if a.cams[layer].max() == 0 else ""
-    st.image(picture, width=OVERLAY_PX, caption=f"Evidence for “{loaded.labels[a.target]}” at {layer}{none}")
+    target, p = loaded.labels[a.target], float(a.probs[a.target])
+    st.image(picture, width=OVERLAY_PX, caption=f"{image_reading.cam_label(target, p)} at {layer}{none}")
+    unlikely = image_reading.cam_finding(target, p, loaded.labels[a.predicted])
+    if not unlikely.holds:
+        st.caption(f":orange[{unlikely.text}]")
     ui.colour_legend(cam_colours(), "none", "the map's maximum", OVERLAY_PX)
     urlstate.selectbox(st, "Grad-CAM layer", list(by_block), "cam_layer", index=len(stages) - 1,
                        format_func=by_block.get,
                        help="The end of which stage Grad-CAM looks at: shallow stages are sharp but generic, the "
-                            "deepest is coarse but class-specific.")
+                            "deepest is coarse but closest to the class decision.")
     st.download_button("Grad-CAM PNG", lambda: exports.image_png(overlay(view, a.cams[layer], alpha, OVERLAY_PX)),
                        f"gradcam_{exports.slug(item.label)}.png", "image/png", key="dl_gradcam",
                        icon=":material/download:", type="tertiary", on_click="ignore")
@@ -188,8 +192,10 @@ def render() -> None:
                    "turned down.")
     else:
         distances = class_distances(a.excitation, {b.name: b.class_means for b in shown.blocks})
+        typical = {b.name: image_reading.typical_distance(b.class_stds[cls]) for b in shown.blocks
+                   if cls in b.class_stds}
         st.caption("Bars: this image's gate s per channel. Line: the mean of the class over its test images "
-                   "(reference statistics). " + (image_reading.profile_sentence(distances, cls) or ""))
+                   "(reference statistics). " + (image_reading.profile_sentence(distances, cls, typical) or ""))
 
     st.divider()
     st.markdown("### Feature maps before and after SE scaling")

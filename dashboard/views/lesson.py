@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import ui, wording
 from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, modelkeys, urlstate
+from se_models.findings import image as image_reading
 from se_models.findings import lesson
 from se_models.plots import figures
 from se_models.plots import lesson as lf
@@ -20,13 +21,24 @@ STEPS = {  # URL step number -> (short name on the step buttons, title)
     6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
 }
 KEY = "step"
-FIG_PX = 370       # the main figure's height: with the title, the sentences and the buttons it fits 720 px
+FIG_PX = 370       # the main figure's own height (exports, and before the browser stretches it to the screen)
 THUMB_PX = 150
 CAM_PX = 190
 PAIR_CANDIDATES = 8  # images tried for step 2's second image (one batched forward pass)
-CSS = """<style>
-.st-key-lesson_text p, .st-key-lesson_text li {font-size: 1.22rem; line-height: 1.45}
-.st-key-lesson_head {margin-top: 2rem}  /* below the top navigation bar, which overlaps the page's padding */
+FILL = "stretch"  # the step's figure height: the rest of the screen (CSS below)
+# The step fills one screen, whatever its size: the page is a column as tall as the window below the navigation bar,
+# and the step's figure (height "stretch") takes what the title and the sentences leave, never less than MIN_FIG.
+MIN_FIG = 300
+CSS = f"""<style>
+.st-key-lesson_text p, .st-key-lesson_text li {{font-size: 1.22rem; line-height: 1.45}}
+.st-key-lesson_head {{margin-top: 2rem}}  /* below the top navigation bar, which overlaps the page's padding */
+.st-key-lesson_page {{flex: 0 0 auto; height: calc(100vh - 5.5rem); min-height: {MIN_FIG + 250}px}}
+[data-testid="stLayoutWrapper"]:has(> .st-key-lesson_fig) {{flex: 1 1 0; min-height: {MIN_FIG}px}}
+.st-key-lesson_fig {{height: 100%}}
+.st-key-lesson_fig [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]) {{flex: 1 1 0; min-height: 0}}
+.st-key-lesson_fig [data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"]) {{flex: 1 1 0}}
+.st-key-lesson_fig [data-testid="stHorizontalBlock"],
+.st-key-lesson_fig [data-testid="stColumn"] > [data-testid="stVerticalBlock"] {{height: 100%}}
 </style>"""
 
 
@@ -106,59 +118,105 @@ def step_se(sel, item, img) -> None:
     m = cache.block_maps(sel.model_key, item.digest, img, block)
     rows, text = lesson.se_step(m.squeeze.tolist(), m.excitation.tolist(), block, tuple(m.before.shape[-2:]))
     _say(lesson.untrained_note(_weights(sel)) + text)
-    c1, c2 = st.columns([1, 6], gap="small")
+    c1, c2 = st.container(key="lesson_fig").columns([1, 6], gap="small")
     c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, item.digest, img), sel.loaded.input_size[-1]),
              width=THUMB_PX - 30, caption=item.label)
     with c2:
         fig = cache.built("lesson_se", (sel.model_key, item.digest, block),
                           lambda: lf.se_block(m.squeeze, m.excitation, m.before, m.after, [r.channel for r in rows],
-                                              block, FIG_PX - 40))
-        ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False)
+                                              block, FIG_PX))
+        ui.chart(fig, "lesson_se", f"lesson SE block {item.label}", downloads=False, height=FILL)
+
+
+def _same_class_partner(sel, item, img, others, cls: str):
+    """A second image of the first image's true class `cls`: another chosen image or photo of it, else another
+    bundled test sample of it; None when there is none at hand."""
+    match = [(i, im) for i, im in others if i.true_class == cls and i.digest != item.digest]
+    if match:
+        return match[0]
+    labels = tuple(sel.loaded.labels)
+    dataset = sel.loaded.card.dataset
+    for path, folder in cache.samples(dataset):
+        if imageitems.sample_class(folder, list(labels)) != cls:
+            continue
+        cand = cache.sample_item(imageitems.sample_id(path), dataset, labels)
+        if cand.digest != item.digest:
+            good, _ = imageitems.decode_items([cand], decode=lambda it: cache.decode(it.data, it.label))
+            if good:
+                return good[0]
+    return None
 
 
 def step_pair(sel, item, img, others) -> None:
     loaded = sel.loaded
     names = list(loaded.se_blocks)
-    shallow, deep = lesson.fig6_blocks(names)
+    shallow, deep = lesson.first_and_deepest(names)
     others = others[:PAIR_CANDIDATES]
     probs = cache.predictions(sel.model_key, tuple(i.digest for i, _ in [(item, img)] + others),
                               [img] + [im for _, im in others])
     first = int(probs[0].argmax())
-    differ = [k for k in range(len(others)) if int(probs[k + 1].argmax()) != first]
-    right = [k for k in differ if loaded.labels[int(probs[k + 1].argmax())] == others[k][0].true_class]
-    pick = (right or differ or [None])[0]  # a correctly classified image of another class reads best
+    # each image's class: its true class where it has one (random weights predict one class for everything), else
+    # the predicted one
+    cls = [i.true_class or loaded.labels[int(p.argmax())] for (i, _), p in zip([(item, img)] + others, probs)]
+    differ = [k for k in range(len(others)) if cls[k + 1] != cls[0]]
+    known = [k for k in differ if others[k][0].true_class]
+    right = [k for k in known if loaded.labels[int(probs[k + 1].argmax())] == others[k][0].true_class]
+    pick = (right or known or differ or [None])[0]  # a correctly classified image of another class reads best
     if pick is None:
-        _say("Every image at hand is predicted as the same class, so there is no pair of different classes to "
-             "compare: choose images of two classes in the sidebar.")
+        _say("Every image at hand is of the same class, so there is no pair of different classes to compare: choose "
+             "images of two classes in the sidebar.")
         return
     other, other_img = others[pick]
     pair = [(item, img, first), (other, other_img, int(probs[pick + 1].argmax()))]
     runs = [cache.analysis(sel.model_key, i.digest, im, None) for i, im, _ in pair]
     tags = tuple(f"{i.label} → {loaded.labels[p]}" for i, _, p in pair)
     gates = {b: (runs[0].excitation[b].tolist(), runs[1].excitation[b].tolist()) for b in (shallow, deep)}
-    dist, text = lesson.pair_step(tags, gates, shallow, deep)
+    same, same_gates, same_tags = None, None, None
+    # a real same-class pair needs the first image's true class; else the class spread of its predicted class
+    partner = _same_class_partner(sel, item, img, others, item.true_class) if item.true_class else None
+    if partner is not None:
+        p_item, p_img = partner
+        run = cache.analysis(sel.model_key, p_item.digest, p_img, None)
+        same_tags = (item.label, p_item.label)
+        same_gates = {b: (runs[0].excitation[b].tolist(), run.excitation[b].tolist()) for b in (shallow, deep)}
+        same = lesson.same_pair(same_tags, same_gates)
+    else:
+        stats = _reference_quietly(sel)
+        if stats is not None and all(cls[0] in stats.block(b).class_stds for b in (shallow, deep)):
+            same = lesson.same_estimate(cls[0], {b: stats.block(b).class_stds[cls[0]] for b in (shallow, deep)},
+                                        stats.counts.get(cls[0], 0))
+    dist, text = lesson.pair_step(tags, gates, shallow, deep, same)
     _say(lesson.untrained_note(_weights(sel)) + text)
-    c1, c2 = st.columns([1, 6], gap="small")
-    for i, im, p in pair:
+    c1, c2 = st.container(key="lesson_fig").columns([1, 6], gap="small")
+    shown = pair + ([(partner[0], partner[1], None)] if partner is not None else [])
+    for i, im, p in shown:
         c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, i.digest, im), loaded.input_size[-1]),
-                 width=THUMB_PX - 50, caption=f"{i.label} → {loaded.labels[p]}")
+                 width=THUMB_PX - 70 if partner is not None else THUMB_PX - 50,
+                 caption=f"{i.label} → {loaded.labels[p]}" if p is not None else i.label)
     with c2:
-        fig = lf.gate_pair(gates, tags, dist, FIG_PX)
-        ui.chart(fig, "lesson_pair", "lesson two images", downloads=False)
+        fig = lf.gate_pair(gates, tags, dist, FIG_PX, same_gates, same_tags)
+        ui.chart(fig, "lesson_pair", "lesson two images", downloads=False, height=FILL)
+
+
+def _reference_quietly(sel):
+    """The reference statistics as shown for this model key, or None (nothing said)."""
+    ref = cache.reference(sel.name)
+    return statspanel.stats_for(ref, sel.is_control) if ref else None
 
 
 def step_fig6(sel) -> None:
     stats = _stats(sel)
     if stats is None:
         return
-    shallow, deep = lesson.fig6_blocks([b.name for b in stats.blocks])
-    _say(lesson.fig6_step(stats, shallow, deep))
+    shallow, deep = lesson.first_and_deepest(stats)
+    _say(lesson.fig6_step(stats))  # random weights: the findings say what they are
     label = cache.model_label(sel.model_key)
     fig = cache.built("lesson_fig6", (sel.model_key,), lambda: lf.projector(figures.class_curves(
-        stats, blocks=[shallow, deep], cols=2), FIG_PX).update_layout(
+        stats, blocks=[shallow, deep], cols=2, labels=sel.loaded.labels), FIG_PX).update_layout(
         title=dict(text=f"Average gate per channel and class — {label}", font=dict(size=17), y=0.99,
-                   yanchor="top"), legend=dict(title_text="class", font=dict(size=13)), margin=dict(t=88, b=50)))
-    ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False)
+                   yanchor="top"), margin=dict(t=70, b=50)))
+    with st.container(key="lesson_fig"):
+        ui.chart(fig, "lesson_fig6", f"lesson fig6 {sel.model_key}", downloads=False, height=FILL)
 
 
 def step_depth(sel) -> None:
@@ -168,8 +226,9 @@ def step_depth(sel) -> None:
     _say(lesson.depth_step(stats))
     name = wording.dataset_name(sel.card)
     fig = cache.built("lesson_depth", (sel.model_key,), lambda: lf.projector(figures.specificity_vs_depth(
-        stats, label=None if stats.weights == "random" else name), FIG_PX))
-    ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False)
+        stats, label=name), FIG_PX))
+    with st.container(key="lesson_fig"):
+        ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False, height=FILL)
 
 
 def step_ablation(sel) -> None:
@@ -188,16 +247,17 @@ def step_ablation(sel) -> None:
         _say(f"No stored ablation for {cache.model_label(sel.model_key)}: `python -m se_models ablate --model "
              f"{sel.name} --data DIR` computes one.")
         return
-    _say(lesson.ablation_step(tables))
-    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), FIG_PX - 20))
-    ui.chart(fig, "lesson_ablation", f"lesson ablation {sel.name}", downloads=False)
+    _say(lesson.ablation_step(tables, cache.reference(sel.name)))
+    fig = cache.built("lesson_ablation", (sel.name,), lambda: lf.projector(ablation_chart(tables), FIG_PX))
+    with st.container(key="lesson_fig"):
+        ui.chart(fig, "lesson_ablation", f"lesson ablation {sel.name}", downloads=False, height=FILL)
 
 
 def step_cam(sel, item, img) -> None:
     loaded = sel.loaded
     a = cache.analysis(sel.model_key, item.digest, img, sel.target)
     target = loaded.labels[a.target]
-    _, text = lesson.cam_step({b: c.numpy() for b, c in a.cams.items()}, target)
+    _, text = lesson.cam_step({b: c.numpy() for b, c in a.cams.items()}, target, a.grids)
     _say(lesson.untrained_note(_weights(sel)) + text)
     view = cache.model_view(sel.model_key, item.digest, img)
     cols = st.columns(len(a.cams) + 1, gap="small")
@@ -207,12 +267,19 @@ def step_cam(sel, item, img) -> None:
     for col, (block, cam) in zip(cols[1:], a.cams.items()):
         col.image(cache.overlay_jpeg(sel.model_key, item.digest, a.target, block, 0.5, CAM_PX, view, cam),
                   width="stretch", caption=lesson.stage_label(block))
-    st.caption(f"Grad-CAM for “{target}” (change the class in the sidebar). Red: where the evidence lies; blue: none.")
+    unlikely = image_reading.cam_finding(target, float(a.probs[a.target]), loaded.labels[a.predicted])
+    st.caption(f"Grad-CAM — {image_reading.cam_label(target, float(a.probs[a.target]))}; change the class in the "
+               "sidebar. Red: where the evidence lies; blue: none. " + unlikely.text)
 
 
 def render() -> None:
     st.html(CSS)
     sel = ui.selection()
+    with st.container(key="lesson_page"):
+        _render(sel)
+
+
+def _render(sel) -> None:
     step = _step()
     st.markdown(f"### {step} · {STEPS[step][1]}")
     if step in (3, 4):

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.explain import lenses, sanity
+from se_models.findings.methods import faithfulness_finding, sanity_finding
 from se_models.plots.lenses import faithfulness_curves
 
 PIC = 150  # px: five pictures and their gaps fit 1280 px with the sidebar open
@@ -43,6 +44,13 @@ def _faithfulness(model_key: str, digest: str, _image, _maps: dict, target: int,
 @st.cache_data(show_spinner=False, max_entries=16)
 def _filters(model_key: str):
     return lenses.filter_grid(cache.model(model_key).model, patch=24)
+
+
+def _faithful(f: sanity.Faithfulness, method: str):
+    """One method's deletion / insertion AUCs against the random maps, as a finding."""
+    c = f.curves[method]
+    return faithfulness_finding(lenses.METHODS[method], c.deletion_auc, c.insertion_auc, f.random_range("deletion"),
+                                f.random_range("insertion"), len(f.random))
 
 
 def _row(cols, title: str, input_pic, pictures: dict, captions: dict) -> None:
@@ -90,7 +98,8 @@ def render() -> None:
     if control_key is not None:
         sims = {m: f"ρ {run['spearman'][m]:.2f} · SSIM {run['ssim'][m]:.2f}" for m in lenses.METHODS}
         _row(st.columns(5), "Random weights", view, run["rows"]["control"], sims)
-        st.markdown("**Sanity check** (Adebayo et al. 2018): " + sanity.sanity_sentence(run["spearman"]))
+        st.markdown("**Sanity check** (Adebayo et al. 2018): "
+                    + sanity_finding(run["spearman"], lenses.METHODS, images=1).markdown)
         st.caption("ρ: Spearman rank correlation of the two importance maps, SSIM: their structural similarity "
                    "(1 = the same map, 0 = unrelated). A map that explains what the network learned must change "
                    "when the learned weights are replaced by random ones.")
@@ -107,7 +116,7 @@ def render() -> None:
         fig = cache.built("faith", (trained_key, item.digest, run["target"]),
                           lambda: faithfulness_curves(f, target_label))
         ui.chart(fig, "methods_faith_fig", f"faithfulness {item.label}")
-        st.markdown("\n".join(f"- {sanity.faithfulness_sentence(f, m)}" for m in lenses.METHODS))
+        st.markdown("\n".join(f"- {_faithful(f, m).markdown}" for m in lenses.METHODS))
         st.caption("Deleted pixels take the values of a strongly blurred copy, and insertion starts from that copy "
                    "(Petsiuk et al. 2018). The grey band is the range of random maps: the chance baseline.")
 

@@ -10,6 +10,7 @@ import numpy as np
 from se_models.cli.common import add_image_set_arguments, batches, image_paths, median_row
 from se_models.cli.registry import command
 from se_models.explain import lenses, sanity
+from se_models.findings.methods import sanity_finding
 
 
 def add_arguments(parser) -> None:
@@ -51,7 +52,8 @@ def run(args) -> int:
         cells = (median_row(per[m]["spearman"]), median_row(per[m]["ssim"]))
         print(f"| {lenses.METHODS[m]} | {cells[0]} | {cells[1]} |" if args.markdown else
               f"  {m:16s} spearman {cells[0]}  ssim {cells[1]}")
-    print(sanity.sanity_sentence({m: float(np.median(per[m]["spearman"])) for m in args.methods}), file=sys.stderr)
+    medians = {m: float(np.median(per[m]["spearman"])) for m in args.methods}
+    print(sanity_finding(medians, lenses.METHODS, images=len(paths)).text, file=sys.stderr)
     if steps:
         print("cascading randomisation, median Spearman with the trained map as units are randomised top-down:",
               file=sys.stderr)

@@ -1,5 +1,6 @@
 """`python -m se_models stats`: class-wise excitation statistics (paper Fig. 6) with verdicts, as JSON, HTML, PNG and
-a Markdown table; from the stored reference, the bundled samples, the test split or a folder."""
+a Markdown table (findings.readings.block_table); from the stored reference, the bundled samples, the test split
+or a folder."""
 from __future__ import annotations
 
 import sys
@@ -40,28 +41,6 @@ def write_html(stats, path: str, blocks: list[str] | None) -> None:
                           f"<body>{html}</body></html>")
 
 
-def markdown_table(stats) -> str:
-    """Per block: divergence with its interval, chance level, p-value and verdict, the other metrics, and the
-    untrained control, as a Markdown table."""
-    fmt = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
-    ci = lambda v, d=4: "" if not v else f" [{v[0]:.{d}f}, {v[1]:.{d}f}]"  # noqa: E731
-    rows = ["| block | divergence [95 % CI] | chance (99th pct) | p | class-specific | η² | probe acc. [95 % CI] "
-            "| mean s | spread over channels | s > 0.95 | s < 0.05 | control divergence [95 % CI] | control probe |",
-            "|" + "---|" * 13]
-    control = {b.name: b for b in stats.control or []}
-    verdict = {True: "**yes**", False: "no", None: "–"}
-    for b in stats.blocks:
-        c = control.get(b.name)
-        rows.append(f"| {b.name} | {fmt(b.divergence, 4)}{ci(b.divergence_ci)} "
-                    f"| {fmt(b.divergence_null[1] if b.divergence_null else None, 4)} | {fmt(b.divergence_p, 3)} "
-                    f"| {verdict[b.class_specific]} | {fmt(b.eta_squared)} "
-                    f"| {fmt(b.probe_accuracy)}{ci(b.probe_ci, 2)} "
-                    f"| {fmt(b.mean)} | {fmt(b.channel_spread)} | {fmt(b.saturated_high)} | {fmt(b.saturated_low)} "
-                    f"| {fmt(c.divergence, 4) + ci(c.divergence_ci) if c else '–'} "
-                    f"| {fmt(c.probe_accuracy) if c else '–'} |")
-    return "\n".join(rows)
-
-
 def epoch_stats(name: str, epoch: int):
     """One epoch's statistics from the model's stored per-epoch statistics (a typed error naming what exists)."""
     from se_models.errors import DatasetError
@@ -81,7 +60,8 @@ def epoch_stats(name: str, epoch: int):
 @command("stats", help="class-wise excitation statistics (paper Fig. 6) and class-specificity", runs_model=True)
 def run(args) -> int:
     from se_models.errors import DatasetError
-    from se_models.findings.readings import specificity_reading
+    from se_models.findings.numbers import p_value
+    from se_models.findings.readings import block_table, specificity_reading, verdict_words
     from se_models.models.device import resolve_device
     from se_models.models.registry import DEFAULT_MODEL, load_model
     from se_models.stats import distributed
@@ -100,6 +80,8 @@ def run(args) -> int:
             raise DatasetError(f"{args.model or 'the default model'} has no reference statistics; "
                                "run: python -m se_models reference --model NAME [--data DIR]")
         stats = ExcitationStats.load(path)
+        if args.weights == "random":  # the reference's untrained control, on its own: never the trained numbers
+            stats = stats.control_only()
         if args.classes:
             stats = stats.subset(args.classes)
     else:
@@ -126,15 +108,15 @@ def run(args) -> int:
         class_curves(stats, args.blocks).write_image(f"{args.png}_curves.png", width=1300, scale=1.5)
         specificity_vs_depth(stats).write_image(f"{args.png}_depth.png", width=1300, scale=1.5)
     if args.markdown:
-        print(markdown_table(stats))
+        print(block_table(stats))
     procs = f" from {stats.processes} processes" if stats.processes > 1 else ""
     print(f"{stats.model}: {sum(stats.counts.values())} images{procs}, {len(stats.blocks)} SE blocks -> {args.json}",
           file=sys.stderr)
     for b in stats.blocks:
-        p = "–" if b.divergence_p is None else f"{b.divergence_p:.3f}"
-        verdict = {True: "class-specific", False: "not distinguishable from chance", None: ""}[b.class_specific]
+        p = "p –" if b.divergence_p is None else p_value(b.divergence_p, stats.permutations)
+        verdict = verdict_words(b, stats.untrained)  # above chance? learned? (findings.readings)
         print(f"  {b.name:8s} divergence {b.divergence:.4f}  chance (99th pct) "
-              f"{b.divergence_null[1] if b.divergence_null else float('nan'):.4f}  p {p}  {verdict:32s} "
+              f"{b.divergence_null[1] if b.divergence_null else float('nan'):.4f}  {p:11s} {verdict:34s} "
               f"probe {'–' if b.probe_accuracy is None else f'{b.probe_accuracy:.3f}'}  "  # 0.900, not 0.9
               f"eta2 {b.eta_squared if b.eta_squared is None else round(b.eta_squared, 3)}", file=sys.stderr)
     for note in stats.sample_notes():

@@ -89,31 +89,6 @@ def median_ci(values, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, 
     return float(np.median(v)), float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))
 
 
-SAME_WITHIN = 0.1  # Spearman difference below which one image cannot order two methods (maps are 28-32 px)
-
-
-def sanity_sentence(spearman_by_method: dict[str, float]) -> str:
-    """One sentence read from the trained-vs-control Spearman correlations: which map changes most and least
-    when the weights are randomised, and whether Grad-CAM vs guided backprop come out as Adebayo et al. found."""
-    ranked = sorted(spearman_by_method.items(), key=lambda kv: kv[1])
-    (most, lo), (least, hi) = ranked[0], ranked[-1]
-    name = lenses.METHODS
-    text = (f"With random weights, {name[most]}'s map changes most (Spearman {lo:.2f} with the trained map) and "
-            f"{name[least]}'s least ({hi:.2f}).")
-    if {"gradcam", "guided-backprop"} <= spearman_by_method.keys():
-        gc, gb = spearman_by_method["gradcam"], spearman_by_method["guided-backprop"]
-        if gb - gc >= SAME_WITHIN:
-            text += (" Grad-CAM depends on the learned weights more than guided backprop does, as Adebayo et al. "
-                     "(2018) found: a near-identical map for a random network shows the image, not what it learned.")
-        elif gc - gb >= SAME_WITHIN:
-            text += (" Here guided backprop changes more than Grad-CAM, unlike Adebayo et al. (2018): on this "
-                     "image, guided backprop depends on the learned weights more.")
-        else:
-            text += (f" Grad-CAM and guided backprop change about equally (ρ within {SAME_WITHIN}) on this image; "
-                     "the medians over many images (README) are the fairer test.")
-    return text
-
-
 # ---- faithfulness: deletion / insertion (Petsiuk et al. 2018, RISE) ----------------------------------------------
 
 @dataclasses.dataclass
@@ -188,18 +163,3 @@ def faithfulness(loaded, image: torch.Tensor, saliency_maps: dict[str, torch.Ten
     rand = [deletion_insertion(loaded, image, torch.rand(h, w, generator=gen), target, steps, seed=i + 1)
             for i in range(n_random)]
     return Faithfulness(target, curves, rand)
-
-
-def faithfulness_sentence(f: Faithfulness, method: str) -> str:
-    """One sentence on one method's deletion and insertion AUCs against the random orders (the chance baseline)."""
-    c, name, n = f.curves[method], lenses.METHODS[method], len(f.random)
-    (dlo, dhi), (ilo, ihi) = f.random_range("deletion"), f.random_range("insertion")
-    d, i = f.beats_random(method, "deletion"), f.beats_random(method, "insertion")
-    nums = (f"deletion AUC {c.deletion_auc:.2f} vs random {dlo:.2f}–{dhi:.2f}, insertion {c.insertion_auc:.2f} vs "
-            f"{ilo:.2f}–{ihi:.2f}")
-    if d and i:
-        return f"{name} beats all {n} random orders both ways ({nums}): the map points at what the prediction rests on."
-    if d or i:
-        return (f"{name} beats all {n} random orders only in {'deletion' if d else 'insertion'} ({nums}): partial "
-                "evidence that the map shows what the prediction rests on.")
-    return f"{name} beats no random order reliably ({nums}): on this image the map does not explain the prediction."

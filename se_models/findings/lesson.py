@@ -1,29 +1,31 @@
 """The guided lesson's sentences: pure functions from one model's own numbers (gates, statistics, tables, maps) to
-words, each able to come out either way."""
+words, each able to come out either way. Steps 3-5 say exactly what the Classes view says (findings.readings,
+findings.ablation): the same first block, verdicts and ratio."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from se_models.hooks.naming import last_of_each_stage, stage_index
+from se_models.findings import ablation as abl
+from se_models.findings import numbers as num
+from se_models.findings import readings
+from se_models.findings.core import Finding, render
+from se_models.findings.image import extreme_channels
+from se_models.hooks.naming import stage_index
 
 FLAT_GATES = 0.1     # gates spread over less than this (max - min) treat every channel alike: no selection to tell
-CLEAR_RATIO = 1.5    # a distance or divergence this many times another is "more"; within it, "about the same"
-HOT = 0.5            # a Grad-CAM pixel at or above half the map's maximum counts as evidence
+CLEAR_RATIO = 1.5    # a distance or ratio this many times another is "more"; within it, "about the same"
+HOT = 0.5            # a Grad-CAM cell at or above half the map's maximum counts as evidence
+
+first_and_deepest = readings.first_and_deepest  # the lesson's two blocks are the readings' two blocks
 
 
 def untrained_note(weights: str | None) -> str:
     """The sentence every step starts with when the weights are random; empty for trained ones."""
     return ("Untrained (random) weights: what the gates do here comes from the architecture and the image, not "
             "from learning. " if weights == "random" else "")
-
-
-def _pct(x: float) -> str:
-    """A share in words that never rounds a gate of 0.9996 to 100 % or 0.0004 to 0 %."""
-    if 0.01 <= x <= 0.99:
-        return f"{x:.0%}"
-    return f"{x:.1%}" if 0.001 <= x <= 0.999 else ("under 0.1%" if x < 0.5 else "over 99.9%")
 
 
 def _times(a: float, b: float) -> float:
@@ -46,10 +48,9 @@ class ChannelScale:
 
 
 def picked_channels(s, k: int = 1) -> list[int]:
-    """The k channels with the highest gate, then the k with the lowest: the ones the scale step changes most apart."""
-    order = np.argsort(np.asarray(s, dtype=float), kind="stable")
-    high = [int(c) for c in order[::-1][:k]]
-    return high + [int(c) for c in order[:k] if int(c) not in high]
+    """The k channels with the highest gate, then the k with the lowest (findings.image.extreme_channels)."""
+    high, low = extreme_channels(s, k)
+    return high + low
 
 
 def se_step(z, s, block: str, hw: tuple[int, int], k: int = 1) -> tuple[list[ChannelScale], str]:
@@ -59,175 +60,183 @@ def se_step(z, s, block: str, hw: tuple[int, int], k: int = 1) -> tuple[list[Cha
     rows = [ChannelScale(ch, float(z[ch]), float(s[ch]), float(s[ch] * z[ch])) for ch in picked_channels(s, k)]
     hi, lo = rows[0], rows[-1]
     text = (f"**Squeeze**: {block} averages each of its {c} feature maps ({hw[0]}×{hw[1]} values) into one number, "
-            f"z from {z.min():.2f} to {z.max():.2f}. **Excitation** turns z into {c} gates s from {s.min():.3f} to "
-            f"{s.max():.3f}; ")
+            f"z from {z.min():.2f} to {z.max():.2f}. **Excitation** turns z into {c} gates s from {num.gate(s.min())} "
+            f"to {num.gate(s.max())}; ")
     spread = float(s.max() - s.min())
     if not np.abs(z).max() > 0:  # e.g. timm's random init: the last BatchNorm of each residual branch starts at 0
         text += ("but U is zero everywhere (z = 0 in every channel), so **scale** has nothing to scale: this "
                  "initialisation starts every residual branch at zero.")
     elif spread < FLAT_GATES:
         text += (f"they lie within {spread:.2f} of each other, so **scale** treats every channel about alike on this "
-                 f"image (channel {hi.channel} keeps {_pct(hi.s)} of its map, channel {lo.channel} {_pct(lo.s)}).")
+                 f"image (channel {hi.channel} keeps {num.share(hi.s)} of its map, channel {lo.channel} "
+                 f"{num.share(lo.s)}).")
     else:
-        text += (f"**scale** keeps {_pct(hi.s)} of channel {hi.channel} (mean {hi.z:.2f} → {hi.scaled:.2f}) but only "
-                 f"{_pct(lo.s)} of channel {lo.channel} ({lo.z:.2f} → {lo.scaled:.2f}): the block picks channels.")
+        text += (f"**scale** keeps {num.share(hi.s)} of channel {hi.channel} (mean {hi.z:.2f} → {hi.scaled:.2f}) but "
+                 f"only {num.share(lo.s)} of channel {lo.channel} ({lo.z:.2f} → {lo.scaled:.2f}): the block picks "
+                 "channels.")
     return rows, text
 
 
-# ---- step 2: two images, shallow and deep -----------------------------------------------------------------------
+# ---- step 2: two images of two classes, two of one class, a shallow and a deep block -------------------------------
 def gate_distance(a, b) -> float:
     """Mean |s_a - s_b| over channels: how differently one block gates two images, in gate units."""
     return float(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)).mean())
 
 
-def pair_step(names: tuple[str, str], gates: dict[str, tuple], shallow: str, deep: str) -> tuple[dict, str]:
-    """Distances between two images' gate vectors at a shallow and a deep block, and what their ratio says.
+def same_class_estimate(class_stds: dict[str, list[float]]) -> dict[str, float]:
+    """Expected mean |s_a - s_b| of two images of one class, per block, from that class's within-class std per
+    channel (C,) over the statistics' test images: 2 sigma / sqrt(pi) for two independent draws of a normal."""
+    return {b: float(2 / math.sqrt(math.pi) * np.mean(np.asarray(sd, dtype=float))) for b, sd in class_stds.items()}
 
-    names: the two images' labels; gates: block -> (s of image A (C,), s of image B (C,))."""
+
+def same_pair(names: tuple[str, str], gates: dict[str, tuple]) -> tuple[str, dict[str, float]]:
+    """A same-class baseline from two real images of one class: (what it is, block -> distance)."""
+    return (f"Two images of one class, *{names[0]}* and *{names[1]}*, differ",
+            {b: gate_distance(*g) for b, g in gates.items()})
+
+
+def same_estimate(cls: str, class_stds: dict[str, list[float]], images: int) -> tuple[str, dict[str, float]]:
+    """A same-class baseline from the statistics when no two images of one class are at hand: the expected
+    distance of two test images of class `cls` (same_class_estimate), said as an estimate."""
+    return (f"Two test images of one class ({cls}) differ on average, estimated from the spread of its {images} "
+            "test images,", same_class_estimate(class_stds))
+
+
+def pair_step(names: tuple[str, str], gates: dict[str, tuple], shallow: str, deep: str,
+              same: tuple[str, dict[str, float]] | None = None) -> tuple[dict, str]:
+    """Distances between two images of different classes at a shallow and a deep block, beside the same for two
+    images of one class: deep gates spread any two images further apart, so only the two ratios side by side
+    say something about class.
+
+    names: the two images' labels; gates: block -> (s of image A (C,), s of image B (C,)); same: (what the same-class
+    baseline is, block -> its distance) from a same-class pair, or from same_class_estimate, or None."""
     d = {blk: gate_distance(*gates[blk]) for blk in (shallow, deep)}
     ds, dd = d[shallow], d[deep]
-    text = (f"The gates of *{names[0]}* and *{names[1]}* differ by {ds:.3f} per channel at {shallow} and by "
-            f"{dd:.3f} at {deep}")
-    way = _compare(dd, ds)
-    if way == "more":
-        text += (f", {_times(dd, ds):.1f}× more: the deep block gates the two images differently, the shallow one "
-                 "much alike.")
-    elif way == "less":
-        text += (f": the shallow block separates them more ({_times(ds, dd):.1f}×) than the deep one — for this pair "
-                 "the deep gates do not depend more on the image.")
-    else:
-        text += f": about as much at both depths (within {CLEAR_RATIO}×), so this pair shows no growth with depth."
-    return d, text + " One pair proves nothing: step 4 tests it over a whole test set."
+    r_diff = _times(dd, ds)
+    text = (f"The gates of *{names[0]}* and *{names[1]}* (two classes) differ by {num.units(ds)} per channel at "
+            f"{shallow} and by {num.units(dd)} at {deep}: {num.times(r_diff)} at depth. ")
+    return d, text + render([class_beyond_depth(r_diff, same, shallow, deep)])
+
+
+def class_beyond_depth(r_diff: float, same: tuple[str, dict[str, float]] | None, shallow: str,
+                       deep: str) -> Finding:
+    """Does the two-class pair grow with depth more than two images of one class do? holds: its ratio is
+    CLEAR_RATIO times the same-class ratio or more; False: the two ratios are alike, or the same-class one is
+    clearly larger; None: no same-class baseline at hand, so the ratio says nothing about class."""
+    if not same:
+        return Finding("class_beyond_depth", None, dict(two_class=r_diff),
+                       "No two images of one class are at hand, so this ratio says nothing about class yet: deep "
+                       "gates may spread any two images further apart. Choose two images of one class to compare.")
+    what, dist = same
+    r_same = _times(dist[deep], dist[shallow])
+    nums = dict(two_class=r_diff, same_class=r_same)
+    text = f"{what} by {num.units(dist[shallow])} and {num.units(dist[deep])}: {num.times(r_same)} at depth. "
+    q = _times(r_diff, r_same)
+    if q >= CLEAR_RATIO:
+        return Finding("class_beyond_depth", True, nums, text + f"The two-class ratio is {num.times(q)} the "
+                                                               "same-class one: beyond how it spreads every image, the "
+                                                               "deep block separates these two classes more. One pair "
+                                                               "proves nothing: step 4 tests it over a whole test set.")
+    if q <= 1 / CLEAR_RATIO:
+        return Finding("class_beyond_depth", False, nums, text + "The same-class pair changes more with depth than the "
+                                                                "two-class pair: measured against two images of one "
+                                                                "class, these two classes lie no further apart in the "
+                                                                "deep block, so this pair shows no rise of "
+                                                                "class-specificity. Step 4 tests class over a whole "
+                                                                "test set.")
+    return Finding("class_beyond_depth", False, nums, text + f"The two ratios are alike (within {CLEAR_RATIO}×): "
+                                                            "depth changes the distance between any two images' gates "
+                                                            "about as much, whatever their class, so this pair shows "
+                                                            "no class-specificity. Step 4 tests class over a whole "
+                                                            "test set.")
 
 
 # ---- step 3: the paper's Fig. 6 ---------------------------------------------------------------------------------
-def fig6_blocks(names: list[str]) -> tuple[str, str]:
-    """The end of the first stage (the paper's SE_2_3) and the deepest SE block."""
-    return last_of_each_stage(names)[0], names[-1]
+def fig6_findings(stats) -> list[Finding]:
+    """The class curves at the end of the first stage and at the deepest block: the same findings as the Classes
+    view's reading (ratio, first-stage size, rise with depth), or what random weights are."""
+    if stats.untrained:  # the panels carry each block's divergence; the sentences say what random weights are
+        return [readings.untrained(stats), readings.depth_ratio(stats)]
+    out = [readings.depth_ratio(stats)]
+    first, deep = first_and_deepest(stats)
+    if first != deep:
+        out.append(readings.first_stage_size(stats))
+    return out + [readings.rises_with_depth(stats)]
 
 
-def _verdict(b) -> bool | None:
-    return getattr(b, "class_specific", None)
-
-
-def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def first_stage_sentence(stats, first: str) -> str:
-    """Whether the first stage's gates already differ by class, from its verdict (None: the statistics carry none)."""
-    b = stats.block(first)
-    verdict = _verdict(b)
-    probe = (f"a linear probe reads the class from its gates with {_pct(b.probe_accuracy)} accuracy, chance "
-             f"{_pct(b.chance)}" if b.probe_accuracy is not None else "")
-    if verdict is None:
-        return (f"These statistics carry no chance baseline, so no verdict on whether {first} already differs by "
-                f"class{' (' + probe + ')' if probe else ''}.")
-    if verdict:
-        return (f"Unlike the paper's early layers, {first} already differs by class here ({_p(b.divergence_p)}, "
-                f"above the untrained control{'; ' + probe if probe else ''}).")
-    return (f"As in the paper, {first} is class-agnostic: its class curves are not distinguishable from chance "
-            f"({_p(b.divergence_p)}).")
-
-
-def fig6_step(stats, shallow: str, deep: str) -> str:
-    """The class curves at a shallow and a deep block: how far apart, the ratio, and the first stage's verdict."""
-    bs, bd = stats.block(shallow), stats.block(deep)
-    text = untrained_note(stats.weights)
-    text += (f"Each line is one class's average gate per channel: the curves lie {bs.divergence:.3f} apart at "
-             f"{shallow}, {bd.divergence:.3f} at {deep}")
-    way = _compare(bd.divergence, bs.divergence)
-    if way == "more":
-        text += f" — {_times(bd.divergence, bs.divergence):.1f}× further apart in the deep block, as in the paper. "
-    elif way == "less":
-        text += ": the shallow block's curves are further apart, unlike the paper. "
-    else:
-        text += f": about as far apart at both depths (within {CLEAR_RATIO}×), unlike the paper. "
-    return text + first_stage_sentence(stats, shallow)
+def fig6_step(stats) -> str:
+    return "Each line is one class's average gate per channel. " + render(fig6_findings(stats), markdown=True)
 
 
 # ---- step 4: class-specificity against depth --------------------------------------------------------------------
-def _ci(b) -> list[float] | None:
-    return getattr(b, "divergence_ci", None)
-
-
-def above_control(b, c) -> bool:
-    """The trained block's divergence clearly above the control's: intervals apart where both have one, else the
-    point values more than CLEAR_RATIO apart."""
-    bi, ci = _ci(b), _ci(c)
-    if bi and ci:
-        return bi[0] > ci[1]
-    return _compare(b.divergence, c.divergence) == "more"
+def depth_findings(stats) -> list[Finding]:
+    """Trained vs the untrained control vs chance, block by block: the readings' verdicts and ratio."""
+    blocks = stats.blocks
+    first, deep = first_and_deepest(stats)
+    b1, bn = stats.block(first), stats.block(deep)
+    nulls = [b.divergence_null[1] for b in blocks if b.divergence_null]
+    chance = (f"; the 99th percentile of label shuffles (chance) is at most {num.units(max(nulls))} in any block"
+              if nulls else "")
+    if stats.untrained:
+        low, high = min(b.divergence for b in blocks), max(b.divergence for b in blocks)
+        span = Finding("span", None, dict(low=low, high=high),
+                       f"Its divergence stays between {num.units(low)} and {num.units(high)} at every depth{chance}.")
+        return [readings.untrained(stats), span]
+    text = (f"The divergence goes from {num.units(b1.divergence)} at {first} (end of the first stage) to "
+            f"{num.units(bn.divergence)} at {deep}")
+    if stats.control:
+        text += f"; the untrained control stays at or below {num.units(max(c.divergence for c in stats.control))}"
+    span = Finding("span", None, dict(first=b1.divergence, deep=bn.divergence), text + chance + ".")
+    if not nulls:
+        return [span, Finding("verdicts", None, {}, "These statistics carry no chance level or intervals, so no "
+                                                    "block gets a verdict.")]
+    return [span, readings.learned_blocks(stats), readings.depth_ratio(stats), readings.rises_with_depth(stats)]
 
 
 def depth_step(stats) -> str:
-    """Trained against the untrained control and the chance level, block by block, shallow to deep."""
-    blocks = stats.blocks
-    text = untrained_note(stats.weights)
-    first, deep = blocks[0], blocks[-1]
-    text += f"Divergence goes from {first.divergence:.3f} at {first.name} to {deep.divergence:.3f} at {deep.name}"
-    if stats.control:
-        above = [b.name for b, c in zip(blocks, stats.control) if above_control(b, c)]
-        top = max(c.divergence for c in stats.control)
-        text += f"; the untrained control stays at or below {top:.3f}. "
-        if not above:
-            text += "No trained block rises above the control: training did not make the gates class-specific. "
-        elif len(above) == len(blocks):
-            text += (f"Every trained block lies above the control, already the first ({first.name}), "
-                     f"{_times(deep.divergence, first.divergence):.1f}× more at the deepest. ")
-        else:
-            text += f"{len(above)} of {len(blocks)} trained blocks lie above the control, the first at {above[0]}. "
-    else:
-        text += ". "
-    nulls = [b.divergence_null[1] for b in blocks if getattr(b, "divergence_null", None)]
-    if nulls:
-        spec = sum(bool(_verdict(b)) for b in blocks)
-        text += (f"Label shuffles (chance) reach at most {max(nulls):.3f}; {spec} of {len(blocks)} blocks are "
-                 "class-specific (p < 0.01 and above the control).")
-    else:
-        text += "These statistics carry no chance level or intervals, so no block gets a verdict."
-    return text
+    return render(depth_findings(stats), markdown=True)
 
 
 # ---- step 5: what the gates buy ---------------------------------------------------------------------------------
-def ablation_step(tables: dict) -> str:
-    """Top-1 lost per stage with the gates replaced by their mean (mode mean), against ±2 SE; and s = 1 everywhere."""
-    from se_models.stats.tables import drop_pp, noise_pp
-
-    parts = []
-    mean = tables.get("mean")
-    if mean:
-        stages = [r for r in mean.rows if r.label.startswith("stage ")]
-        if stages:
-            top = max(stages, key=lambda r: drop_pp(mean, r))
-            if drop_pp(mean, top) > noise_pp(mean, top):
-                parts.append(f"Giving every image the same mean gates costs most in **{top.label}**: "
-                             f"{drop_pp(mean, top):.1f} points of top-1 (±{noise_pp(mean, top):.1f}), so its "
-                             "input-dependent gates matter for the prediction.")
-            else:
-                parts.append(f"Giving every image the same mean gates in any one stage costs no more than the noise "
-                             f"(at most {drop_pp(mean, top):.1f} ± {noise_pp(mean, top):.1f} points): no stage's "
-                             "input-dependent gating is needed on its own.")
-    ident = tables.get("identity")
-    if ident:
-        row = ident.row("all blocks")
-        parts.append(f"Removing every SE block (s = 1) takes top-1 from {ident.baseline['top1']:.1%} to "
-                     f"{row.top1:.1%} on {ident.images} images, though part of that is the changed scale, which the "
-                     "next layers never saw in training.")
-    return " ".join(parts)
+def ablation_step(tables: dict, stats=None) -> str:
+    """Which stage's input-dependent gates matter (the same rule as the Classes view), and s = 1 everywhere."""
+    return render([abl.stage_need(tables), abl.forced_open(tables, stats)], markdown=True)
 
 
 # ---- step 6: Grad-CAM across the stages -------------------------------------------------------------------------
-def cam_area(cam) -> float | None:
-    """Share of the image at or above half the map's maximum; None for a blank map (no positive evidence)."""
-    cam = np.asarray(cam, dtype=float)
+def _pooled(cam: np.ndarray, grid: tuple[int, int] | None) -> np.ndarray:
+    """A map (H, W) averaged into grid (h, w) cells, when H and W divide evenly; else the map as it is."""
+    if grid is None:
+        return cam
+    (h, w), (H, W) = grid, cam.shape
+    if H % h or W % w:
+        return cam
+    return cam.reshape(h, H // h, w, W // w).mean((1, 3))
+
+
+def cam_area(cam, grid: tuple[int, int] | None = None) -> float | None:
+    """Share of the map at or above half its maximum, counted over `grid` cells when given (so maps of different
+    stages compare at one resolution); None for a blank map (no positive evidence)."""
+    cam = _pooled(np.asarray(cam, dtype=float), grid)
     peak = cam.max() if cam.size else 0.0
     return None if peak <= 0 else float((cam >= HOT * peak).mean())
 
 
-def cam_step(cams: dict, target: str) -> tuple[dict, str]:
-    """How much of the image each stage's Grad-CAM marks as evidence for `target`, shallow to deep."""
-    areas = {layer: cam_area(c) for layer, c in cams.items()}
+def _divides(grid, shape) -> bool:
+    return not (shape[0] % grid[0] or shape[1] % grid[1])
+
+
+def cam_step(cams: dict, target: str, grids: dict[str, tuple[int, int]] | None = None) -> tuple[dict, str]:
+    """How much of the image each stage's Grad-CAM marks as evidence for `target`, shallow to deep, measured on one
+    grid (the coarsest stage's cells) so that the grid does not decide: a deep 8×8 map's cells are 4×4 pixels,
+    and measured pixel by pixel it would look spread out whatever the evidence.
+
+    cams: layer -> map (H, W); grids: layer -> (h, w) of its activations."""
+    grids = grids or {}
+    coarse = min(grids.values(), key=lambda g: g[0] * g[1]) if grids else None
+    shapes = [np.asarray(c).shape for c in cams.values()]
+    common = coarse if coarse and all(_divides(coarse, s) for s in shapes) else None
+    areas = {layer: cam_area(c, common) for layer, c in cams.items()}
     blank = [layer for layer, a in areas.items() if a is None]
     marked = {layer: a for layer, a in areas.items() if a is not None}
     text = ""
@@ -236,14 +245,20 @@ def cam_step(cams: dict, target: str) -> tuple[dict, str]:
     if len(marked) < 2:
         if marked:
             layer, a = next(iter(marked.items()))
-            text += f"At {layer} the evidence covers {_pct(a)} of the image."
+            text += f"At {layer} the evidence covers {num.share(a)} of the image."
         return areas, text.strip()
     (l0, a0), (l1, a1) = list(marked.items())[0], list(marked.items())[-1]
-    text += f"The evidence for “{target}” covers {_pct(a0)} of the image at {l0} and {_pct(a1)} at {l1}"
+    if common:
+        text += f"Counted on one grid for every stage ({common[0]}×{common[1]} cells, the deepest stage's): "
+    text += f"the evidence for “{target}” covers {num.share(a0)} of the image at {l0} and {num.share(a1)} at {l1}"
     way = _compare(a1, a0)
     text += (": it narrows onto fewer places with depth." if way == "less" else
              ": it spreads out with depth." if way == "more" else ": about as much at both depths.")
-    return areas, text
+    if not common and grids and l0 in grids and l1 in grids:
+        g0, g1 = grids[l0], grids[l1]
+        text += (f" Each map comes from its stage's own grid ({g0[0]}×{g0[1]} at {l0}, {g1[0]}×{g1[1]} at {l1}), "
+                 "so part of this difference is the grid, not the evidence.")
+    return areas, text[0].upper() + text[1:]
 
 
 def stage_label(block: str) -> str:

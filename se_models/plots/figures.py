@@ -9,6 +9,9 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from se_models.explain.analysis import class_distances
+from se_models.findings import numbers as num
+from se_models.findings.image import extreme_channels
+from se_models.findings.readings import LEGEND, verdict_words
 from se_models.hooks.naming import last_of_each_stage, stage_index
 
 PALETTE = qualitative.D3 + qualitative.Set2  # 18 distinct colours; classes keep theirs across panels
@@ -18,6 +21,21 @@ FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14)
 
 def _color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+def class_colors(classes: list[str], labels: list[str] | None = None) -> dict[str, str]:
+    """One colour per class name, fixed across data sources and class subsets: a class's place in the model's
+    label list (`labels`) picks its colour, so Fashion-MNIST's reference statistics (label order) and its bundled
+    samples (folder order) draw Bag in the same colour. Labels beyond the palette (ImageNet's 1000) would collide,
+    so there the classes shown are ranked by their label index instead."""
+    order = list(labels or classes)
+    known = [c for c in classes if c in order]
+    if len(order) <= len(PALETTE):
+        colors = {c: _color(order.index(c)) for c in known}
+    else:
+        colors = {c: _color(i) for i, c in enumerate(sorted(known, key=order.index))}
+    extra = [c for c in classes if c not in colors]
+    return {**colors, **{c: _color(len(order) + i) for i, c in enumerate(extra)}}
 
 
 def default_blocks(names: list[str]) -> list[str]:
@@ -53,18 +71,21 @@ def channel_order(block, mode: str = "sampled") -> list[int]:
 
 def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | None = None,
                  channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3,
-                 legend_below: bool = False, title: str | None = None) -> go.Figure:
+                 legend_below: bool = False, title: str | None = None, labels: list[str] | None = None,
+                 panel_px: int = 300) -> go.Figure:
     """Paper Fig. 6: per SE block, the mean excitation of each class over the plotted channels, plus "all".
 
     spread=True draws mean +/- std within each class as a band (paper Fig. 7). title names the model (default
-    stats.model)."""
+    stats.model). labels: the model's class list, which fixes each class's colour (class_colors); panel_px: the
+    height of one row of panels."""
     source = stats.control if control else stats.blocks
     by_name = {b.name: b for b in source}
     blocks = blocks or default_blocks(list(by_name))
     classes = classes or stats.classes
     rows, ncols = _grid(len(blocks), cols)
-    titles = [f"{n}<br>divergence {by_name[n].divergence:.3f}" for n in blocks]
-    height = 300 * rows + 130 + (90 if legend_below else 0)
+    titles = [f"{n}<br>divergence {num.units(by_name[n].divergence)}" for n in blocks]
+    colors = class_colors(list(stats.classes), labels)
+    height = panel_px * rows + 130 + (90 if legend_below else 0)
     fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04,
                         vertical_spacing=_row_gap(rows, height - 160, 90))
     for p, name in enumerate(blocks):
@@ -76,7 +97,7 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
             if cls not in b.class_means:
                 continue
             mu = np.asarray(b.class_means[cls])[ch]
-            color = _color(stats.classes.index(cls))
+            color = colors[cls]
             if spread:
                 sd = np.asarray(b.class_stds[cls])[ch]
                 fig.add_trace(go.Scatter(x=x + x[::-1], y=np.r_[mu + sd, (mu - sd)[::-1]], fill="toself",
@@ -101,11 +122,13 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
         if p + ncols >= len(blocks):  # with the panel titles of the next row
             fig.update_xaxes(title_text="channel index", row=p // ncols + 1, col=p % ncols + 1)
     what = "untrained control" if control else (title or stats.model)
-    legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>")
+    # small entries, so ten classes and "all" fit beside two short rows of panels without a scrollbar
+    legend = dict(title="class<br><sup>click: hide · double-click: isolate</sup>", font=dict(size=12),
+                  tracegroupgap=0, itemsizing="constant")
     if legend_below:
         legend = dict(orientation="h", x=0, y=-0.12 - 0.1 / rows, yanchor="top")
     fig.update_layout(title=f"Excitation per channel and class — {what}", height=height, font=FONT, legend=legend,
-                      margin=dict(l=60, r=20, t=110, b=50), template="plotly_white")
+                      margin=dict(l=60, r=20, t=100, b=50), template="plotly_white")
     return fig
 
 
@@ -121,8 +144,9 @@ def _error_y(blocks, value: str, interval: str) -> dict | None:
 
 def specificity_vs_depth(stats, others: dict | None = None, label: str | None = None) -> go.Figure:
     """Class divergence (95 % interval, and the chance level of label shuffles), probe accuracy (95 % interval,
-    chance) and eta^2 per SE block: trained (solid) vs untrained control (dashed). Filled markers: blocks whose
-    verdict is class-specific; open markers: not distinguishable from chance (or not above the control).
+    chance) and eta^2 per SE block: trained (solid) vs untrained control (dashed). A filled marker is a learned
+    block (findings.readings.LEGEND); the untrained network and its control are drawn open at every depth, since
+    nothing in them is learned.
 
     others: extra {label: ExcitationStats} drawn on the same axes (to compare models); label names `stats`
     (default stats.model)."""
@@ -137,19 +161,18 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
                 continue
             names = [b.name for b in blocks]
             style = dict(color=_color(si), dash="dash" if ctrl else "solid", width=2.5)
-            kind = "untrained control" if ctrl else ("untrained" if st.weights == "random" else "trained")
+            random = ctrl or st.untrained
+            kind = "untrained control" if ctrl else ("untrained" if st.untrained else "trained")
             tag = f"{label} — {kind}"
-            verdicts = [b.class_specific for b in blocks]
-            symbols = ["circle" if v else "circle-open" for v in verdicts]
-            words = ["class-specific" if v else "not distinguishable from chance" if v is False else "no verdict"
-                     for v in verdicts]
+            symbols = ["circle" if b.learned and not random else "circle-open" for b in blocks]
+            words = [verdict_words(b, random) for b in blocks]
             for col, key, interval in ((1, "divergence", "divergence_ci"), (2, "probe_accuracy", "probe_ci"),
                                        (3, "eta_squared", None)):
                 fig.add_trace(go.Scatter(
                     x=names, y=[getattr(b, key) for b in blocks], mode="lines+markers", name=tag, legendgroup=tag,
                     showlegend=col == 1, line=style, marker=dict(symbol=symbols, size=9, line=dict(width=2)),
                     error_y=_error_y(blocks, key, interval) if interval else None, customdata=words,
-                    hovertemplate=f"{tag}<br>%{{x}}: {key.replace('_', ' ')} = %{{y:.3f}}"
+                    hovertemplate=f"{tag}<br>%{{x}}: {key.replace('_', ' ')} = %{{y:.4f}}"
                                   + ("<br>%{customdata}" if col == 1 else "") + "<extra></extra>"), 1, col)
             if all(b.divergence_null for b in blocks):  # what label shuffles reach: the chance level per block
                 fig.add_trace(go.Scatter(
@@ -166,10 +189,10 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_yaxes(range=[0, 1.02], row=1, col=3)
     fig.update_xaxes(tickangle=-45, tickfont=dict(size=12))
     # two lines: one line overflows a 1280 px screen
-    fig.update_layout(title="Class-specificity vs depth (shallow → deep)<br><sup>filled marker = class-specific, "
-                            "bars = 95 % intervals, dotted = chance</sup>", height=480, font=FONT,
+    fig.update_layout(title=f"Class-specificity vs depth (shallow → deep)<br><sup>{LEGEND}; bars = 95 % intervals, "
+                            "dotted = chance</sup>", height=480, font=FONT,
                       template="plotly_white", legend=dict(orientation="h", y=-0.3),
-                      margin=dict(l=50, r=20, t=80, b=40))
+                      margin=dict(l=50, r=20, t=95, b=40))
     return fig
 
 
@@ -183,7 +206,7 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     if stats is not None and class_name is not None:  # each panel says how far the bars lie from the line
         means = {b.name: {class_name: b.class_means[class_name]} for b in stats.blocks if class_name in b.class_means}
         far = class_distances(excitation, means)
-        titles = [f"{n}<br><sup>mean |s − class mean| = {far[n][class_name]:.3f}</sup>" if n in far else n
+        titles = [f"{n}<br><sup>mean |s − class mean| = {num.units(far[n][class_name])}</sup>" if n in far else n
                   for n in blocks]
     fig = make_subplots(rows, ncols, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04,
                         vertical_spacing=_row_gap(rows, height - 160, 70))
@@ -211,17 +234,11 @@ def excitation_profile(excitation: dict, stats=None, class_name: str | None = No
     return fig
 
 
-def top_channels(excitation, k: int) -> tuple[list[int], list[int]]:
-    """Indices of the k channels with the highest gates s (least scaled down) and the k with the lowest."""
-    order = np.argsort(-np.asarray(excitation, dtype=float))
-    return order[:k].tolist(), order[::-1][:k].tolist()
-
-
 def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.Figure:
     """U (top row) and s*U (bottom row) for the k channels with the highest and the k with the lowest gates, one
     colour scale (a gate s < 1 only scales down: "highest" means least scaled down)."""
     before, after, s = np.asarray(before), np.asarray(after), np.asarray(excitation, dtype=float)
-    up, down = top_channels(s, k)
+    up, down = extreme_channels(s, k)
     chans = up + down
     shown = np.concatenate([before[chans].ravel(), after[chans].ravel()])
     lim = float(np.abs(shown).max()) or 1.0
@@ -233,7 +250,7 @@ def feature_maps(before, after, excitation, k: int = 4, block: str = "") -> go.F
     titles = [""] * (cols * (4 if wrap else 2))
     for i, c in enumerate(chans):
         pair, col = where[i]
-        titles[pair * cols + col] = f"{'▲' if i < k else '▼'} ch {c}<br>s={s[c]:.2f}"
+        titles[pair * cols + col] = f"{'▲' if i < k else '▼'} ch {c}<br>{num.gate_eq(s[c])}"
     fig = make_subplots(4 if wrap else 2, cols, subplot_titles=titles, horizontal_spacing=0.01,
                         vertical_spacing=0.05 if wrap else 0.06)
     for i, c in enumerate(chans):
@@ -266,7 +283,8 @@ def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
     # label that fits neither inside nor outside, e.g. a 70 % bar in a narrow column
     inside = p[top] >= 0.5
     fig = go.Figure(go.Bar(x=p[top], y=[labels[i] for i in top], orientation="h", marker_color="#1f77b4",
-                           text=[f"{p[i]:.1%}" for i in top], textposition=np.where(inside, "inside", "outside"),
+                           text=[f"{p[i]:.1%}" if p[i] >= 0.001 else "< 0.1%" for i in top],  # never "0.0%"
+                           textposition=np.where(inside, "inside", "outside"),
                            insidetextanchor="end", textfont=dict(color=np.where(inside, "white", "#1a1d23")),
                            cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(uniformtext=dict(minsize=11, mode="show"))

@@ -5,6 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from se_models.findings.numbers import gate_eq, units
 from se_models.plots.figures import FONT, PALETTE
 
 BIG = dict(FONT, size=16)  # read from the back of a classroom
@@ -20,8 +21,8 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
     colors = [HIGH if c == channels[0] else LOW if c == channels[-1] else REST for c in range(len(s))]
     n = len(channels)
     titles = ["1 · squeeze: z", "2 · excitation: s", f"3 · scale: U<sub>{channels[0]}</sub>",
-              f"s·U (s = {s[channels[0]]:.2f})"]
-    titles += sum(([f"U<sub>{c}</sub>", f"s·U (s = {s[c]:.2f})"] for c in channels[1:]), [])
+              f"s·U ({gate_eq(s[channels[0]])})"]
+    titles += sum(([f"U<sub>{c}</sub>", f"s·U ({gate_eq(s[c])})"] for c in channels[1:]), [])
     fig = make_subplots(n, 4, specs=[[{"rowspan": n}, {"rowspan": n}, {}, {}]] + [[None, None, {}, {}]] * (n - 1),
                         column_widths=[0.3, 0.3, 0.2, 0.2], horizontal_spacing=0.06, vertical_spacing=0.14,
                         subplot_titles=titles)
@@ -56,31 +57,46 @@ def se_block(z, s, before, after, channels: list[int], block: str, height: int =
 
 
 def gate_pair(gates: dict[str, tuple], names: tuple[str, str], distances: dict[str, float],
-              height: int = 400) -> go.Figure:
-    """Per block (shallow, deep) the two images' gates per channel, with their distance in the panel title.
+              height: int = 400, same: dict[str, tuple] | None = None,
+              same_names: tuple[str, str] | None = None) -> go.Figure:
+    """Per block (shallow, deep) two images' gates per channel, with their distance in the panel title; with
+    `same`, a second row for two images of one class (the baseline the first row's ratio needs).
 
-    gates: block -> (s of image A (C,), s of image B (C,))."""
+    gates, same: block -> (s of image A (C,), s of image B (C,))."""
     blocks = list(gates)
-    fig = make_subplots(1, len(blocks), horizontal_spacing=0.06, shared_yaxes=True,
-                        subplot_titles=[f"{b}: mean |s_A − s_B| = {distances[b]:.3f}" for b in blocks])
-    for col, b in enumerate(blocks, 1):
-        for i, (s, name) in enumerate(zip(gates[b], names)):
-            fig.add_trace(go.Scatter(x=list(range(len(s))), y=np.asarray(s, dtype=float), mode="lines",
-                                     name=name, legendgroup=name, showlegend=col == 1,
-                                     line=dict(color=PALETTE[i], width=2),
-                                     hovertemplate=f"{name}<br>{b} channel %{{x}}: s = %{{y:.3f}}<extra></extra>"),
-                          1, col)
-        fig.update_xaxes(title_text="channel", row=1, col=col)
-    fig.update_yaxes(range=[0, 1.02], title_text="gate s", row=1, col=1)
+    rows = [(gates, names)] + ([(same, same_names)] if same else [])
+    titles = []
+    for g, _ in rows:
+        kind = "two classes" if g is gates else "one class"
+        titles += [f"{b}, {kind}: mean |s_A − s_B| = {units(float(np.abs(np.subtract(*g[b])).mean()))}"
+                   for b in blocks]
+    fig = make_subplots(len(rows), len(blocks), horizontal_spacing=0.06, vertical_spacing=0.2, shared_yaxes=True,
+                        subplot_titles=titles)
+    for r, (g, tags) in enumerate(rows, 1):
+        for col, b in enumerate(blocks, 1):
+            for i, (s, name) in enumerate(zip(g[b], tags)):
+                color = PALETTE[i + 2 * (r - 1)]
+                fig.add_trace(go.Scatter(x=list(range(len(s))), y=np.asarray(s, dtype=float), mode="lines",
+                                         name=name, legendgroup=f"{r}{name}", showlegend=col == 1,
+                                         line=dict(color=color, width=2),
+                                         hovertemplate=f"{name}<br>{b} channel %{{x}}: s = %{{y:.3f}}<extra></extra>"),
+                              r, col)
+            fig.update_xaxes(title_text="channel" if r == len(rows) else None, row=r, col=col)
+        fig.update_yaxes(range=[0, 1.02], title_text="gate s", row=r, col=1)
     for ann in fig.layout.annotations:
-        ann.font.size = 17
+        ann.font.size = 15 if same else 17
     fig.update_layout(height=height, font=BIG, template="plotly_white", margin=dict(l=60, r=10, t=50, b=50),
-                      legend=dict(orientation="h", x=0, y=1.18, yanchor="bottom"))
+                      legend=dict(orientation="h", x=0, y=1.12 if same else 1.18, yanchor="bottom"))
     return fig
 
 
 def projector(fig: go.Figure, height: int = 400) -> go.Figure:
-    """An existing figure made to fit one projector screen: a fixed height, larger type, the legend below."""
+    """An existing figure made to fit one projector screen: a fixed height (the app stretches it to the screen),
+    larger type, and the legend in one row below the plot, where no entry is cut or scrolled away."""
     fig = go.Figure(fig)  # a copy: the cached original stays as the other views draw it
-    fig.update_layout(height=height, font=BIG, legend=dict(font=dict(size=14), tracegroupgap=1))
+    # the legend sits on the figure's bottom edge (container coordinates): below the axis titles whatever height
+    # the screen stretches the figure to
+    fig.update_layout(height=height, font=BIG, legend=dict(font=dict(size=14), orientation="h", x=0, yref="container",
+                                                           y=0, yanchor="bottom", title_text="", tracegroupgap=1),
+                      margin=dict(b=110))
     return fig

@@ -14,7 +14,7 @@ from se_models.stats.excitation import select_per_class
 from se_models.stats.tables import AblationRow, AblationTable
 
 MODES = {
-    "identity": "s = 1: the SE block removed (its scale changes too)",
+    "identity": "s = 1: every gate forced open (not the network without SE: the scale changes too)",
     "mean": "s = the per-channel mean gate over a reference set: the scale kept, the input dependence removed",
     "shuffle": "s = another image's gates (same batch): the right gate statistics, the wrong image",
 }

@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # types only: statistics never load models themselves
     from se_models.models.registry import LoadedModel
 
 # the per-block class-specificity metrics, in the order every export (CSV, table) shows them
-METRICS = ("divergence", "divergence_ci", "divergence_null", "divergence_p", "class_specific",
-           "divergence_corrected", "eta_squared", "probe_accuracy", "probe_ci", "probe_null", "chance", "mean", "std",
-           "channel_spread", "saturated_high", "saturated_low", "channels")
+METRICS = ("divergence", "divergence_ci", "divergence_null", "divergence_p", "above_chance", "learned",
+           "class_specific", "divergence_corrected", "eta_squared", "probe_accuracy", "probe_ci", "probe_null",
+           "chance", "mean", "std", "channel_spread", "saturated_high", "saturated_low", "channels")
 PAIRS = {"divergence_ci": ("low", "high"), "probe_ci": ("low", "high"),
          "divergence_null": ("mean", "p99")}  # list-valued metrics become two CSV columns
 
@@ -75,7 +75,11 @@ class BlockStats:
     divergence_boot: list[float] | None = None  # the bootstrap replicates (joint over blocks: ratio intervals)
     probe_ci: list[float] | None = None        # 95 % interval of the held-out accuracy (test items resampled)
     probe_null: float | None = None            # the probe's accuracy on shuffled labels
-    class_specific: bool | None = None         # divergence_p < 0.01 and interval above the control's
+    # the verdicts (significance.is_above_chance / is_learned), set by ExcitationStats.judged() from the numbers above
+    above_chance: bool | None = None           # divergence_p < ALPHA: the labels explain more than shuffled ones
+    learned: bool | None = None                # above chance and interval above the untrained control's; None for
+                                               # random weights (and control blocks) and where no control was measured
+    class_specific: bool | None = None         # = learned, kept for readers of older JSON
 
 
 @dataclass
@@ -146,7 +150,7 @@ class ExcitationStats:
                            all_mean=mu.mean(0).round(5).tolist(), eta_squared=None, probe_accuracy=None,
                            chance=1 / len(classes), divergence_corrected=corrected, divergence_null=None,
                            divergence_p=None, divergence_ci=None, divergence_boot=None, probe_ci=None,
-                           probe_null=None, class_specific=None)
+                           probe_null=None, above_chance=None, learned=None, class_specific=None)
         return replace(self, classes=list(classes), counts={c: self.counts[c] for c in classes},
                        blocks=[cut(b) for b in self.blocks],
                        control=[cut(b) for b in self.control] if self.control else None)
@@ -159,6 +163,32 @@ class ExcitationStats:
         ci = sig.ratio_interval(a.divergence_boot, b.divergence_boot) if a.divergence_boot and b.divergence_boot \
             else None
         return value, ci
+
+    @property
+    def untrained(self) -> bool:
+        """Statistics of random weights: nothing in them can be learned."""
+        return self.weights == "random"
+
+    def control_only(self) -> ExcitationStats | None:
+        """The untrained control's statistics on their own, as statistics of random weights (None without a
+        control): what the untrained network shows, never mixed with the trained one's numbers."""
+        if not self.control:
+            return None
+        return replace(self, weights="random", blocks=self.control, control=None).judged()
+
+    def judged(self) -> ExcitationStats:
+        """The same statistics with every block's verdicts derived from its numbers, in one place: above_chance
+        from the permutation p; learned from p, the interval and the control block's interval (None for random
+        weights, for the control's own blocks and without a control); class_specific = learned."""
+        control = {b.name: b for b in self.control or []}
+
+        def judge(b: BlockStats, ctrl: BlockStats | None, own_control: bool) -> BlockStats:
+            learned = None if self.untrained or own_control else sig.is_learned(
+                b.divergence_p, b.divergence_ci, ctrl.divergence_ci if ctrl else None)
+            return replace(b, above_chance=sig.is_above_chance(b.divergence_p), learned=learned,
+                           class_specific=learned)
+        return replace(self, blocks=[judge(b, control.get(b.name), False) for b in self.blocks],
+                       control=[judge(b, None, True) for b in self.control] if self.control else None)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -205,11 +235,15 @@ class ExcitationStats:
 
     @classmethod
     def from_dict(cls, d: dict) -> ExcitationStats:
+        """Statistics from their JSON; the verdicts are derived again from the numbers, so JSON written before
+        above_chance and learned existed (or with an old class_specific) reads the same as new JSON."""
         d = dict(d)
-        d["blocks"] = [BlockStats(**b) for b in d["blocks"]]
-        d["control"] = [BlockStats(**b) for b in d["control"]] if d.get("control") else None
+        known_block = {f.name for f in fields(BlockStats)}
+        d["blocks"] = [BlockStats(**{k: v for k, v in b.items() if k in known_block}) for b in d["blocks"]]
+        d["control"] = ([BlockStats(**{k: v for k, v in b.items() if k in known_block}) for b in d["control"]]
+                        if d.get("control") else None)
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return cls(**{k: v for k, v in d.items() if k in known}).judged()
 
     @classmethod
     def load(cls, path: str | Path) -> ExcitationStats:
@@ -257,8 +291,9 @@ def _r(v, d: int = 5) -> list[float]:
 
 
 def finish_block(name: str, module: str, acc: StreamingStats, classes: list[str], channels: int, seed: int,
-                 n_perm: int, n_boot: int, control: BlockStats | None = None) -> BlockStats:
-    """All metrics of one block from the running sums (exact) and the bounded sample (null, intervals, probe)."""
+                 n_perm: int, n_boot: int) -> BlockStats:
+    """All metrics of one block from the running sums (exact) and the bounded sample (null, intervals, probe); the
+    verdicts come later, from ExcitationStats.judged()."""
     sums = acc.sums[name]
     present = np.flatnonzero(acc.counts.numpy() > 0)
     n = acc.counts.numpy()[present]
@@ -304,21 +339,22 @@ def finish_block(name: str, module: str, acc: StreamingStats, classes: list[str]
         divergence_corrected=float(np.sqrt(max(0.0, div ** 2 - e_null))),
         divergence_null=_r([null.mean() * scale, np.percentile(null, 99) * scale], 6),
         divergence_p=round(p, 5), divergence_ci=_r(ci, 6), divergence_boot=_r(boot, 6),
-        probe_ci=pr and _r(pr["ci"], 4), probe_null=pr and round(pr["null"], 4),
-        class_specific=sig.is_class_specific(p, ci, control.divergence_ci if control else None))
+        probe_ci=pr and _r(pr["ci"], 4), probe_null=pr and round(pr["null"], 4))
 
 
 def block_stats_from_arrays(excitation: dict[str, np.ndarray], y: np.ndarray, classes: list[str], seed: int = 0,
                             channels: int = 50, permutations: int = sig.N_PERMUTATIONS,
-                            bootstrap: int = sig.N_BOOTSTRAP, control: list[BlockStats] | None = None
-                            ) -> list[BlockStats]:
-    """The same per-block statistics from excitations already in memory: block -> s (N, C), labels y (N,)."""
+                            bootstrap: int = sig.N_BOOTSTRAP, control: list[BlockStats] | None = None,
+                            weights: str = "trained") -> list[BlockStats]:
+    """The same per-block statistics, judged, from excitations already in memory: block -> s (N, C), labels y (N,);
+    control: the untrained control's blocks (their intervals decide `learned`)."""
     gates = sum(s.shape[1] for s in excitation.values())
     acc = StreamingStats(len(classes), sample_cap(len(classes), gates), seed)
     acc.add({b: torch.as_tensor(s, dtype=torch.float32) for b, s in excitation.items()},
             torch.as_tensor(y, dtype=torch.long), np.arange(len(y)))
-    ctrl = {b.name: b for b in control or []}
-    return [finish_block(b, b, acc, classes, channels, seed, permutations, bootstrap, ctrl.get(b)) for b in excitation]
+    blocks = [finish_block(b, b, acc, classes, channels, seed, permutations, bootstrap) for b in excitation]
+    judged = ExcitationStats("arrays", weights, "arrays", list(classes), None, {}, blocks, control=control).judged()
+    return judged.blocks
 
 
 def select_per_class(targets: list[int], wanted: list[int], per_class: int | None, seed: int) -> list[int]:
@@ -414,11 +450,10 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     # and a multithreaded OpenBLAS spends more on waking and syncing its threads than on the products.
     workers = max(1, min(len(loaded.se_blocks), torch.get_num_threads()))
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=workers) as pool:
-        for m, acc in zip(models[::-1], accs[::-1]):  # the control first: the trained verdict compares with it
-            ctrl = {b.name: b for b in per_model[0]} if per_model else {}
-            per_model.insert(0, list(pool.map(
-                lambda b, m=m, acc=acc, ctrl=ctrl: finish_block(b, m.se_blocks[b], acc, names, channels, seed,
-                                                                permutations, bootstrap, ctrl.get(b)),
+        for m, acc in zip(models, accs):
+            per_model.append(list(pool.map(
+                lambda b, m=m, acc=acc: finish_block(b, m.se_blocks[b], acc, names, channels, seed, permutations,
+                                                     bootstrap),
                 [b for b in m.se_blocks if b in acc.sums])))
     blocks, control_blocks = per_model[0], per_model[1] if len(per_model) > 1 else None
     present = [c for c in range(len(names)) if counts[c] > 0]
@@ -426,7 +461,7 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     return ExcitationStats(loaded.name, loaded.weights, source.description, [names[c] for c in present], per_class,
                            {names[c]: int(counts[c]) for c in present}, blocks, control=control_blocks,
                            skipped=skipped, sample_counts={names[c]: int(sample_counts[c]) for c in present},
-                           permutations=permutations, bootstrap=bootstrap, processes=world)
+                           permutations=permutations, bootstrap=bootstrap, processes=world).judged()
 
 
 def _channels(loaded) -> list[int]:
