@@ -64,6 +64,7 @@ def main() -> None:
     wanted = wanted if wanted in VIEWS else "image"
     pages = {name: st.Page(ui.guarded(mod.render), title=title, icon=icon, url_path=name, default=name == wanted)
              for name, (mod, title, icon) in VIEWS.items()}
+    st.session_state["_pages"] = pages  # for links between views (ui.page)
     current = st.navigation(list(pages.values()), position="top")
     view = next(name for name, page in pages.items() if page is current or page.title == current.title)
     st.query_params["view"] = view  # so a bookmark of the page reopens this view

@@ -94,7 +94,8 @@ def test_a_folder_of_kept_weights_gives_the_same_file_as_training(run, tmp_path)
     card = ModelCard.load(run.out / "toy.json")
     accuracies = {h["epoch"]: h["test_accuracy"] for h in card.history}
     history = history_over(card, run.out / "toy.epochs", run.test, accuracies, log=lambda m: None)
-    history.save(tmp_path / "again.json")
+    assert not history.last_is_model and run.history.last_is_model  # train knows its last epoch is the model
+    replace(history, last_is_model=True).save(tmp_path / "again.json")
     assert (tmp_path / "again.json").read_bytes() == epochs_path("toy", run.out).read_bytes()
 
 

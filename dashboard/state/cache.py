@@ -12,11 +12,14 @@ from dashboard import wording
 from dashboard.state import imageitems, modelkeys
 from se_models.data import datasets as sm_data
 from se_models.errors import SEExplorerError
+from se_models.explain.cam import grad_cam_views
 from se_models.explain.overlay import enlarge, overlay, overlay_size
 from se_models.models.card import ModelCard
 from se_models.models.registry import load_card
 from se_models.models.zoo import ZOO, is_zoo_name, zoo_card
-from se_models.stats.stored import find_reference
+from se_models.stats.channels import stream_ranking
+from se_models.stats.epochs import EpochHistory
+from se_models.stats.stored import find_epochs, find_reference
 
 # the user's choice cannot be loaded (offline weights, a bad checkpoint, no SE blocks, an unknown name, an unreadable
 # file): said in the page; any other exception is a bug and shows as one
@@ -205,13 +208,62 @@ def live_stats_with_progress(model_key: str, source: str, folder: str, classes: 
 
     Streamlit records element calls made inside a cached function and replays them on a cache hit, which fails for
     a progress bar created outside it; so the bar is updated here, never from inside the cached function."""
+    return with_progress(lambda progress: live_stats(model_key, source, folder, classes, per_class, control,
+                                                     _progress=progress), show)
+
+
+def with_progress(job, show):
+    """job(progress) in a worker thread while this (script) thread reports progress(done, total) through show; the
+    job's result. Cached functions are run this way so that their progress bar lives outside them."""
     seen = {"done": 0, "total": 0}
 
     def progress(done: int, total: int) -> None:  # runs in the worker: plain Python only
         seen.update(done=done, total=total)
 
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="live-stats") as pool:
-        job = pool.submit(live_stats, model_key, source, folder, classes, per_class, control, _progress=progress)
-        while not concurrent.futures.wait([job], timeout=0.15).done:
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="with-progress") as pool:
+        running = pool.submit(job, progress)
+        while not concurrent.futures.wait([running], timeout=0.15).done:
             show(seen["done"], seen["total"])
-        return job.result()
+        return running.result()
+
+
+def epochs(name: str):
+    """The model's statistics at every epoch of its training (an EpochHistory), or None when it has none."""
+    path = find_epochs(name)
+    return _epochs_at(str(path), path.stat().st_mtime_ns) if path else None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _epochs_at(path: str, stamp: int):
+    """Keyed by the file's modification time too, as the reference statistics are."""
+    return EpochHistory.load(path)
+
+
+def channel_data(model_key: str, source: str, folder: str):
+    """The images a channel is ranked over, as the Classes view's data source names them: the reference statistics'
+    own images (the test split) or the test split, the bundled samples, or the folder."""
+    if source in ("reference", "test"):
+        return test_split(model(model_key).card.dataset)
+    return "bundled" if source == "bundled" else folder
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def gate_ranking(model_key: str, source: str, folder: str, block: str, _progress=None):
+    """One pass over the data for every channel of a block (one float per image and channel; a resource, since it
+    keeps the data's reader to re-read the listed images)."""
+    return stream_ranking(model(model_key), channel_data(model_key, source, folder), block, progress=_progress)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def channel_ranking(model_key: str, source: str, folder: str, block: str, channel: int, k: int):
+    """One channel's ranking, its listed images passed alone (exact gates, U and s·U)."""
+    return gate_ranking(model_key, source, folder, block).channel(model(model_key), channel, k)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def channel_cams(model_key: str, source: str, folder: str, block: str, channel: int, k: int, group: str, top: bool):
+    """The model's views, Grad-CAM maps at `block` (predicted class) and predicted classes of one listed group."""
+    r = channel_ranking(model_key, source, folder, block, channel, k)
+    listed = (r.top if top else r.bottom) if group == "all" else r.per_class[group]["top" if top else "bottom"]
+    src = gate_ranking(model_key, source, folder, block).source
+    return listed, grad_cam_views(model(model_key), [src.image(x.index) for x in listed], block)

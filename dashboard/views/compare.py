@@ -44,6 +44,28 @@ def _follow_sidebar(key: str, options: list[str]) -> None:
         st.session_state["cmp_a"] = key
 
 
+def _show_epochs(name: str) -> None:
+    """Before the next run: the sidebar's model becomes `name`, the Classes view's data its reference statistics."""
+    st.session_state["model"] = name
+    st.session_state["source"] = "reference"
+
+
+def _epoch_links(models: list[str]) -> None:
+    """For each model compared that was trained with statistics of every epoch: a way to its epochs in the Classes
+    view (the epoch slider and the heat map of how its gates learned)."""
+    with st.container(horizontal=True, gap="small"):
+        for name in models:
+            history = cache.epochs(name)
+            if history is None:
+                continue
+            label = _label(name).rsplit(" · ", 1)[0]  # the dataset's name, without "trained"
+            if st.button(f"How the {label} gates learned, epochs {history.numbers[0]}–{history.last}",
+                         key=f"cmp_epochs_{name}", icon=":material/timeline:", on_click=_show_epochs, args=(name,),
+                         help="The Classes view with this model: an epoch slider over Fig. 6 and the heat map of "
+                              "class divergence per block and epoch."):
+                st.switch_page(ui.page("classes"))
+
+
 def render() -> None:
     sel = ui.selection()
     options = _options()
@@ -81,6 +103,7 @@ def render() -> None:
     common = [n for n in names_a if n in names_b] or names_a
     st.markdown("### Class-specificity against depth")
     ui.chart(depth, "cmp_depth", f"compare specificity {a_key} {b_key}")
+    _epoch_links(sorted(trained))
 
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")

@@ -9,6 +9,7 @@ from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.findings import image as image_reading
 from se_models.findings import lesson
+from se_models.plots import epochs as epochs_figures
 from se_models.plots import figures
 from se_models.plots import lesson as lf
 
@@ -19,6 +20,7 @@ STEPS = {  # URL step number -> (short name on the step buttons, title)
     4: ("Depth", "Class-specific with depth? Trained vs untrained vs chance"),
     5: ("Ablation", "What do the gates buy? Switching SE off"),
     6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
+    7: ("Training", "How the gates learned: class-specificity epoch by epoch"),  # last: earlier links keep their step
 }
 KEY = "step"
 FIG_PX = 370       # the main figure's own height (exports, and before the browser stretches it to the screen)
@@ -231,6 +233,25 @@ def step_depth(sel) -> None:
         ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False, height=FILL)
 
 
+def step_epochs(sel) -> None:
+    if sel.is_control or sel.loaded.weights == "random":
+        _say(lesson.untrained_note("random") + "This step replays how training made the gates class-specific, so it "
+             "needs the trained network.")
+        return
+    history = cache.epochs(sel.name)
+    if history is None:
+        _say(f"{cache.model_label(sel.model_key)} was trained without statistics of every epoch, so there is no "
+             "training to replay: `python -m se_models train --epoch-stats` records them, and `python -m se_models "
+             "epochs --compute DIR` makes them from kept epoch weights.")
+        return
+    _say(lesson.epochs_step(history))
+    name = wording.dataset_name(sel.card)
+    fig = cache.built("lesson_epochs", (sel.name,), lambda: lf.projector(epochs_figures.divergence_heatmap(
+        history, title=f"How the gates learned — {name}"), FIG_PX))
+    with st.container(key="lesson_fig"):
+        ui.chart(fig, "lesson_epochs", f"lesson epochs {sel.name}", downloads=False, height=FILL)
+
+
 def step_ablation(sel) -> None:
     try:
         from se_models.plots.ablation import ablation_chart
@@ -286,6 +307,8 @@ def _render(sel) -> None:
         return (step_fig6 if step == 3 else step_depth)(sel)
     if step == 5:
         return step_ablation(sel)
+    if step == 7:
+        return step_epochs(sel)
     good, others = _images(sel)
     if not good:
         _say("No readable image yet: choose a photo, a test sample or an upload in the sidebar.")

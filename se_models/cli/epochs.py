@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from se_models.cli.common import add_workers_argument, test_split
@@ -58,6 +59,7 @@ def compute(args, loaded) -> int:
           "minute an epoch for 10 000 images on 2 CPU cores)", file=sys.stderr)
     history = history_over(loaded.card, args.compute, data, accuracies, args.device,
                            log=lambda m: print(m, file=sys.stderr), workers=args.workers)
+    history = replace(history, last_is_model=shipped)
     out = Path(args.out) if args.out else epochs_path(loaded.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     history.save(out)

@@ -82,6 +82,38 @@ def order(history) -> Finding:
     return Finding("depth_order", False, nums, f"The stages did not learn in depth order ({listing}).")
 
 
+HALF = 0.5  # "most of the way": a block whose class curves lie half as far apart as they end up
+
+
+def half_way(history) -> Finding:
+    """When each stage's last block got half of its final divergence (the first epoch whose interval lies wholly at
+    or above half the last epoch's value), and whether that comes in depth order: a statement of degree, telling
+    the stages apart where "learned" came at the same epoch for all."""
+    ends = last_of_each_stage(history.blocks())
+    final = {b: history.at(history.last).block(b).divergence for b in ends}
+    when = {}
+    for b in ends:
+        for e in history.numbers:
+            d = history.at(e).block(b)
+            low = d.divergence_ci[0] if d.divergence_ci else d.divergence
+            if low >= HALF * final[b]:
+                when[b] = e
+                break
+    nums = dict(epochs=when, final=final)
+    if len(ends) < 2 or len(history.numbers) < 3:
+        return Finding("half_way", None, nums, "")
+    listing = ", ".join(f"{b} at epoch {when[b]}" for b in ends)
+    epochs = [when[b] for b in ends]
+    head = f"Half of their final class divergence was reached by {listing}"
+    if len(set(epochs)) == 1:
+        return Finding("half_way", None, nums, f"{head}: all at once.")
+    if all(a <= b for a, b in zip(epochs, epochs[1:])):
+        return Finding("half_way", True, nums, f"{head}: the shallow stages got there first.")
+    if all(a >= b for a, b in zip(epochs, epochs[1:])):
+        return Finding("half_way", False, nums, f"{head}: the deep stages got there first.")
+    return Finding("half_way", False, nums, f"{head}: not in depth order.")
+
+
 def growth(history) -> Finding:
     """The deepest block's divergence at the initialisation and at the last epoch, with intervals."""
     deep = history.blocks()[-1]
@@ -98,8 +130,25 @@ def epochs_findings(history) -> list[Finding]:
     of the deepest block."""
     flags = learned_at(history)
     stages = [stage_finding(history, b, flags[b]) for b in last_of_each_stage(history.blocks())]
-    return [*stages, order(history), growth(history)]
+    return [*stages, order(history), half_way(history), growth(history)]
 
 
 def epochs_reading(history, markdown: bool = False) -> str:
     return render(epochs_findings(history), markdown)
+
+
+def epoch_caption(history, epoch: int) -> str:
+    """What the epoch shown is: the initialisation (the control itself, when it is), an epoch with the run's test
+    accuracy and how many blocks are learned, or the last (the model's own weights, when it is)."""
+    stats = history.at(epoch)
+    record = next(e for e in history.epochs if e.epoch == epoch)
+    acc = f"test accuracy {num.share(record.test_accuracy)}" if record.test_accuracy is not None else ""
+    if epoch == history.numbers[0]:
+        what = "the initialisation, the untrained control itself" if starts_at_control(history) else \
+            "the initial weights"
+        return f"Epoch {epoch}: {what}; nothing is learned yet."
+    learned = sum(bool(b.learned) for b in stats.blocks)
+    parts = [f"Epoch {epoch} of {history.last}", acc, f"{learned} of {len(stats.blocks)} blocks learned"]
+    if epoch == history.last and history.last_is_model:
+        parts.append("the model's own weights (its reference statistics)")
+    return " · ".join(p for p in parts if p) + "."

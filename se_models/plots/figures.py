@@ -105,12 +105,12 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
                                          legendgroup=cls, showlegend=False), row, col)
             fig.add_trace(go.Scatter(
                 x=x, y=mu, mode="lines", name=cls, legendgroup=cls, showlegend=p == 0,
-                line=dict(color=color, width=1.6), customdata=ch,
+                line=dict(color=color, width=1.6), customdata=ch, meta=name,  # a click reads block and channel
                 hovertemplate=f"<b>{cls}</b><br>{name} channel %{{customdata}}<br>"
                               "mean s = %{y:.3f}<extra></extra>"), row, col)
         fig.add_trace(go.Scatter(
             x=x, y=np.asarray(b.all_mean)[ch], mode="lines", name="all", legendgroup="all", showlegend=p == 0,
-            line=ALL_STYLE, customdata=ch,
+            line=ALL_STYLE, customdata=ch, meta=name,
             hovertemplate=f"<b>all classes</b><br>{name} channel %{{customdata}}<br>"
                           "mean s = %{y:.3f}<extra></extra>"),
             row, col)

@@ -52,6 +52,8 @@ class EpochHistory:
     data: str
     control: list[BlockStats]
     epochs: list[Epoch]
+    last_is_model: bool = False  # the last epoch's weights are the model's own (its reference statistics then equal
+    # the last epoch's): true for train's own file and for `epochs --compute` over the run that made the weights
 
     @property
     def numbers(self) -> list[int]:
@@ -82,7 +84,7 @@ class EpochHistory:
         return replace(self, epochs=sorted([*kept, epoch], key=lambda e: e.epoch))
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "model": self.model, "data": self.data,
+        return {"format": FORMAT, "model": self.model, "data": self.data, "last_is_model": self.last_is_model,
                 "control": compact_blocks([asdict(b) for b in self.control]),
                 "epochs": [{"epoch": e.epoch, "weights": e.weights, "test_accuracy": e.test_accuracy,
                             "stats": compact(e.stats)} for e in self.epochs]}
@@ -103,7 +105,8 @@ class EpochHistory:
                         ExcitationStats.from_dict({**e["stats"], "control": d["control"]}))
                   for e in d["epochs"]]
         # verdicts are judged against the control on reading; the epoch keeps no second copy of it
-        return cls(d["model"], d["data"], control, [replace(e, stats=replace(e.stats, control=None)) for e in epochs])
+        return cls(d["model"], d["data"], control, [replace(e, stats=replace(e.stats, control=None)) for e in epochs],
+                   d.get("last_is_model", False))
 
     @classmethod
     def load(cls, path: str | Path) -> EpochHistory:

@@ -138,8 +138,8 @@ class EpochStatsWriter:
     at once, so a resumed run carries on from the file."""
 
     def __init__(self, card: ModelCard, test_set: ArrayDataset, out: Path, keep: Path | None, device,
-                 log: Callable[[str], None], warm_start: bool = False):
-        self.card, self.test_set, self.device, self.log = card, test_set, device, log
+                 log: Callable[[str], None], epochs: int, warm_start: bool = False):
+        self.card, self.test_set, self.device, self.log, self.epochs = card, test_set, device, log, epochs
         self.warm_start = warm_start  # epoch 0 is then the --init weights, not a random initialisation
         self.path = epochs_path(card.name, out)
         self.keep = keep  # the kept epoch weights, or None: then each epoch's weights go to a temporary file
@@ -156,6 +156,8 @@ class EpochStatsWriter:
             self.history = add_epoch(self.history, record_epoch(self.card, weights, epoch, self.test_set,
                                                                 self.control, test_accuracy, self.device,
                                                                 label=label))
+        # the run writes its last epoch's weights as the model's: true once the last epoch is recorded
+        self.history = replace(self.history, last_is_model=epoch == self.epochs)
         self.history.save(self.path)
         self.log(f"{summary(self.history, epoch)} ({time.time() - t0:.0f} s) -> {self.path}")
 
@@ -199,7 +201,8 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
         keep.mkdir(parents=True, exist_ok=True)
         if start == 0:
             _save_weights(model, keep / "epoch_00.safetensors")
-    stats = EpochStatsWriter(card, test_set, out, keep, device, log, bool(cfg.init)) if cfg.epoch_stats else None
+    stats = (EpochStatsWriter(card, test_set, out, keep, device, log, cfg.epochs, bool(cfg.init)) if cfg.epoch_stats
+             else None)
     if stats is not None and start == 0:
         stats.record(model, 0, None)
     n = len(train_set.labels)
