@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from se_models.cli import main
 from se_models.config import MODELS_DIR
 from se_models.data.datasets import image_folder_arrays
-from se_models.findings.epochs import became_learned, epochs_findings, order, since, starts_at_control
+from se_models.findings.epochs import became_learned, epochs_findings, half_way, order, since, starts_at_control
 from se_models.models.card import ModelCard
 from se_models.models.registry import from_card, load_model
 from se_models.plots.epochs import divergence_heatmap
@@ -126,11 +126,13 @@ def test_heatmap_marks_each_cell_with_its_verdict(run):
 
 
 # ---- the reading, each way -----------------------------------------------------------------------------------------
-def fake_history(flags: dict[str, list[bool]], divergence: float = 0.1):
-    """A history whose blocks are learned exactly as `flags` says, epoch by epoch (epoch 0 first)."""
+def fake_history(flags: dict[str, list[bool]], divergence: dict[str, list[float]] | None = None):
+    """A history whose blocks are learned exactly as `flags` says, epoch by epoch (epoch 0 first), with the given
+    divergences (default 0.1 x epoch) and no intervals."""
     n = len(next(iter(flags.values())))
+    div = divergence or {b: [0.1 * e for e in range(n)] for b in flags}
     block = lambda name, e: SimpleNamespace(name=name, learned=flags[name][e], above_chance=True,  # noqa: E731
-                                            divergence=divergence * e, divergence_ci=None)
+                                            divergence=div[name][e], divergence_ci=None)
     stats = {e: SimpleNamespace(blocks=[block(name, e) for name in flags],
                                 block=lambda name, e=e: block(name, e)) for e in range(n)}
     return SimpleNamespace(epochs=[SimpleNamespace(epoch=e) for e in range(n)], numbers=list(range(n)), last=n - 1,
@@ -148,7 +150,7 @@ def test_since_is_the_epoch_from_which_a_block_stays_learned():
     ({"SE_2_3": [0, 1, 1, 1], "SE_3_3": [0, 0, 1, 1], "SE_4_3": [0, 0, 0, 1]}, True, "Shallow stages learned first"),
     ({"SE_2_3": [0, 0, 0, 1], "SE_3_3": [0, 0, 1, 1], "SE_4_3": [0, 1, 1, 1]}, False, "deep stages learned first"),
     ({"SE_2_3": [0, 0, 1, 1], "SE_3_3": [0, 1, 1, 1], "SE_4_3": [0, 0, 0, 1]}, False, "not learn in depth order"),
-    ({"SE_2_3": [0, 1, 1], "SE_3_3": [0, 1, 1], "SE_4_3": [0, 1, 1]}, None, "cannot order them"),
+    ({"SE_2_3": [0, 1, 1], "SE_3_3": [0, 1, 1], "SE_4_3": [0, 1, 1]}, None, "too coarse a step"),
     ({"SE_2_3": [0, 0, 0], "SE_3_3": [0, 0, 0], "SE_4_3": [0, 1, 1]}, None, "Too few stages"),
 ])
 def test_the_depth_order_comes_out_every_way(flags, holds, words):
@@ -158,14 +160,34 @@ def test_the_depth_order_comes_out_every_way(flags, holds, words):
 
 
 def test_each_stage_is_read_learned_on_and_off_or_never():
-    history = fake_history({"SE_2_3": [False, True, True], "SE_3_3": [False, True, False],
-                            "SE_4_3": [False, False, False]})
+    history = fake_history({"SE_2_3": [False, True, True, True], "SE_3_3": [False, True, True, False],
+                            "SE_4_3": [False, False, False, False]})
     stages = [f for f in epochs_findings(history) if f.claim == "stage_learned"]
     assert [f.holds for f in stages] == [True, False, False]
-    assert "became class-specific (learned) at epoch 1 and stayed so to epoch 2" in stages[0].text
-    assert "learned at some epochs (first at 1) but not at the last, epoch 2" in stages[1].text
-    assert "never became class-specific (learned) in these 2 epochs" in stages[2].text
+    assert stages[0].text == ("SE_2_3 (end of stage 2) became class-specific (learned) at epoch 1 and stayed so to "
+                              "epoch 3.")
+    assert stages[1].text == ("SE_3_3 (end of stage 3) was learned at some epochs (first at 1) but not at the last, "
+                              "epoch 3.")
+    assert stages[2].text == "SE_4_3 (end of stage 4) never became class-specific (learned) in these 3 epochs."
     assert became_learned(history) == {"SE_2_3": 1, "SE_3_3": None, "SE_4_3": None}
+    again = fake_history({"SE_2_3": [False, True, False, True], "SE_3_3": [False, True, False, True]})
+    found = [f for f in epochs_findings(again) if f.claim == "stage_learned"]
+    assert [f.text for f in found] == ["SE_2_3 and SE_3_3 (the ends of stages 2 and 3) were first learned at epoch 1, "
+                                       "lost it, and are learned steadily from epoch 3."]  # one sentence, two stages
+
+
+@pytest.mark.parametrize("divergence, holds, words", [
+    ({"SE_2_3": [0, 0.6, 0.8, 1], "SE_3_3": [0, 0.2, 0.6, 1], "SE_4_3": [0, 0.1, 0.2, 1]}, True,
+     "SE_2_3 reached half of its final class divergence at epoch 1, SE_3_3 at 2, SE_4_3 at 3: the shallow stages"),
+    ({"SE_2_3": [0, 0.1, 0.2, 1], "SE_3_3": [0, 0.2, 0.6, 1], "SE_4_3": [0, 0.6, 0.8, 1]}, False,
+     "the deep stages got there first"),
+    ({"SE_2_3": [0, 0.6, 0.8, 1], "SE_3_3": [0, 0.6, 0.8, 1], "SE_4_3": [0, 0.6, 0.8, 1]}, None, "all at once"),
+    ({"SE_2_3": [0, 0.1, 0.8, 1], "SE_3_3": [0, 0.6, 0.8, 1], "SE_4_3": [0, 0.1, 0.2, 1]}, False, "not in depth"),
+])
+def test_half_way_orders_the_stages_by_size_each_way(divergence, holds, words):
+    history = fake_history({b: [False, True, True, True] for b in divergence}, divergence)
+    found = half_way(history)
+    assert found.holds is holds and words in found.text
 
 
 # ---- the command line ----------------------------------------------------------------------------------------------

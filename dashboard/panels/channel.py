@@ -65,25 +65,26 @@ def _tiles(sel, listed, views) -> list[Tile]:
                  labels[t], x.image) for x, v, c, t in zip(listed, pictures, cams, targets)]
 
 
-def render(sel, names: list[str], source: str, folder: str, note: str = "") -> None:
-    """The panel for the channel in the URL (nothing when there is none); `note` says which weights it ranks with
-    when the view shows another epoch's statistics."""
+def render(sel, names: list[str], source: str, folder: str, classes: list[str], note: str = "") -> None:
+    """The panel for the channel in the URL (nothing when there is none), over the view's data (its classes, all for
+    none); `note` says which weights it ranks with when the view shows another epoch's statistics."""
+    classes = tuple(classes)
     pick = chosen(names)
     if pick is None:
         return
     block, channel = pick
     st.markdown(f"### Channel {channel} of {block}: which images open and close its gate")
-    c1, c2, c3 = st.columns([1.2, 1.6, 0.8], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([1.1, 1.1, 1.4, 0.7], vertical_alignment="bottom")
     block = c1.selectbox("SE block", names, index=names.index(block), key="ch_block_box")
     bar = st.progress(0.0, text="Ranking the images by this gate…")
     try:
-        ranking = cache.with_progress(lambda progress: cache.gate_ranking(sel.model_key, source, folder, block,
-                                                                          _progress=progress),
+        ranking = cache.with_progress(lambda progress: cache.gate_ranking(sel.model_key, source, folder, classes,
+                                                                          block, _progress=progress),
                                       lambda done, total: bar.progress(done / max(total, 1),
                                                                        text=f"Ranking: {done} / {total} images"))
         channel = c2.number_input("Channel", 0, len(ranking.channels) - 1, min(channel, len(ranking.channels) - 1),
                                   key="ch_number")
-        r = cache.channel_ranking(sel.model_key, source, folder, block, int(channel), K)
+        r = cache.channel_ranking(sel.model_key, source, folder, classes, block, int(channel), K)
     except (SEExplorerError, OSError) as err:
         st.error(f"Could not rank the images of this data by the gate: {err}")
         return
@@ -91,23 +92,24 @@ def render(sel, names: list[str], source: str, folder: str, note: str = "") -> N
         bar.empty()
     if (block, channel) != pick:
         choose(block, int(channel))
-    c3.button("Close", key="ch_close", icon=":material/close:", on_click=close)
+    group = c3.selectbox("Images of", ["all", *r.classes], key="ch_group",
+                         format_func=lambda g: "every class" if g == "all" else g)
+    c4.button("Close", key="ch_close", icon=":material/close:", on_click=close)
     st.info(channel_reading(r, markdown=True), icon=":material/insights:")
     if note:
         st.caption(note)
-    group = st.segmented_control("Images of", ["all", *r.classes], key="ch_group", default="all", required=True,
-                                 format_func=lambda g: "all classes" if g == "all" else g)
-    group = group or "all"
-    left, right = st.columns([1, 2.2], gap="medium")
+    left, right = st.columns([1.1, 2], gap="small")
     with left:
-        hist = cache.built("ch_hist", (sel.model_key, source, folder, block, int(channel)), lambda: gate_histogram(r))
+        hist = cache.built("ch_hist", (sel.model_key, source, folder, classes, block, int(channel)),
+                           lambda: gate_histogram(r))
         ui.chart(hist, "ch_hist", f"gate histogram {block} ch {channel}", downloads=False)
     with right:
         for top in (True, False):
-            listed, views = cache.channel_cams(sel.model_key, source, folder, block, int(channel), K, group, top)
+            listed, views = cache.channel_cams(sel.model_key, source, folder, classes, block, int(channel), K, group,
+                                               top)
             word = "highest" if top else "lowest"
             where = "" if group == "all" else f" among {group} images"
-            fig = cache.built("ch_gallery", (sel.model_key, source, folder, block, int(channel), group, top),
+            fig = cache.built("ch_gallery", (sel.model_key, source, folder, classes, block, int(channel), group, top),
                               lambda listed=listed, views=views, word=word, where=where: channel_gallery(
                                   _tiles(sel, listed, views), f"The {len(listed)} {word} gates{where}"))
             ui.chart(fig, f"ch_gallery_{word}", f"{word} gates {block} ch {channel}", downloads=False)

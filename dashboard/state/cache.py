@@ -248,22 +248,26 @@ def channel_data(model_key: str, source: str, folder: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def gate_ranking(model_key: str, source: str, folder: str, block: str, _progress=None):
-    """One pass over the data for every channel of a block (one float per image and channel; a resource, since it
-    keeps the data's reader to re-read the listed images)."""
-    return stream_ranking(model(model_key), channel_data(model_key, source, folder), block, progress=_progress)
+def gate_ranking(model_key: str, source: str, folder: str, classes: tuple[str, ...], block: str, _progress=None):
+    """One pass over the data (its images of `classes`, all for none) for every channel of a block: one float per
+    image and channel; a resource, since it keeps the data's reader to re-read the listed images."""
+    return stream_ranking(model(model_key), channel_data(model_key, source, folder), block,
+                          classes=list(classes) or None, progress=_progress)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def channel_ranking(model_key: str, source: str, folder: str, block: str, channel: int, k: int):
+def channel_ranking(model_key: str, source: str, folder: str, classes: tuple[str, ...], block: str, channel: int,
+                    k: int):
     """One channel's ranking, its listed images passed alone (exact gates, U and s·U)."""
-    return gate_ranking(model_key, source, folder, block).channel(model(model_key), channel, k)
+    return gate_ranking(model_key, source, folder, classes, block).channel(model(model_key), channel, k)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def channel_cams(model_key: str, source: str, folder: str, block: str, channel: int, k: int, group: str, top: bool):
-    """The model's views, Grad-CAM maps at `block` (predicted class) and predicted classes of one listed group."""
-    r = channel_ranking(model_key, source, folder, block, channel, k)
+def channel_cams(model_key: str, source: str, folder: str, classes: tuple[str, ...], block: str, channel: int, k: int,
+                 group: str, top: bool):
+    """One listed group (every class, or one; the highest or the lowest gates): its images, and their views, Grad-CAM
+    maps at `block` for the predicted class and those classes (grad_cam_views)."""
+    r = channel_ranking(model_key, source, folder, classes, block, channel, k)
     listed = (r.top if top else r.bottom) if group == "all" else r.per_class[group]["top" if top else "bottom"]
-    src = gate_ranking(model_key, source, folder, block).source
+    src = gate_ranking(model_key, source, folder, classes, block).source
     return listed, grad_cam_views(model(model_key), [src.image(x.index) for x in listed], block)

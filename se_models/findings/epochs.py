@@ -37,25 +37,52 @@ def became_learned(history) -> dict[str, int | None]:
     return {b: since(flags, history.numbers) for b, flags in learned_at(history).items()}
 
 
-def stage_finding(history, block: str, flags: list[bool]) -> Finding:
-    """One stage's last block: became learned at epoch e and stayed; learned on and off; or never."""
-    epochs = history.numbers
+def outcome(flags: list[bool], epochs: list[int]) -> tuple[str, int | None, int | None]:
+    """How one block's verdict went over the epochs: ("steady", since, first) learned from `since` on; ("regained",
+    since, first) learned, lost, learned again for good; ("lost", None, first) learned but not at the end; ("never",
+    None, None)."""
     steady = since(flags, epochs)
     first = next((e for f, e in zip(flags, epochs) if f), None)
-    si = stage_index(block)
-    where = f"{block} (end of stage {si[0]})" if si else block
-    nums = dict(block=block, since=steady, first=first, last_epoch=epochs[-1])
-    if steady is not None and steady == first:
-        return Finding("stage_learned", True, nums, f"{where} became class-specific (learned) at epoch "
-                                                    f"{em(steady)} and stayed so to epoch {epochs[-1]}.")
     if steady is not None:
-        return Finding("stage_learned", True, nums, f"{where} was first learned at epoch {first}, then lost it, and is "
-                                                    f"learned steadily from epoch {em(steady)}.")
-    if first is not None:
-        return Finding("stage_learned", False, nums, f"{where} was learned at some epochs (first at {first}) but not "
-                                                     f"at the last, epoch {epochs[-1]}.")
-    return Finding("stage_learned", False, nums, f"{where} never became class-specific (learned) in these "
-                                                 f"{len(epochs) - 1} epochs.")
+        return ("steady" if steady == first else "regained"), steady, first
+    return ("lost" if first is not None else "never"), None, first
+
+
+def _names(blocks: list[str]) -> str:
+    """'SE_2_3 (end of stage 2)' or 'SE_2_3, SE_3_3 and SE_4_3 (the ends of stages 2, 3 and 4)'."""
+    stages = [str(stage_index(b)[0]) for b in blocks if stage_index(b)]
+    listed = blocks[0] if len(blocks) == 1 else ", ".join(blocks[:-1]) + f" and {blocks[-1]}"
+    if len(stages) != len(blocks):
+        return listed
+    if len(blocks) == 1:
+        return f"{listed} (end of stage {stages[0]})"
+    return f"{listed} (the ends of stages {', '.join(stages[:-1])} and {stages[-1]})"
+
+
+def stages_learned(history) -> list[Finding]:
+    """The last block of every stage: when it became learned and whether it stayed so; stages that went the same
+    way share one sentence (claim "stage_learned", holds = learned at the last epoch)."""
+    epochs, flags = history.numbers, learned_at(history)
+    groups: dict[tuple, list[str]] = {}
+    for b in last_of_each_stage(history.blocks()):
+        groups.setdefault(outcome(flags[b], epochs), []).append(b)
+    out = []
+    for (kind, steady, first), blocks in groups.items():
+        who, many = _names(blocks), len(blocks) > 1
+        nums = dict(blocks=blocks, outcome=kind, since=steady, first=first, last_epoch=epochs[-1])
+        if kind == "steady":
+            text = (f"{who} became class-specific (learned) at epoch {em(steady)} and stayed so to epoch "
+                    f"{epochs[-1]}.")
+        elif kind == "regained":
+            text = (f"{who} {'were' if many else 'was'} first learned at epoch {first}, lost it, and "
+                    f"{'are' if many else 'is'} learned steadily from epoch {em(steady)}.")
+        elif kind == "lost":
+            text = (f"{who} {'were' if many else 'was'} learned at some epochs (first at {first}) but not at the "
+                    f"last, epoch {epochs[-1]}.")
+        else:
+            text = f"{who} never became class-specific (learned) in these {len(epochs) - 1} epochs."
+        out.append(Finding("stage_learned", steady is not None, nums, text))
+    return out
 
 
 def order(history) -> Finding:
@@ -72,8 +99,8 @@ def order(history) -> Finding:
     epochs = [e for _, e in steady]
     listing = ", ".join(f"{b} at {e}" for b, e in steady)
     if len(set(epochs)) == 1:
-        return Finding("depth_order", None, nums, f"Every learned stage got there at the same epoch ({epochs[0]}): "
-                                                  "epochs this coarse cannot order them.")
+        return Finding("depth_order", None, nums, "One epoch is too coarse a step to tell which of them learned "
+                                                  "first.")
     if all(a <= b for a, b in zip(epochs, epochs[1:])):
         return Finding("depth_order", True, nums, f"Shallow stages learned first, deep ones later ({listing}).")
     if all(a >= b for a, b in zip(epochs, epochs[1:])):
@@ -100,11 +127,11 @@ def half_way(history) -> Finding:
                 when[b] = e
                 break
     nums = dict(epochs=when, final=final)
-    if len(ends) < 2 or len(history.numbers) < 3:
+    if len(ends) < 2 or len(history.numbers) < 3 or len(when) < len(ends):  # an interval too wide to tell
         return Finding("half_way", None, nums, "")
-    listing = ", ".join(f"{b} at epoch {when[b]}" for b in ends)
     epochs = [when[b] for b in ends]
-    head = f"Half of their final class divergence was reached by {listing}"
+    head = (f"By size, {ends[0]} reached half of its final class divergence at epoch {em(epochs[0])}, "
+            + ", ".join(f"{b} at {em(e)}" for b, e in zip(ends[1:], epochs[1:])))
     if len(set(epochs)) == 1:
         return Finding("half_way", None, nums, f"{head}: all at once.")
     if all(a <= b for a, b in zip(epochs, epochs[1:])):
@@ -128,9 +155,7 @@ def growth(history) -> Finding:
 def epochs_findings(history) -> list[Finding]:
     """What the epoch statistics say, in reading order: each stage's last block, the order along depth, the growth
     of the deepest block."""
-    flags = learned_at(history)
-    stages = [stage_finding(history, b, flags[b]) for b in last_of_each_stage(history.blocks())]
-    return [*stages, order(history), half_way(history), growth(history)]
+    return [*stages_learned(history), order(history), half_way(history), growth(history)]
 
 
 def epochs_reading(history, markdown: bool = False) -> str:

@@ -22,9 +22,8 @@ def gate_histogram(ranking, height: int | None = None) -> go.Figure:
     counts = np.array([ranking.histogram[c] for c in order], dtype=float)  # (K, BINS)
     share = counts / counts.sum(1, keepdims=True).clip(1)
     fig = go.Figure(go.Heatmap(
-        x=centres, y=order, z=share, colorscale="Blues", zmin=0, customdata=counts,
+        x=centres, y=order, z=share, colorscale="Blues", zmin=0, customdata=counts, showscale=False,
         hovertemplate="%{y}: %{customdata:.0f} images with s in this bin (%{z:.0%} of the class)<extra></extra>",
-        colorbar=dict(title=dict(text="share of<br>the class", side="right"), thickness=12, tickformat=".0%"),
         xgap=1, ygap=1))
     means = [ranking.class_means[c] for c in order]
     fig.add_trace(go.Scatter(x=means, y=order, mode="markers", name="class mean",
@@ -32,9 +31,10 @@ def gate_histogram(ranking, height: int | None = None) -> go.Figure:
                                                                                                width=1)),
                              hovertemplate="%{y}: mean s = %{x:.3f}<extra></extra>"))
     fig.update_xaxes(range=[0, 1], title_text=f"gate s of {ranking.block} channel {ranking.channel}")
-    fig.update_layout(title=f"The gate per class — {sum(ranking.counts.values())} images of {ranking.data}",
-                      height=height or 120 + 26 * len(order), font=dict(FONT, size=13), template="plotly_white",
-                      showlegend=False, margin=dict(l=110, r=20, t=50, b=50))
+    fig.update_layout(title=dict(text=f"The gate per class<br><sup>{sum(ranking.counts.values())} images · ◆ class "
+                                      "mean</sup>"),
+                      height=height or 140 + 26 * len(order), font=dict(FONT, size=13), template="plotly_white",
+                      showlegend=False, margin=dict(l=10, r=10, t=70, b=50))
     return fig
 
 
@@ -59,13 +59,18 @@ def channel_gallery(tiles: list[Tile], title: str, height: int = 470) -> go.Figu
     fig = make_subplots(4, n, horizontal_spacing=0.012, vertical_spacing=0.035, subplot_titles=titles[:4 * n])
     lim = max([float(np.abs(np.concatenate([t.u.ravel(), t.su.ravel()])).max()) for t in tiles] or [1.0]) or 1.0
     for i, t in enumerate(tiles, 1):
-        fig.add_trace(go.Image(z=t.view, hovertemplate=f"{t.name}<br>true class {t.cls}<extra></extra>"), 1, i)
+        fig.add_trace(go.Image(z=t.view, hovertemplate=f"{t.name}<br>true class {t.cls}<br>s = {t.gate:.5f}"
+                                                        "<extra></extra>"), 1, i)
         for row, maps, what in ((2, t.u, "U"), (3, t.su, "s·U")):
             fig.add_trace(go.Heatmap(z=maps[::-1], coloraxis="coloraxis",
                                      hovertemplate=f"{t.name} ({what})<br>value %{{z:.3f}}<extra></extra>"), row, i)
         fig.add_trace(go.Image(z=t.overlay, hovertemplate=f"Grad-CAM for “{t.predicted}”<extra></extra>"), 4, i)
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    fig.update_yaxes(visible=False, constrain="domain")
+    for row in range(1, 5):  # square pixels in every panel: each y axis keeps the scale of its own x axis
+        for col in range(1, n + 1):
+            x = fig.get_subplot(row, col).xaxis.plotly_name.replace("axis", "")
+            fig.update_yaxes(scaleanchor=x, row=row, col=col)
     for row, label in ((1, "image"), (2, "U"), (3, "s·U"), (4, "Grad-CAM")):
         y = fig.get_subplot(row, 1).yaxis.domain
         fig.add_annotation(text=label, x=-0.005, xanchor="right", y=sum(y) / 2, xref="paper", yref="paper",
