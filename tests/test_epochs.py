@@ -118,10 +118,13 @@ def test_heatmap_marks_each_cell_with_its_verdict(run):
     fig = divergence_heatmap(run.history, selected=1)
     heat = next(t for t in fig.data if t.type == "heatmap")
     assert list(heat.x) == [0, 1, 2] and list(heat.y) == run.history.blocks()
+    marks = next(t for t in fig.data if t.type == "scatter" and t.mode == "text")
+    mark = {(e, b): m for e, b, m in zip(marks.x, marks.y, marks.text)}
     for i, e in enumerate(run.history.numbers):
         for j, b in enumerate(run.history.at(e).blocks):
-            assert heat.text[j][i] == ("●" if b.learned else "○" if b.above_chance else "")
+            assert mark.get((e, b.name), "") == ("●" if b.learned else "○" if b.above_chance else "")
             assert heat.z[j][i] == b.divergence
+    assert "●" in mark.values() and not any(e == 0 and m == "●" for (e, _), m in mark.items())
     assert len(fig.layout.shapes) == 1 and fig.layout.shapes[0].x0 == 0.5  # the selected epoch outlined
 
 

@@ -208,7 +208,7 @@ def render() -> None:
                           lambda: figures.class_curves(
                               curves, blocks=opts["blocks"], channels=opts["channels"], spread=opts["spread"],
                               title=label if epoch is None else f"{label}, epoch {epoch}", labels=sel.loaded.labels,
-                              panel_px=PRESET_PANEL_PX if opts["preset"] else 300))
+                              panel_px=PRESET_PANEL_PX if opts["preset"] else 300, selectable=True))
         event = ui.chart(fig, "cls_curves", f"class curves {sel.model_key}", select=True)
         channelpanel.follow(event, fig)
         if opts["note"]:

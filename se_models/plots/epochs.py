@@ -11,8 +11,6 @@ from se_models.findings.epochs import became_learned, starts_at_control
 from se_models.findings.readings import verdict_words
 from se_models.plots.figures import FONT
 
-MARKS = {"learned": "●", "above chance": "○"}  # on a cell: learned (class-specific); above chance only
-
 
 def divergence_heatmap(history, selected: int | None = None, height: int = 520, title: str | None = None
                        ) -> go.Figure:
@@ -26,7 +24,7 @@ def divergence_heatmap(history, selected: int | None = None, height: int = 520, 
     words = [[verdict_words(b, s.untrained) for b in s.blocks] for s in stats]
     ci = [[num.interval(b.divergence_ci) or "" for b in s.blocks] for s in stats]
     chance = [[num.units(b.divergence_null[1]) if b.divergence_null else "–" for b in s.blocks] for s in stats]
-    text = [["●" if b.learned else "○" if b.above_chance else "" for b in s.blocks] for s in stats]
+    text = [["●" if b.learned else "○" if b.above_chance else "" for b in s.blocks] for s in stats]  # (epochs, blocks)
     hover = np.array([[f"{blocks[j]} · epoch {e}<br>divergence {num.units(z[j, i])}{ci[i][j]}<br>chance (99th pct of "
                        f"shuffles) {chance[i][j]}<br>{words[i][j]}" for i, e in enumerate(epochs)]
                       for j in range(len(blocks))])
@@ -36,10 +34,18 @@ def divergence_heatmap(history, selected: int | None = None, height: int = 520, 
                         vertical_spacing=0.03)
     row = 2 if with_acc else 1
     fig.add_trace(go.Heatmap(
-        x=epochs, y=blocks, z=z, colorscale="Viridis", zmin=0, text=np.array(text).T, texttemplate="%{text}",
-        textfont=dict(color="white", size=14), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        x=epochs, y=blocks, z=z, colorscale="Viridis", zmin=0, customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>", showlegend=False,
         colorbar=dict(title=dict(text="divergence<br>(gate units)", side="right"), len=0.8 if with_acc else 1,
                       y=0.41 if with_acc else 0.5, thickness=14), xgap=1, ygap=1), row, 1)
+    # each cell's verdict as a mark over it, white on dark cells and black on bright ones (Viridis turns light
+    # above about 60 % of its range)
+    cells = [(e, b, text[i][j], z[j, i]) for i, e in enumerate(epochs) for j, b in enumerate(blocks) if text[i][j]]
+    top = float(z.max()) or 1.0
+    fig.add_trace(go.Scatter(x=[c[0] for c in cells], y=[c[1] for c in cells], text=[c[2] for c in cells],
+                             mode="text", hoverinfo="skip", showlegend=False,
+                             textfont=dict(size=15, color=["black" if c[3] > 0.6 * top else "white" for c in cells])),
+                  row, 1)
     if with_acc:
         fig.add_trace(go.Scatter(x=epochs, y=[None if a is None else 100 * a for a in accuracy], mode="lines+markers",
                                  line=dict(color="#444", width=2), marker=dict(size=6), showlegend=False,
@@ -51,10 +57,10 @@ def divergence_heatmap(history, selected: int | None = None, height: int = 520, 
     fig.update_yaxes(tickvals=blocks, ticktext=[f"{b}  (from {when[b]})" if when.get(b) is not None else b
                                                 for b in blocks], row=row, col=1)
     start = "the initialisation, the untrained control itself" if starts_at_control(history) else "the start"
-    fig.update_xaxes(title_text=f"epoch ({epochs[0]} = {start})", dtick=1, row=row, col=1)
+    fig.update_xaxes(title_text=f"epoch ({epochs[0]} = {start})", tickvals=epochs, row=row, col=1,
+                     range=[epochs[0] - 0.5, epochs[-1] + 0.5])
     fig.update_layout(title=dict(text=(title or f"How the gates learned — {history.model}") + "<br><sup>class "
-                                 "divergence per block and epoch · ● class-specific (learned: above chance and the "
-                                 "untrained control) · ○ above chance only · blank: chance · (from e): learned from "
-                                 "epoch e on</sup>"),
-                      height=height, font=FONT, template="plotly_white", margin=dict(l=150, r=20, t=90, b=50))
+                                 "divergence per block and epoch · ● learned · ○ above chance only · (from e): "
+                                 "learned from epoch e on</sup>"),
+                      height=height, font=FONT, template="plotly_white", margin=dict(l=150, r=20, t=80, b=40))
     return fig
