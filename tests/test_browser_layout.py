@@ -35,7 +35,11 @@ CLIPPED_JS = r"""
     return cs.visibility !== 'hidden' && cs.opacity !== '0' && cs.clip === 'auto';
   };
   const ownText = (el) => Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
-  const skip = '.katex, .js-plotly-plot, [data-testid="stTooltipContent"], script, style';
+  // a folded sidebar (the lesson's) lies left of the window on purpose: its contents are not on screen to be cut
+  const side = document.querySelector('[data-testid="stSidebar"]');
+  const folded = side && side.getBoundingClientRect().right <= 1;
+  const skip = '.katex, .js-plotly-plot, [data-testid="stTooltipContent"], script, style'
+    + (folded ? ', [data-testid="stSidebar"]' : '');
   const els = Array.from(root.querySelectorAll('*')).filter(el => !(el instanceof SVGElement) && !el.closest(skip)
     && (ownText(el) || (el.matches('input[type=text], input[type=number], input:not([type])') && el.value))
     && shown(el));
