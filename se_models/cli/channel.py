@@ -2,11 +2,19 @@
 SE block's channel, overall and per class, each gate exact to the model's pass on that image, as JSON."""
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from se_models.cli.common import add_workers_argument, progress_bar, test_split
 from se_models.cli.registry import command
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def add_arguments(parser) -> None:
@@ -15,7 +23,7 @@ def add_arguments(parser) -> None:
                              "downloaded) | DIR (DIR/<class>/<image>)")
     parser.add_argument("--block", required=True, help="SE block, e.g. SE_4_3")
     parser.add_argument("--channel", type=int, required=True, help="channel index in the block")
-    parser.add_argument("--top", type=int, default=8, help="k: how many highest and lowest gates to list")
+    parser.add_argument("--top", type=positive, default=8, help="k: how many highest and lowest gates to list")
     parser.add_argument("--classes", nargs="+", help="only these classes (default: every class of the data)")
     parser.add_argument("--json", required=True, help="write the ranking here")
     add_workers_argument(parser)
