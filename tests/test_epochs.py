@@ -266,3 +266,22 @@ def test_the_fashion_mnist_model_ships_its_epochs_and_the_last_is_its_reference(
     assert json.dumps(stored["control"]) == json.dumps(compact_blocks(reference["control"]))
     assert compact(ExcitationStats.from_dict(reference))["counts"] == stored["epochs"][-1]["stats"]["counts"]
     assert starts_at_control(history)
+
+
+def test_the_train_command_asks_for_epoch_statistics(monkeypatch):
+    from se_models.training import train as training
+
+    seen = []
+    monkeypatch.setattr(training, "train", lambda cfg, **_kw: seen.append(cfg))
+    assert main(["train", "--dataset", "fashion-mnist", "--epoch-stats"]) == 0
+    assert main(["train", "--dataset", "fashion-mnist"]) == 0
+    assert [c.epoch_stats for c in seen] == [True, False]
+
+
+def test_the_lesson_step_reads_the_same_findings(run):
+    from se_models.findings.epochs import epochs_reading
+    from se_models.findings.lesson import epochs_step
+
+    text = epochs_step(run.history)
+    assert text.startswith("Each column is one epoch of training (0 = before the first step)")
+    assert text.endswith(epochs_reading(run.history, markdown=True))

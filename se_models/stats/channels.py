@@ -66,13 +66,6 @@ class ChannelRanking:
     permutations: int = sig.N_PERMUTATIONS
     skipped: list[str] = field(default_factory=list)  # unreadable files, with the reason
 
-    def listed(self) -> list[RankedImage]:
-        """Every image listed anywhere in the ranking, each once."""
-        seen: dict[int, RankedImage] = {}
-        for r in [*self.top, *self.bottom, *(r for d in self.per_class.values() for v in d.values() for r in v)]:
-            seen.setdefault(r.index, r)
-        return list(seen.values())
-
     def to_dict(self) -> dict:
         listing = lambda rs: [r.to_dict() for r in rs]  # noqa: E731
         d = {k: getattr(self, k) for k in ("model", "weights", "data", "block", "channel", "k", "classes", "counts")}

@@ -15,7 +15,7 @@ FORMAT = 1  # bumped when the file's layout changes
 def replicate_blocks(names: list[str]) -> set[str]:
     """The blocks whose bootstrap replicates an epoch keeps: the end of every stage, the blocks whose ratios the
     readings quote (deepest / first stage, deepest / control). Every other block's 200 replicates are dropped: its
-    interval and verdict are stored already, and the replicates are a third of the file."""
+    interval and verdict are stored already, and the replicates are a fifth of a reference file."""
     return set(last_of_each_stage(names))
 
 

@@ -475,7 +475,6 @@ def _channels(loaded) -> list[int]:
     return out
 
 
-
 def reference_stats(loaded: LoadedModel, dataset, control: LoadedModel, progress: Callable[[int, int], None] | None
                     = None, workers: int = 0) -> ExcitationStats:
     """The reference protocol, one definition for `python -m se_models reference` and every epoch of a training
