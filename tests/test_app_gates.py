@@ -4,6 +4,7 @@ the epochs; and the click itself (a selected point -> block and channel)."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -112,7 +113,30 @@ def test_channel_panel_lists_the_images_of_a_gate_with_their_own_gates():
     assert "ch" not in at.query_params
 
 
-def test_a_channel_the_data_cannot_hold_is_one_short_error():
+def test_channel_panel_on_a_typed_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SE_EXPLORER_ROOTS", str(tmp_path))  # typed folders must lie inside the allowed roots
+    for cls in ("Bag", "Sneaker"):
+        (tmp_path / cls).mkdir()
+        for f in sorted((SAMPLES_DIR / "fashion-mnist" / cls).glob("*.png"))[:12]:
+            shutil.copy(f, tmp_path / cls / f.name)
+    at = app(view="classes", model=FASHION, source="folder", ch_block="SE_4_3", ch="5")
+    at.text_input(key="folder").set_value(str(tmp_path)).run()
+    clean(at)
+    assert any("opens most, on average, for **Bag**" in i.value for i in at.info)
+    assert any("Only 12 images in the smallest class" in i.value for i in at.info)  # said, with so few
+    assert "The 8 highest gates" in titles(at)
+
+
+@pytest.mark.slow
+def test_channel_panel_over_the_reference_statistics_images_reads_the_test_split():
+    at = app(view="classes", model=FASHION, ch_block="SE_4_3", ch="5")
+    clean(at)
+    hist = next(t for t in titles(at) if t.startswith("The gate per class"))
+    assert "10000 images" in hist  # the test split the reference statistics were computed on
+    assert any("of fashion-mnist test split" in c.value for c in at.caption)
+
+
+def test_a_channel_number_past_the_blocks_last_falls_to_its_last_channel():
     at = app(view="classes", model=FASHION, source="bundled", classes=["Bag", "Sneaker"], ch_block="SE_2_1",
              ch="99")
     assert not at.exception

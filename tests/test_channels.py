@@ -115,9 +115,10 @@ def test_the_gate_depends_on_the_class_above_chance_and_not_once_labels_are_shuf
     assert s.divergence_p >= 0.01
 
 
-def fake_ranking(top_classes: list[str], counts: dict[str, int]):
+def fake_ranking(top_classes: list[str], counts: dict[str, int], p: float = 0.005):
+    """A ranking with these classes among the highest gates, these class sizes and this permutation p."""
     return SimpleNamespace(block="SE_4_3", channel=5, class_means={c: 0.1 * i for i, c in enumerate(counts)},
-                           divergence=0.2, divergence_null=[0.01, 0.02], divergence_p=0.005, permutations=200,
+                           divergence=0.2, divergence_null=[0.01, 0.02], divergence_p=p, permutations=200,
                            counts=counts, top=[SimpleNamespace(cls=c) for c in top_classes])
 
 
