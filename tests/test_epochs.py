@@ -207,6 +207,9 @@ def test_epochs_lists_and_stats_prints_one_epoch(run, tmp_path, monkeypatch, cap
                  str(tmp_path / "e1.json")]) == 0
     one = ExcitationStats.load(tmp_path / "e1.json")
     assert dumped(one.blocks) == dumped(run.history.at(1).blocks) and one.control is not None
+    assert main(["stats", "--model", "toy", "--data", "reference", "--epoch", "2", "--weights", "random", "--json",
+                 str(tmp_path / "c.json")]) == 0
+    assert dumped(ExcitationStats.load(tmp_path / "c.json").blocks) == dumped(run.history.control)
     assert main(["stats", "--model", "toy", "--data", "reference", "--epoch", "9", "--json",
                  str(tmp_path / "e9.json")]) == 2
     assert "statistics of epochs 0..2, not 9" in capsys.readouterr().err

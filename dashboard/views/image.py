@@ -143,8 +143,8 @@ def _channel_links(maps, block: str, k: int) -> None:
     """A link per channel shown above to the Classes view's channel panel: which images of the data open and close
     that gate (plain links: nothing runs until one is followed)."""
     up, down = image_reading.extreme_channels(maps.excitation.tolist(), k)
+    st.caption("Which images of the data open and close these gates? Follow a channel to its images (Classes view):")
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key="img_channel_links"):
-        st.markdown("Which images open and close a gate?")
         for c in up + down:
             st.page_link(ui.page("classes"), label=f"{'▲' if c in up else '▼'} ch {c}",
                          query_params={channelpanel.BLOCK: block, channelpanel.CHANNEL: str(c)},

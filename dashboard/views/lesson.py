@@ -246,8 +246,10 @@ def step_epochs(sel) -> None:
         return
     _say(lesson.epochs_step(history))
     name = wording.dataset_name(sel.card)
+    # the map alone (no accuracy line), its margins without the legend row projector() leaves below other figures
     fig = cache.built("lesson_epochs", (sel.name,), lambda: lf.projector(epochs_figures.divergence_heatmap(
-        history, title=f"How the gates learned — {name}"), FIG_PX))
+        history, title=f"How the gates learned — {name}", accuracy=False), FIG_PX).update_layout(
+        margin=dict(b=50, t=70)))
     with st.container(key="lesson_fig"):
         ui.chart(fig, "lesson_epochs", f"lesson epochs {sel.name}", downloads=False, height=FILL)
 

@@ -72,6 +72,8 @@ def run(args) -> int:
         raise DatasetError("--epoch reads the stored per-epoch statistics: use it with --data reference")
     if args.data == "reference" and args.epoch is not None:
         stats = epoch_stats(args.model or DEFAULT_MODEL, args.epoch)
+        if args.weights == "random":  # the untrained control, the same at every epoch
+            stats = stats.control_only()
         if args.classes:
             stats = stats.subset(args.classes)
     elif args.data == "reference":

@@ -12,11 +12,12 @@ from se_models.findings.readings import verdict_words
 from se_models.plots.figures import FONT
 
 
-def divergence_heatmap(history, selected: int | None = None, height: int = 520, title: str | None = None
-                       ) -> go.Figure:
+def divergence_heatmap(history, selected: int | None = None, height: int = 520, title: str | None = None,
+                       accuracy: bool = True) -> go.Figure:
     """Blocks (shallow at the bottom, deep at the top) x epochs, coloured by class divergence; ● = learned (above
     chance and above the untrained control), ○ = above chance only, nothing = not distinguishable from chance.
-    The epoch `selected` (the slider's) is outlined. With test accuracies, a line above the map."""
+    The epoch `selected` (the slider's) is outlined. With test accuracies (and accuracy=True), a line above the
+    map."""
     blocks = history.blocks()
     epochs = history.numbers
     stats = [history.at(e) for e in epochs]
@@ -28,8 +29,8 @@ def divergence_heatmap(history, selected: int | None = None, height: int = 520, 
     hover = np.array([[f"{blocks[j]} · epoch {e}<br>divergence {num.units(z[j, i])}{ci[i][j]}<br>chance (99th pct of "
                        f"shuffles) {chance[i][j]}<br>{words[i][j]}" for i, e in enumerate(epochs)]
                       for j in range(len(blocks))])
-    accuracy = [e.test_accuracy for e in history.epochs]
-    with_acc = any(a is not None for a in accuracy)
+    history_accuracy = [e.test_accuracy for e in history.epochs]
+    with_acc = accuracy and any(a is not None for a in history_accuracy)
     fig = make_subplots(2 if with_acc else 1, 1, shared_xaxes=True, row_heights=[0.18, 0.82] if with_acc else None,
                         vertical_spacing=0.03)
     row = 2 if with_acc else 1
@@ -47,7 +48,8 @@ def divergence_heatmap(history, selected: int | None = None, height: int = 520, 
                              textfont=dict(size=15, color=["black" if c[3] > 0.6 * top else "white" for c in cells])),
                   row, 1)
     if with_acc:
-        fig.add_trace(go.Scatter(x=epochs, y=[None if a is None else 100 * a for a in accuracy], mode="lines+markers",
+        fig.add_trace(go.Scatter(x=epochs, y=[None if a is None else 100 * a for a in history_accuracy],
+                                 mode="lines+markers",
                                  line=dict(color="#444", width=2), marker=dict(size=6), showlegend=False,
                                  hovertemplate="epoch %{x}: test accuracy %{y:.2f} %<extra></extra>"), 1, 1)
         fig.update_yaxes(title_text="test acc. %", row=1, col=1, title_font=dict(size=12))
