@@ -241,12 +241,12 @@ def render() -> None:
         depth = cache.built("depth", (sel.model_key, *data_key, tuple(opts["classes"]) if live else ()),
                             lambda: figures.specificity_vs_depth(shown, label=name))
         ui.chart(depth, "cls_depth", f"specificity vs depth {sel.model_key}")
-    st.caption(f"Over all {len(shown.classes)} classes of this data. **Divergence**: how far apart the class curves "
-               "sit, in gate units; the dotted line is what shuffling the class labels reaches by chance (99th "
-               "percentile), the bars are 95 % bootstrap intervals. A filled marker is a block that is "
-               f"**class-specific**, i.e. learned: {readings.LEARNED_RULE}; the untrained network is drawn open at "
-               "every depth. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
-               "**η²**: share of each channel's variance explained by the class. Solid: the model shown; dashed: "
-               "its untrained control, where measured.")
+        st.caption(f"Over all {len(shown.classes)} classes of this data. **Divergence**: how far apart the class "
+                   "curves sit, in gate units; the dotted line is what shuffling the class labels reaches by chance "
+                   "(99th percentile), the bars are 95 % bootstrap intervals. A filled marker is a block that is "
+                   f"**class-specific**, i.e. learned: {readings.LEARNED_RULE}; the untrained network is drawn open "
+                   "at every depth. **Probe**: held-out accuracy of a logistic regression reading the class from s. "
+                   "**η²**: share of each channel's variance explained by the class. Solid: the model shown; dashed: "
+                   "its untrained control, where measured.")
     stats_downloads(shown, "cls_dl", label)
     ablation.classes_panel(sel)

@@ -55,7 +55,9 @@ def channel_gallery(tiles: list[Tile], title: str, height: int = 470) -> go.Figu
     """Columns of images (the highest or lowest gates): the image, U_c, s·U_c (one colour scale for every map, so
     a faded s·U is a gate that turned the channel down) and Grad-CAM for the predicted class."""
     n = max(1, len(tiles))
-    titles = [f"{num.gate_eq(t.gate)}<br>{t.cls}" for t in tiles] + [""] * (3 * n)
+    # a class name longer than a narrow column would run into its neighbour's: cut, the whole name on hover
+    titles = [f"{num.gate_eq(t.gate)}<br>{t.cls if len(t.cls) <= 9 else t.cls[:8] + '…'}" for t in tiles]
+    titles += [""] * (3 * n)
     fig = make_subplots(4, n, horizontal_spacing=0.012, vertical_spacing=0.035, subplot_titles=titles[:4 * n])
     lim = max([float(np.abs(np.concatenate([t.u.ravel(), t.su.ravel()])).max()) for t in tiles] or [1.0]) or 1.0
     for i, t in enumerate(tiles, 1):
