@@ -104,6 +104,14 @@ def test_channel_panel_lists_the_images_of_a_gate_with_their_own_gates():
     gallery = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                    if "The 8 highest gates" in json.dumps(json.loads(c.proto.spec)["layout"].get("title")))
     assert gallery["layout"]["annotations"][0]["text"].startswith(num.gate_eq(gate))
+    at.number_input(key="ch_number").set_value(7).run()  # the boxes choose too, and the URL follows
+    clean(at)
+    assert any(m.value.startswith("### Channel 7 of SE_4_3") for m in at.markdown) and at.query_params["ch"] == "7"
+    at.selectbox(key="ch_block_box").select("SE_2_1").run()  # 16 channels: 7 is still one
+    assert any(m.value.startswith("### Channel 7 of SE_2_1") for m in at.markdown)
+    at.query_params["ch_block"], at.query_params["ch"] = "SE_4_3", "5"  # a new click or link wins over the boxes
+    at.run()
+    assert at.selectbox(key="ch_block_box").value == "SE_4_3" and at.number_input(key="ch_number").value == 5
     at.selectbox(key="ch_group").select("Sneaker").run()
     clean(at)
     assert "The 8 highest gates among Sneaker images" in titles(at)
@@ -141,8 +149,8 @@ def test_a_channel_number_past_the_blocks_last_falls_to_its_last_channel():
              ch="99")
     assert not at.exception
     # the channel box clamps to the block's channels: SE_2_1 has 16, so channel 15 is shown
-    assert any(m.value.startswith("### Channel 99 of SE_2_1") for m in at.markdown)
-    assert at.number_input(key="ch_number").value == 15
+    assert any(m.value.startswith("### Channel 15 of SE_2_1") for m in at.markdown)
+    assert at.number_input(key="ch_number").value == 15 and at.query_params["ch"] == "15"
 
 
 def test_image_view_links_every_shown_channel_to_its_images():

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import ui
-from dashboard.state import cache, urlstate
+from dashboard.state import cache
 from se_models.errors import SEExplorerError
 from se_models.explain.overlay import overlay
 from se_models.findings.channel import channel_reading
@@ -65,33 +65,39 @@ def _tiles(sel, listed, views) -> list[Tile]:
                  labels[t], x.image) for x, v, c, t in zip(listed, pictures, cams, targets)]
 
 
-def render(sel, names: list[str], source: str, folder: str, classes: list[str], note: str = "") -> None:
+def render(sel, widths: dict[str, int], source: str, folder: str, classes: list[str], note: str = "") -> None:
     """The panel for the channel in the URL (nothing when there is none), over the view's data (its classes, all for
-    none); `note` says which weights it ranks with when the view shows another epoch's statistics."""
-    classes = tuple(classes)
-    pick = chosen(names)
-    if pick is None:
+    none); widths: each block's channel count; `note` says which weights it ranks with when the view shows another
+    epoch's statistics."""
+    classes, names = tuple(classes), list(widths)
+    asked = chosen(names)
+    if asked is None:
         return
-    block, channel = pick
-    st.markdown(f"### Channel {channel} of {block}: which images open and close its gate")
+    pick = (asked[0], min(asked[1], widths[asked[0]] - 1))  # a channel past the block's last: its last
+    if st.session_state.get("_ch_pick") != pick:  # a new click or link: the boxes below follow it
+        st.session_state.update({"_ch_pick": pick, "ch_block_box": pick[0], "ch_number": pick[1]})
+    head = st.empty()
     c1, c2, c3, c4 = st.columns([1.1, 1.1, 1.4, 0.7], vertical_alignment="bottom")
-    block = c1.selectbox("SE block", names, index=names.index(block), key="ch_block_box")
+    block = c1.selectbox("SE block", names, key="ch_block_box")
+    if st.session_state.get("ch_number", 0) >= widths[block]:  # another block, fewer channels
+        st.session_state["ch_number"] = widths[block] - 1
+    channel = int(c2.number_input("Channel", 0, widths[block] - 1, key="ch_number"))
+    if (block, channel) != asked:  # chosen in the boxes (or clamped): into the URL, no longer to be followed
+        choose(block, channel)
+        st.session_state["_ch_pick"] = (block, channel)
+    head.markdown(f"### Channel {channel} of {block}: which images open and close its gate")
     bar = st.progress(0.0, text="Ranking the images by this gate…")
     try:
-        ranking = cache.with_progress(lambda progress: cache.gate_ranking(sel.model_key, source, folder, classes,
-                                                                          block, _progress=progress),
-                                      lambda done, total: bar.progress(done / max(total, 1),
-                                                                       text=f"Ranking: {done} / {total} images"))
-        channel = c2.number_input("Channel", 0, len(ranking.channels) - 1, min(channel, len(ranking.channels) - 1),
-                                  key="ch_number")
-        r = cache.channel_ranking(sel.model_key, source, folder, classes, block, int(channel), K)
+        cache.with_progress(lambda progress: cache.gate_ranking(sel.model_key, source, folder, classes, block,
+                                                                _progress=progress),
+                            lambda done, total: bar.progress(done / max(total, 1),
+                                                             text=f"Ranking: {done} / {total} images"))
+        r = cache.channel_ranking(sel.model_key, source, folder, classes, block, channel, K)
     except (SEExplorerError, OSError) as err:
         st.error(f"Could not rank the images of this data by the gate: {err}")
         return
     finally:
         bar.empty()
-    if (block, channel) != pick:
-        choose(block, int(channel))
     group = c3.selectbox("Images of", ["all", *r.classes], key="ch_group",
                          format_func=lambda g: "every class" if g == "all" else g)
     c4.button("Close", key="ch_close", icon=":material/close:", on_click=close)
@@ -100,16 +106,16 @@ def render(sel, names: list[str], source: str, folder: str, classes: list[str], 
         st.caption(note)
     left, right = st.columns([1.1, 2], gap="small")
     with left:
-        hist = cache.built("ch_hist", (sel.model_key, source, folder, classes, block, int(channel)),
+        hist = cache.built("ch_hist", (sel.model_key, source, folder, classes, block, channel),
                            lambda: gate_histogram(r))
         ui.chart(hist, "ch_hist", f"gate histogram {block} ch {channel}", downloads=False)
     with right:
         for top in (True, False):
-            listed, views = cache.channel_cams(sel.model_key, source, folder, classes, block, int(channel), K, group,
+            listed, views = cache.channel_cams(sel.model_key, source, folder, classes, block, channel, K, group,
                                                top)
             word = "highest" if top else "lowest"
             where = "" if group == "all" else f" among {group} images"
-            fig = cache.built("ch_gallery", (sel.model_key, source, folder, classes, block, int(channel), group, top),
+            fig = cache.built("ch_gallery", (sel.model_key, source, folder, classes, block, channel, group, top),
                               lambda listed=listed, views=views, word=word, where=where: channel_gallery(
                                   _tiles(sel, listed, views), f"The {len(listed)} {word} gates{where}"))
             ui.chart(fig, f"ch_gallery_{word}", f"{word} gates {block} ch {channel}", downloads=False)
@@ -117,5 +123,3 @@ def render(sel, names: list[str], source: str, folder: str, classes: list[str], 
                "the gate), s·U (after it; one colour scale for every map, so a faded s·U is a channel the gate "
                f"turned down) and Grad-CAM at {block} for the predicted class. Gates are from a pass of each image "
                "alone, the values the Image view shows for it.")
-    urlstate.publish(BLOCK, block)
-    urlstate.publish(CHANNEL, int(channel))

@@ -17,7 +17,8 @@ from se_models.models.zoo import ZOO, is_zoo_name
 GALLERY_COLS, GALLERY_ROWS = 4, 3
 PREDICTED = "predicted class"
 # widgets whose options are the model's blocks or classes: they start afresh for another model
-PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class", "abl_stage", "abl_block"]
+PER_MODEL = ["block", "cam_layer", "blocks", "cmp_block", "profile_class", "abl_stage", "abl_block", "epoch",
+             "ch_block_box", "ch_number", "ch_group", "_ch_pick"]
 
 
 @dataclass

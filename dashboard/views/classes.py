@@ -226,7 +226,8 @@ def render() -> None:
     ranked_with = "" if epoch is None or epoch == history.last else (
         f"The images are ranked with the model's own weights (epoch {history.last}, the shipped ones), not epoch "
         f"{epoch}'s, whose weights are not shipped.")
-    channelpanel.render(sel, names, opts["source"], opts["folder"] or "", opts["classes"], ranked_with)
+    channelpanel.render(sel, {b.name: b.channels for b in shown.blocks}, opts["source"], opts["folder"] or "",
+                        opts["classes"], ranked_with)
 
     st.markdown("### Is it class-specific? Class-specificity against depth")
     st.info(readings.specificity_reading(shown, markdown=True), icon=":material/insights:")
