@@ -24,14 +24,14 @@ def _options() -> list[str]:
 
 def _default_b(key: str, options: list[str]) -> str:
     """Another trained model when there is one (CIFAR-10 vs Fashion-MNIST), else the model's own control."""
-    name, _ = modelkeys.parse_model_key(key)
+    name = modelkeys.ModelKey.from_option(key).name
     others = [o for o in options if not modelkeys.is_control(o) and o != name]
     return others[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
 def _stats(key: str):
     """Reference statistics as shown for a model key; None if missing."""
-    name, _ = modelkeys.parse_model_key(key)
+    name = modelkeys.ModelKey.from_option(key).name
     ref = cache.reference(name)
     return stats_for(ref, modelkeys.is_control(key)) if ref else None
 
@@ -50,13 +50,14 @@ def render() -> None:
     st.markdown("## Compare two models")
     st.caption("Same axes for both: a model against another (e.g. CIFAR-10 against Fashion-MNIST) or against its "
                "untrained control. Reference statistics over each model's whole test split.")
-    if sel.model_key not in options:
+    current = str(sel.model_key)  # a picker option, unless the weights are a file (never offered here)
+    if current not in options:
         st.caption(f"{_label(sel.model_key)} has no reference statistics, so it is not offered here: its class curves "
                    "can be computed from a folder of images in the Classes view.")
-    _follow_sidebar(sel.model_key, options)
+    _follow_sidebar(current, options)
     c1, c2 = st.columns(2)
     a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a",
-                               index=options.index(sel.model_key) if sel.model_key in options else 0,
+                               index=options.index(current) if current in options else 0,
                                format_func=_label)
     default_b = _default_b(a_key, options)
     b_key = urlstate.selectbox(c2, "Model B", options, "cmp_b", index=options.index(default_b), format_func=_label)
@@ -70,7 +71,7 @@ def render() -> None:
         return
 
     # every model drawn trained (solid) with its control (dashed): a control key adds no series of its own
-    models = list(dict.fromkeys(modelkeys.parse_model_key(k)[0] for k in (a_key, b_key)))
+    models = list(dict.fromkeys(modelkeys.ModelKey.from_option(k).name for k in (a_key, b_key)))
     refs = {wording.dataset_name(cache.card(m)): cache.reference(m) for m in models}
     first, *rest = refs.items()
     depth = cache.built("cmp_depth", tuple(models),
