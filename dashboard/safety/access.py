@@ -67,6 +67,6 @@ def scrub(text: str, known: dict[str, str] | None = None) -> str:
 
     if names:
         paths = "|".join(re.escape(p) for p in sorted(names, key=len, reverse=True))
-        text = re.sub(rf"(?<![\w.~/-])(?:{paths})(?![\w.~-])", lambda m: token(names[m.group(0)]), text)
+        text = re.sub(rf"(?<![\w.~-])(?:{paths})(?![\w.~-])", lambda m: token(names[m.group(0)]), text)
     text = ABSOLUTE.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
     return re.sub(r"\0(\d+)\0", lambda m: tokens[int(m.group(1))], text)

@@ -159,11 +159,11 @@ def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> imageitems.I
     return imageitems.sample_item(sid, samples_root(dataset), list(labels))
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_size=config.IMAGE_CACHE_MB * 1024 ** 2)
 def decode(data: bytes, name: str):
     """Bytes -> RGB PIL image, reduced while decoding when large (a 6000 px photo is kept at 1200 px: the models take
-    at most 448); raises se_models.ImageError naming the file (errors are not cached). The cache's bytes count
-    towards Streamlit's server.maxCacheDataSize."""
+    at most 448); raises se_models.ImageError naming the file (errors are not cached). Bounded in bytes, least
+    recently used dropped first, for every session together."""
     return se_models.load_image(data, name=name, shrink_to=config.DECODE_SIDE)
 
 
@@ -172,7 +172,7 @@ def thumbnail(path: str, size: int = 56):
     return imageitems.pixelated(se_models.load_image(path), size)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_size=config.RESULT_CACHE_MB * 1024 ** 2)
 def analysis(model_key: str, digest: str, _image, target: int | None, _maps_block: str | None = None):
     """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
     the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model; plus U and s*U of

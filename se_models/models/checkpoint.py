@@ -13,6 +13,10 @@ from torch import nn
 
 from se_models.errors import CheckpointError
 
+NOT_A_CHECKPOINT = "it is truncated, or neither a safetensors file nor a weights-only torch file"
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6
+PICKLE_MAGIC = b"\x80"      # the legacy torch.save format opens with a pickle protocol >= 2 marker
+
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """A safetensors file, or a torch file read with weights_only=True (never arbitrary unpickling).
@@ -33,15 +37,11 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         pickled = isinstance(err, (pickle.UnpicklingError, RuntimeError)) and "Unsupported global" in str(err)
         why = ("it holds Python objects besides tensors, which are not loaded from a file for safety: save the "
                "state dict alone (torch.save(model.state_dict(), path)) or as safetensors" if pickled else
-               "it is truncated, or neither a safetensors file nor a weights-only torch file")
+               NOT_A_CHECKPOINT)
         raise CheckpointError(f"{path.name}: not a readable checkpoint: {why}") from err
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: holds no state dict of tensors")
     return state
-
-
-ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6
-PICKLE_MAGIC = b"\x80"      # the legacy torch.save format opens with a pickle protocol >= 2 marker
 
 
 def _check_format(path: Path) -> None:
@@ -62,8 +62,7 @@ def _check_format(path: Path) -> None:
     header = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
     safetensors = head[8:9] == b"{" and 0 < header <= info.st_size - 8
     if not (safetensors or head.startswith(ZIP_MAGIC) or head.startswith(PICKLE_MAGIC)):
-        raise CheckpointError(f"{path.name}: not a readable checkpoint: neither a safetensors file nor a weights-only "
-                              "torch file")
+        raise CheckpointError(f"{path.name}: not a readable checkpoint: {NOT_A_CHECKPOINT}")
 
 
 def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
