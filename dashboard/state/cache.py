@@ -27,7 +27,7 @@ from se_models.stats.stored import find_reference
 LOAD_ERRORS = (SEExplorerError, OSError)
 
 
-class _Models:
+class ModelStore:
     """The loaded models of every browser session, bounded in bytes (parameters and buffers), least recently used
     dropped first. Streamlit's cache_resource bounds entries only, and one timm model can weigh 2 GB while another
     weighs 1 MB; a session still using a dropped model keeps it until its run ends. One lock per key: two sessions
@@ -67,7 +67,7 @@ class _Models:
             return {str(k): n for k, (_, n) in self.held.items()}
 
 
-_MODELS = _Models(config.MODEL_CACHE_MB * 1024 ** 2)
+_MODELS = ModelStore(config.MODEL_CACHE_MB * 1024 ** 2)
 
 
 def model(key: modelkeys.ModelKey | str) -> se_models.LoadedModel:
