@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dashboard.state.modelkeys import CONTROL, TIMM, ModelKey
-from se_models.errors import NoSEBlocksError, UnknownModelError
+from se_models.errors import ModelTooLarge, NoSEBlocksError, UnknownModelError
 from se_models.models.architectures import display_name
 from se_models.models.card import ModelCard
 from se_models.models.zoo import is_zoo_name
@@ -80,7 +80,9 @@ def load_failure(name: str, weights: str | None, err: Exception) -> str:
     """A failed load as one Markdown message: the library's own words (they say what to download or pass), then
     what to choose in the sidebar instead."""
     message = str(err) or type(err).__name__
-    if isinstance(err, (NoSEBlocksError, UnknownModelError)):
+    if isinstance(err, ModelTooLarge):
+        hint = f"Pick a smaller model: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} under *Any timm model*."
+    elif isinstance(err, (NoSEBlocksError, UnknownModelError)):
         hint = (f"Pick a model with squeeze-and-excitation blocks: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} "
                 "under *Any timm model*.")
     elif is_zoo_name(name) and weights != "random":

@@ -409,3 +409,11 @@ def test_one_request_reads_at_most_its_image_cap(monkeypatch):
     assert not at.exception, messages(at)
     assert any("at most 20 images a request, so 10 images per class" in i.value for i in at.info)
     assert any("images per class: Bag 10, Trouser 10" in c.value for c in at.caption)
+
+
+def test_a_bound_control_follows_a_link_and_refuses_a_bad_value(monkeypatch):
+    at = app(monkeypatch, None, view="compare", cmp_block="SE_3_3")
+    assert not at.exception and at.selectbox(key="cmp_block").value == "SE_3_3"
+    at = app(monkeypatch, None, view="compare", cmp_block="SE_9_9")
+    assert not at.exception and at.selectbox(key="cmp_block").value == "SE_4_3"  # the default: the deepest block
+    assert any("“cmp_block”" in t.value for t in at.toast)

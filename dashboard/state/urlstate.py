@@ -10,8 +10,12 @@ Streamlit 1.67's `bind="query-params"` is used where it fits (`bound`). Checked 
 - a bound number_input raises OverflowError on `?per_class=inf` and accepts non-ASCII digits (`int("١٢")` is 12);
 - code cannot reset a bound widget (popping its Session State key keeps the URL's value), which a new model or image
   needs (`reset_when_changed`), nor let a preset beat the URL on the first run (the Fig. 6 preset);
-- a value needed before its widget is drawn (`peek`: the Grad-CAM layer, the feature-map block) must be read by hand.
-Those keep the hand-written seeding and publishing below."""
+- a value needed before its widget is drawn (`peek`: the Grad-CAM layer, the feature-map block) must be read by hand;
+- Streamlit drops a bound parameter from the URL while its widget is not drawn, so the sidebar's widgets that only
+  some views draw (the Grad-CAM class, the photos) would leave the link on every other view;
+- bind drops a value that is no option without a word; `bound` adds the notice.
+Those keep the hand-written seeding and publishing below. In the browser, Streamlit writes a bound widget's value
+into the URL from the page itself, so AppTest's query_params do not follow it (tests/test_browser_server.py does)."""
 from __future__ import annotations
 
 import math
@@ -100,6 +104,18 @@ def _single(widget, label: str, options: list, key: str, index: int, **kw):
                    persist_state="session", **kw)
     publish(key, value, options[index] if options else None)
     return value
+
+
+def bound(where, label: str, options: list, key: str, index: int = 0, **kw):
+    """st.selectbox whose value Streamlit keeps in the URL itself (bind="query-params"): for options that are their
+    own stable ids (no format_func), in one view, never reset by code nor read before they are drawn. On the first
+    run a value from the URL that is no option gets the default and a notice (Streamlit drops it silently)."""
+    done: set = st.session_state.setdefault(SEEDED, set())
+    if key not in done:
+        done.add(key)
+        if key in st.query_params and st.query_params.get(key) not in options:
+            notice(key, st.query_params.get(key))
+    return where.selectbox(label, options, index=index, key=key, bind="query-params", **kw)
 
 
 def selectbox(where, label: str, options: list, key: str, index: int = 0, **kw):

@@ -83,7 +83,7 @@ def render() -> None:
 
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
-    block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
+    block = urlstate.bound(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
                                           format_func=CHANNELS.get, required=True) or "sampled"
     st.info(reading.compare_sentence(_label(a_key), a, _label(b_key), b, block), icon=":material/insights:")
