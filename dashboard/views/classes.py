@@ -76,7 +76,10 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
         return None
     finally:
         bar.empty()
-    skipped = images.skipped + [access.scrub(s, images.known()) for s in stats.skipped]
+    # the skipped files by the names the user knows (their folder as typed, or the zip's name), in the page and in
+    # the JSON export alike
+    stats = replace(stats, skipped=[access.scrub(s, images.known()) for s in stats.skipped])
+    skipped = images.skipped + stats.skipped
     if skipped:
         st.warning(f"{len(skipped)} unreadable image(s) skipped, e.g. {skipped[0]}")
     for note in stats.sample_notes():  # too few images, or fewer than asked for
