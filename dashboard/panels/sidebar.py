@@ -55,9 +55,9 @@ def _url_model() -> None:
     if modelkeys.FILE in wanted:
         try:
             key = modelkeys.ModelKey.from_text(wanted, access.roots())
-        except access.PathNotAllowed as err:
+        except access.PathNotAllowed as err:  # the one refusal, then the default model: nothing of the link is used
             st.session_state["_url_refused"] = str(err)
-            st.query_params["model"] = wanted.split(modelkeys.FILE, 1)[0]
+            del st.query_params["model"]
             return
         st.query_params["model"] = key.name
         st.session_state.update(weights="file", weights_path=key.path)

@@ -103,9 +103,8 @@ def build_timm(name: str, weights: str | Path | None, max_params: int | None = N
     find_se_blocks(skeleton)  # refuse a model without SE blocks before building it or looking for its weights
     count = parameter_count(skeleton)
     if max_params is not None and count > max_params:
-        raise ModelTooLarge(f"{name}: {count / 1e6:.0f} M parameters, over this server's limit of "
-                            f"{max_params / 1e6:.0f} M (about {4 * count / 1024 ** 3:.1f} GB as float32): choose a "
-                            "smaller model")
+        raise ModelTooLarge(f"{name}: {count / 1e6:.0f} M parameters (about {4 * count / 1024 ** 3:.1f} GB as "
+                            f"float32), over the limit of {max_params / 1e6:.0f} M")
     del skeleton
     with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
         torch.manual_seed(0)
