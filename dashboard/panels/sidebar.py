@@ -109,7 +109,7 @@ def _model_picker() -> str:
         except modelkeys.BadModelName as err:
             st.error(str(err), icon=":material/block:")
     refused = st.session_state.pop("_url_refused", None)
-    if refused:  # a link's weights file outside the roots: the one refusal, then the model with its own weights
+    if refused:  # a link's weights file outside the roots: the one refusal, and the default model
         st.error(refused, icon=":material/block:")
     return key
 

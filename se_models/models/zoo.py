@@ -82,7 +82,7 @@ def _skeleton(name: str, arch: str) -> torch.nn.Module:
     if scheme == "hf-hub":  # timm reads the hub's config even without weights: fail in seconds offline
         _check_online(name, {"hf_hub_id": arch.split(":", 1)[1]})
     try:
-        with torch.device("meta"), torch.random.fork_rng():
+        with torch.device("meta"):
             return timm.create_model(arch, pretrained=False)
     except RuntimeError as err:  # timm: "Unknown model (...)"
         raise UnknownModelError(f"{name}: {err}") from err
