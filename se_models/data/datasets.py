@@ -144,8 +144,9 @@ def as_source(dataset, loaded) -> ImageSource:
         by_dir = {safe_dirname(lab): lab for lab in loaded.labels}
         classes = [by_dir.get(c, c) for c in folder.classes]
         paths = [p for p, _ in folder.samples]
-        return ImageSource(classes, list(folder.targets), lambda i: loaded.preprocess(load_image(paths[i])),
-                           str(root))
+        # a large photo is reduced while decoding: the model sees at most a few hundred pixels of it
+        return ImageSource(classes, list(folder.targets),
+                           lambda i: loaded.preprocess(load_image(paths[i], shrink_to=config.DECODE_SIDE)), str(root))
     if isinstance(dataset, ArrayDataset):
         def get(i):
             arr = dataset.images[i].numpy()
