@@ -1,4 +1,4 @@
-"""Class-wise excitation statistics (paper Fig. 6/7), the class-specificity metrics of science.md and their verdicts."""
+"""Class-wise excitation statistics (paper Fig. 6/7), the class-specificity metrics of docs/statistics.md, verdicts."""
 from __future__ import annotations
 
 import csv
