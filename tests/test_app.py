@@ -69,7 +69,6 @@ def test_starts_on_default_model_and_analyses_an_image():
     assert any("What happened here" in m.value for m in at.markdown)
     # the profile caption states this image's measured distances to the class line, not a general claim
     assert any("Mean |s − class mean| for this image" in c.value for c in at.caption)
-    assert not any("Deep blocks follow the class line more closely" in c.value for c in at.caption)
 
 
 def test_grad_cam_layer_and_opacity_changes_run_no_model_pass():
