@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.panels import channel as channelpanel
 from dashboard.state import cache
+from se_models import config
 from se_models.config import SAMPLES_DIR
 from se_models.data.images import load_image
 from se_models.explain.analysis import analyze_image
@@ -96,7 +97,7 @@ def test_channel_panel_lists_the_images_of_a_gate_with_their_own_gates():
     assert any(t.startswith("The gate per class") for t in shown)
     assert "The 8 highest gates" in shown and "The 8 lowest gates" in shown
     # the first highest tile's gate is the one analyze_image gives that image
-    ranking = cache.channel_ranking(FASHION, "bundled", "", ("Bag", "Sneaker", "Trouser"), "SE_4_3", 5, 8)
+    ranking = cache.channel_ranking(FASHION, "bundled", "", ("Bag", "Sneaker", "Trouser"), "SE_4_3", 666, 5, 8)
     top = ranking.top[0]
     gate = float(analyze_image(load_model(FASHION), load_image(SAMPLES_DIR / "fashion-mnist" / top.image))
                  .excitation["SE_4_3"][5])
@@ -140,8 +141,10 @@ def test_channel_panel_over_the_reference_statistics_images_reads_the_test_split
     at = app(view="classes", model=FASHION, ch_block="SE_4_3", ch="5")
     clean(at)
     hist = next(t for t in titles(at) if t.startswith("The gate per class"))
-    assert "10000 images" in hist  # the test split the reference statistics were computed on
+    # the test split the reference statistics were computed on, within the server's images per request
+    assert f"{config.MAX_IMAGES_PER_REQUEST} images" in hist
     assert any("of fashion-mnist test split" in c.value for c in at.caption)
+    assert any(f"these are {config.MAX_IMAGES_PER_REQUEST} of the data's 10000" in c.value for c in at.caption)
 
 
 def test_a_channel_number_past_the_blocks_last_falls_to_its_last_channel():

@@ -7,7 +7,9 @@ import numpy as np
 import streamlit as st
 
 from dashboard import ui
+from dashboard.safety import access, budget
 from dashboard.state import cache
+from se_models import config
 from se_models.errors import SEExplorerError
 from se_models.explain.overlay import overlay
 from se_models.findings.channel import channel_reading
@@ -87,17 +89,26 @@ def render(sel, widths: dict[str, int], source: str, folder: str, classes: list[
         st.session_state["_ch_pick"] = (block, channel)
     head.markdown(f"### Channel {channel} of {block}: which images open and close its gate")
     bar = st.progress(0.0, text="Ranking the images by this gate…")
+
+    def progress(done: int, total: int, queued: bool = False) -> None:
+        text = budget.QUEUED if queued else f"Ranking the images by this gate: {done} / {total}"
+        bar.progress(0.0 if queued else done / max(total, 1), text=text)
+
+    # this server reads at most MAX_IMAGES_PER_REQUEST images a request: a seeded share of each class beyond that
+    per_class = budget.images_per_class(config.MAX_IMAGES_PER_REQUEST, len(classes) or len(sel.loaded.labels))
     try:
-        cache.with_progress(lambda progress: cache.gate_ranking(sel.model_key, source, folder, classes, block,
-                                                                _progress=progress),
-                            lambda done, total: bar.progress(done / max(total, 1),
-                                                             text=f"Ranking: {done} / {total} images"))
-        r = cache.channel_ranking(sel.model_key, source, folder, classes, block, channel, K)
+        ranking = cache.in_worker(cache.gate_ranking, sel.model_key, source, folder, classes, block, per_class,
+                                  show=progress)
+        r = cache.channel_ranking(sel.model_key, source, folder, classes, block, per_class, channel, K)
     except (SEExplorerError, OSError) as err:
-        st.error(f"Could not rank the images of this data by the gate: {err}")
+        st.error(f"Could not rank the images of this data by the gate: {access.scrub(str(err))}")
         return
     finally:
         bar.empty()
+    if len(ranking.index) < ranking.available:
+        st.caption(f"This server ranks at most {config.MAX_IMAGES_PER_REQUEST} images a request: these are "
+                   f"{len(ranking.index)} of the data's {ranking.available} ({per_class} per class at most, drawn "
+                   "with a fixed seed).")
     group = c3.selectbox("Images of", ["all", *r.classes], key="ch_group",
                          format_func=lambda g: "every class" if g == "all" else g)
     c4.button("Close", key="ch_close", icon=":material/close:", on_click=close)
@@ -106,16 +117,17 @@ def render(sel, widths: dict[str, int], source: str, folder: str, classes: list[
         st.caption(note)
     left, right = st.columns([1.1, 2], gap="small")
     with left:
-        hist = cache.built("ch_hist", (sel.model_key, source, folder, classes, block, channel),
+        hist = cache.built("ch_hist", (sel.model_key, source, folder, classes, block, per_class, channel),
                            lambda: gate_histogram(r))
         ui.chart(hist, "ch_hist", f"gate histogram {block} ch {channel}", downloads=False)
     with right:
         for top in (True, False):
-            listed, views = cache.channel_cams(sel.model_key, source, folder, classes, block, channel, K, group,
-                                               top)
+            listed, views = cache.channel_cams(sel.model_key, source, folder, classes, block, per_class, channel,
+                                               K, group, top)
             word = "highest" if top else "lowest"
             where = "" if group == "all" else f" among {group} images"
-            fig = cache.built("ch_gallery", (sel.model_key, source, folder, classes, block, channel, group, top),
+            fig = cache.built("ch_gallery", (sel.model_key, source, folder, classes, block, per_class, channel, group,
+                                             top),
                               lambda listed=listed, views=views, word=word, where=where: channel_gallery(
                                   _tiles(sel, listed, views), f"The {len(listed)} {word} gates{where}"))
             ui.chart(fig, f"ch_gallery_{word}", f"{word} gates {block} ch {channel}", downloads=False)

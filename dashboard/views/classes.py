@@ -1,6 +1,7 @@
 """Classes view: the paper's Fig. 6 (and Fig. 7) from reference or live statistics, and specificity vs depth."""
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import streamlit as st
@@ -9,8 +10,9 @@ from dashboard import ui, wording
 from dashboard.panels import ablation
 from dashboard.panels import channel as channelpanel
 from dashboard.panels.stats import CHANNELS, stats_downloads, stats_for
-from dashboard.safety import access, uploads
-from dashboard.state import cache, modelkeys, urlstate
+from dashboard.safety import access, budget, uploads
+from dashboard.state import cache, urlstate
+from se_models import config
 from se_models.errors import SEExplorerError, UnknownClassError
 from se_models.findings import epochs as epochs_reading
 from se_models.findings import readings
@@ -27,7 +29,6 @@ PRESET_PANEL_PX = 165  # with the paper's preset, two rows of panels end above 7
 
 def _folder_howto(sel) -> None:
     """What to do without a folder: its layout, the paper's classes, and the same figure from the command line."""
-    name, weights = modelkeys.parse_model_key(sel.model_key)
     where = ("Type the path of a folder on this server, or upload a zip, laid out" if access.server_paths_allowed()
              else "Upload a zip of images laid out")
     if sel.card.dataset == "imagenet":  # the paper's classes are ImageNet's: a hint for ImageNet models only
@@ -38,7 +39,7 @@ def _folder_howto(sel) -> None:
                    f"({', '.join(labels[:3])}{', …' if len(labels) > 3 else ''}), e.g. {PAPER_PER_CLASS} images each.")
     st.info(f"{where} as DIR/<class>/<image> (class names as folder names). {example} The same figure from the "
             "command line:", icon=":material/folder_open:")
-    st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
+    st.code(wording.stats_command(sel.model_key), language="bash", wrap_lines=True)
 
 
 def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_class: int, control: bool):
@@ -47,10 +48,20 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
     if source == "folder" and not folder:
         _folder_howto(sel)
         return None
+    n_classes = len(classes) or _class_count(sel, source, folder)
+    allowed = budget.images_per_class(per_class, n_classes)
+    if allowed < per_class:
+        st.info(f"This server computes at most {config.MAX_IMAGES_PER_REQUEST} images a request, so {allowed} "
+                f"images per class are used for these {n_classes} classes (not {per_class}).",
+                icon=":material/speed:")
+        per_class = allowed
     bar = st.progress(0.0, text="Computing excitation statistics…")
     passes = {"n": 1, "last": 0}
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, queued: bool = False) -> None:
+        if queued:
+            bar.progress(0.0, text=budget.QUEUED)
+            return
         if not total:
             bar.progress(0.0, text="Loading the model and the images…")
             return
@@ -61,8 +72,8 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
         bar.progress(done / max(total, 1), text=f"{what}: {done} / {total} images")
 
     try:
-        stats = cache.live_stats_with_progress(sel.model_key, source, folder, tuple(classes), per_class,
-                                               control, progress)
+        stats = cache.in_worker(cache.live_stats, sel.model_key, source, folder, tuple(classes), per_class, control,
+                                show=progress)
     except (SEExplorerError, OSError) as err:
         unknown_class = isinstance(err, UnknownClassError)
         hint = " Leave Classes empty to use every class of the folder." if source == "folder" and unknown_class else ""
@@ -70,14 +81,30 @@ def _live(sel, source: str, images: uploads.Folder, classes: list[str], per_clas
         return None
     finally:
         bar.empty()
-    skipped = images.skipped + [access.scrub(s, images.known()) for s in stats.skipped]
+    # the skipped files by the names the user knows (their folder as typed, or the zip's name), in the page and in
+    # the JSON export alike
+    stats = replace(stats, skipped=[access.scrub(s, images.known()) for s in stats.skipped])
+    skipped = images.skipped + stats.skipped
     if skipped:
         st.warning(f"{len(skipped)} unreadable image(s) skipped, e.g. {skipped[0]}")
     for note in stats.sample_notes():  # too few images, or fewer than asked for
         st.warning(note, icon=":material/warning:")
-    if images.label:  # the data is named as the user knows it (an upload's folder is the server's business)
-        stats = replace(stats, data=images.label)
+    # the data is named as the user knows it: an upload's or the samples' folder is the server's business, and so is
+    # the path of a weights file
+    label = images.label or {"bundled": f"bundled {sel.card.dataset} samples"}.get(source, stats.data)
+    stats = replace(stats, data=label, weights=str(sel.model_key) if sel.model_key.weights == "file" else stats.weights)
     return stats
+
+
+def _class_count(sel, source: str, folder: str) -> int:
+    """How many classes a request over every class of its data reads: the model's, or a folder's sub-folders."""
+    if source != "folder":
+        return len(sel.loaded.labels)
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for e in entries if e.is_dir()) or 1
+    except OSError:  # said by the statistics' own error, below
+        return 1
 
 
 def _paper_preset(names: list[str]) -> None:

@@ -24,14 +24,14 @@ def _options() -> list[str]:
 
 def _default_b(key: str, options: list[str]) -> str:
     """Another trained model when there is one (CIFAR-10 vs Fashion-MNIST), else the model's own control."""
-    name, _ = modelkeys.parse_model_key(key)
+    name = modelkeys.ModelKey.from_option(key).name
     others = [o for o in options if not modelkeys.is_control(o) and o != name]
     return others[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
 def _stats(key: str):
     """Reference statistics as shown for a model key; None if missing."""
-    name, _ = modelkeys.parse_model_key(key)
+    name = modelkeys.ModelKey.from_option(key).name
     ref = cache.reference(name)
     return stats_for(ref, modelkeys.is_control(key)) if ref else None
 
@@ -72,13 +72,14 @@ def render() -> None:
     st.markdown("## Compare two models")
     st.caption("Same axes for both: a model against another (e.g. CIFAR-10 against Fashion-MNIST) or against its "
                "untrained control. Reference statistics over each model's whole test split.")
-    if sel.model_key not in options:
+    current = str(sel.model_key)  # a picker option, unless the weights are a file (never offered here)
+    if current not in options:
         st.caption(f"{_label(sel.model_key)} has no reference statistics, so it is not offered here: its class curves "
                    "can be computed from a folder of images in the Classes view.")
-    _follow_sidebar(sel.model_key, options)
+    _follow_sidebar(current, options)
     c1, c2 = st.columns(2)
     a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a",
-                               index=options.index(sel.model_key) if sel.model_key in options else 0,
+                               index=options.index(current) if current in options else 0,
                                format_func=_label)
     default_b = _default_b(a_key, options)
     b_key = urlstate.selectbox(c2, "Model B", options, "cmp_b", index=options.index(default_b), format_func=_label)
@@ -93,9 +94,9 @@ def render() -> None:
 
     # what is picked is what is drawn: a trained model (solid) with its control (dashed), an untrained one on its own
     # (open markers, nothing learned); an untrained key whose trained model is the other pick is its dashed line
-    trained = {modelkeys.parse_model_key(k)[0] for k in (a_key, b_key) if not modelkeys.is_control(k)}
+    trained = {modelkeys.ModelKey.from_option(k).name for k in (a_key, b_key) if not modelkeys.is_control(k)}
     series = {_label(k).rsplit(" · ", 1)[0]: s for k, s in ((a_key, a), (b_key, b))
-              if not (modelkeys.is_control(k) and modelkeys.parse_model_key(k)[0] in trained)}
+              if not (modelkeys.is_control(k) and modelkeys.ModelKey.from_option(k).name in trained)}
     first, *rest = series.items()
     depth = cache.built("cmp_depth", (a_key, b_key),
                         lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
@@ -107,7 +108,7 @@ def render() -> None:
 
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
-    block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
+    block = urlstate.bound(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
                                           format_func=CHANNELS.get, required=True) or "sampled"
     st.info(readings.compare_reading(_label(a_key), a, _label(b_key), b, block, markdown=True),
@@ -117,7 +118,7 @@ def render() -> None:
         with col:
             if block in [x.name for x in stats.blocks]:
                 def build(stats=stats, key=key):
-                    labels = cache.card(modelkeys.parse_model_key(key)[0]).labels
+                    labels = cache.card(modelkeys.ModelKey.from_option(key).name).labels
                     fig = figures.class_curves(stats, blocks=[block], channels=channels, cols=1, legend_below=True,
                                                labels=labels)
                     return fig.update_layout(title=dict(text=_label(key)))

@@ -158,8 +158,8 @@ def _excitation_csv(a) -> str:
     return exports.to_csv(rows)
 
 
-def _excitation_json(a, label: str, model_key: str) -> str:
-    return json.dumps({"image": label, "model": model_key, "probs": a.probs.tolist(),
+def _excitation_json(a, label: str, model_key) -> str:
+    return json.dumps({"image": label, "model": str(model_key), "probs": a.probs.tolist(),
                        "excitation": {b: v.tolist() for b, v in a.excitation.items()},
                        "squeeze": {b: v.tolist() for b, v in a.squeeze.items()}})
 

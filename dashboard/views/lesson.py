@@ -53,9 +53,12 @@ def _step() -> int:
     done: set = st.session_state.setdefault(urlstate.SEEDED, set())
     if KEY not in done:  # urlstate.seed compares the URL's text with the options; the steps are ints
         done.add(KEY)
-        wanted = st.query_params.get(KEY, "")
-        if wanted.isdigit() and int(wanted) in STEPS:
-            st.session_state[KEY] = int(wanted)
+        if KEY in st.query_params:
+            wanted = urlstate.number(st.query_params.get(KEY, ""), int, 1, len(STEPS))
+            if wanted is None:  # "²", "inf", "9": the first step, and a notice
+                urlstate.notice(KEY, st.query_params.get(KEY, ""))
+            else:
+                st.session_state[KEY] = wanted
     with st.container(horizontal=True, vertical_alignment="center", key="lesson_head"):
         st.button("Back", key="lesson_back", icon=":material/arrow_back:", on_click=_go, args=(-1,),
                   disabled=st.session_state.get(KEY, 1) <= 1)
@@ -101,16 +104,16 @@ def _stats(sel):
     ref = cache.reference(sel.name)
     shown = statspanel.stats_for(ref, sel.is_control) if ref else None
     if shown is None:
-        name, weights = modelkeys.parse_model_key(sel.model_key)
+        key = sel.model_key
         if _weights(sel) == "random":  # random weights learned no classes: point at the trained network instead
             _say(lesson.untrained_note("random") + "This step shows what training does to the gates, so it needs the "
                  "trained network and its class statistics over labelled images. Choose pretrained weights, and "
                  "compute the statistics with:")
-            weights = None
+            key = modelkeys.ModelKey.own(key.name)
         else:
             _say(f"This step needs class statistics over labelled images, and {cache.model_label(sel.model_key)} "
                  "has none yet, so it is skipped. They come from the command line:")
-        st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
+        st.code(wording.stats_command(key), language="bash", wrap_lines=True)
     return shown
 
 

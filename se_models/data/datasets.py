@@ -156,8 +156,9 @@ def as_source(dataset, loaded) -> ImageSource:
         by_dir = {safe_dirname(lab): lab for lab in loaded.labels}
         classes = [by_dir.get(c, c) for c in folder.classes]
         paths = [p for p, _ in folder.samples]
-        return ImageSource(classes, list(folder.targets), lambda i: load_image(paths[i]), loaded.preprocess,
-                           str(root), lambda i: Path(paths[i]).relative_to(root).as_posix())
+        # a large photo is reduced while decoding: the model sees at most a few hundred pixels of it
+        return ImageSource(classes, list(folder.targets), lambda i: load_image(paths[i], shrink_to=config.DECODE_SIDE),
+                           loaded.preprocess, str(root), lambda i: Path(paths[i]).relative_to(root).as_posix())
     if isinstance(dataset, ArrayDataset):
         def image(i: int) -> Image.Image:
             arr = dataset.images[i].numpy()

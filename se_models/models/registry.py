@@ -110,18 +110,19 @@ def card_transform(card: ModelCard) -> transforms.Compose:
     return transforms.Compose(steps)
 
 
-def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu"
-               ) -> LoadedModel:
+def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu",
+               max_params: int | None = None) -> LoadedModel:
     """Load a model by name: bundled, an ImageNet zoo name, or `timm:NAME`.
 
     weights: None = its own weights (shipped, or timm's pretrained download), a path = a local checkpoint,
-    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device)."""
+    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device).
+    max_params: refuse a timm model with more parameters (ModelTooLarge), counted before it is built; None = any."""
     from se_models.models.device import resolve_device
 
     name = name or DEFAULT_MODEL
     device = resolve_device(device)
     if is_zoo_name(name):
-        model, card, label = build_timm(name, weights)
+        model, card, label = build_timm(name, weights, max_params)
         model = model.to(device, memory_format=torch.channels_last).eval()
         return LoadedModel(name, model, card, label, find_se_blocks(model), timm_transform(model))
     return from_card(load_card(name), weights, device)

@@ -11,7 +11,7 @@ import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
 
 from se_models import offline
-from se_models.errors import UnknownModelError, WeightsUnavailable
+from se_models.errors import ModelTooLarge, UnknownModelError, WeightsUnavailable
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.checkpoint import load_weights
@@ -75,16 +75,40 @@ def check_online(name: str, cfg: dict) -> None:
             f"or use weights='random' for the untrained architecture.") from err
 
 
-def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
-    """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
-    arch = name.removeprefix("timm:")
+def _skeleton(name: str, arch: str) -> torch.nn.Module:
+    """The architecture built on the meta device: its parameters have shapes but no memory, so a model is sized and
+    checked for SE blocks before anything is allocated (a ViT-L costs 1.2 GB to build only to be refused)."""
+    scheme = arch.split(":", 1)[0] if ":" in arch else ""
+    if scheme == "hf-hub":  # timm reads the hub's config even without weights: fail in seconds offline
+        check_online(name, {"hf_hub_id": arch.split(":", 1)[1]})
     try:
-        with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
-            torch.manual_seed(0)
-            model = timm.create_model(arch, pretrained=False)
+        with torch.device("meta"):
+            return timm.create_model(arch, pretrained=False)
     except RuntimeError as err:  # timm: "Unknown model (...)"
         raise UnknownModelError(f"{name}: {err}") from err
-    find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_timm(name: str, weights: str | Path | None, max_params: int | None = None
+               ) -> tuple[torch.nn.Module, ModelCard, str]:
+    """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label).
+
+    Sized and checked for SE blocks on the meta device first: ModelTooLarge beyond max_params (None: no limit),
+    NoSEBlocksError without SE blocks, both before any weight is allocated or downloaded."""
+    arch = name.removeprefix("timm:")
+    skeleton = _skeleton(name, arch)
+    find_se_blocks(skeleton)  # refuse a model without SE blocks before building it or looking for its weights
+    count = parameter_count(skeleton)
+    if max_params is not None and count > max_params:
+        raise ModelTooLarge(f"{name}: {count / 1e6:.0f} M parameters (about {4 * count / 1024 ** 3:.1f} GB as "
+                            f"float32), over the limit of {max_params / 1e6:.0f} M")
+    del skeleton
+    with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
+        torch.manual_seed(0)
+        model = timm.create_model(arch, pretrained=False)
     cfg = dict(model.pretrained_cfg)
     if weights is None:
         if not is_cached(cfg):

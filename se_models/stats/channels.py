@@ -16,6 +16,7 @@ from se_models.data.datasets import ImageItems, as_source, collate_readable
 from se_models.errors import DatasetError, UnknownBlockError, UnknownClassError
 from se_models.hooks.recorder import SERecorder
 from se_models.stats import significance as sig
+from se_models.stats.excitation import select_per_class
 
 if TYPE_CHECKING:  # types only: statistics never load models themselves
     from se_models.data.datasets import ImageSource
@@ -91,6 +92,7 @@ class GateRanking:
     y: np.ndarray            # (N,) their classes
     gates: np.ndarray        # (N, len(channels)) float32 s from batched passes
     skipped: list[str]
+    available: int = 0       # images of these classes in the data (more than N when per_class sampled them)
 
     def channel(self, loaded: LoadedModel, channel: int, k: int = 8, seed: int = 0) -> ChannelRanking:
         """One channel's ranking; every listed image re-read and passed alone (exact_gates) for its gate and maps.
@@ -132,10 +134,12 @@ class GateRanking:
 
 def stream_ranking(loaded: LoadedModel, dataset, block: str, channels: list[int] | None = None,
                    classes: list[str] | None = None, progress: Callable[[int, int], None] | None = None,
-                   batch_size: int = 128, workers: int = 0) -> GateRanking:
+                   batch_size: int = 128, workers: int = 0, per_class: int | None = None, seed: int = 0
+                   ) -> GateRanking:
     """One pass over the data ("bundled", a folder, an ArrayDataset or a torchvision dataset) under SERecorder,
     keeping each image's gate of `channels` of `block` (default: every channel, when that is at most MAX_GATES
-    floats). Memory: one float per image and channel; the images themselves are read again only when listed."""
+    floats); per_class: at most that many seeded images of each class (excitation_stats' choice), None = all.
+    Memory: one float per image and channel; the images themselves are read again only when listed."""
     if block not in loaded.se_blocks:
         raise UnknownBlockError(f"unknown SE block {block!r}; this model has {list(loaded.se_blocks)}")
     source = as_source(dataset, loaded)
@@ -146,7 +150,8 @@ def stream_ranking(loaded: LoadedModel, dataset, block: str, channels: list[int]
     group_of = np.full(len(source.classes), -1)
     group_of[[source.classes.index(c) for c in names]] = np.arange(len(names))
     targets = group_of[np.asarray(source.targets, dtype=int)]
-    indices = np.flatnonzero(targets >= 0).tolist()
+    wanted = [source.classes.index(c) for c in names]
+    indices = select_per_class(source.targets, wanted, per_class, seed)
     if not indices:
         raise DatasetError(f"no images of classes {names} in {source.description}")
     parts: list[tuple[np.ndarray, np.ndarray]] = []
@@ -171,7 +176,7 @@ def stream_ranking(loaded: LoadedModel, dataset, block: str, channels: list[int]
         raise DatasetError(f"none of the {len(indices)} images could be read, e.g. {skipped[0]}")
     index = np.concatenate([p[0] for p in parts])
     return GateRanking(source, block, chosen, list(names), index, targets[index],
-                       np.concatenate([p[1] for p in parts]), skipped)
+                       np.concatenate([p[1] for p in parts]), skipped, int((targets >= 0).sum()))
 
 
 def check_channels(block: str, n: int, channels: list[int] | None, images: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Class-wise excitation statistics (paper Fig. 6/7), the class-specificity metrics of science.md and their verdicts."""
+"""Class-wise excitation statistics (paper Fig. 6/7), the class-specificity metrics of docs/statistics.md, verdicts."""
 from __future__ import annotations
 
 import csv
@@ -412,7 +412,9 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     names = classes or source.classes
     unknown = [c for c in names if c not in source.classes]
     if unknown:
-        raise UnknownClassError(f"unknown class(es) {unknown}; the data has {source.classes}")
+        # the missing classes only: the data may be a user's folder, whose other sub-folders are not theirs to list
+        raise UnknownClassError(f"unknown class(es) {unknown}: not among the {len(source.classes)} classes of the "
+                                "data")
     if len(set(names)) < 2:
         raise DatasetError(f"class-specificity needs at least 2 classes; {source.description} gives "
                            f"{len(set(names))} ({', '.join(names) or 'none'}): add a class folder or choose more "
