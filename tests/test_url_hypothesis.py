@@ -15,18 +15,19 @@ VIEWS = {  # view -> the query parameters it reads (besides view and the sidebar
     "image": ["image", "alpha", "cam_layer", "k", "profile_class", "block", "abl_on", "abl_scope", "abl_stage",
               "abl_block", "abl_mode"],
     "methods": ["methods_image", "methods_faith"],
-    "classes": ["fig6", "channels", "spread", "source", "classes", "blocks", "per_class", "live_control"],
+    "classes": ["fig6", "channels", "spread", "source", "classes", "blocks", "per_class", "live_control", "epoch",
+                "ch_block", "ch"],
     "compare": ["cmp_a", "cmp_b", "cmp_block", "cmp_channels"],
     "lesson": ["step"],
     "about": [],
 }
 MULTI = {"photos", "samples", "classes", "blocks"}  # repeated in the URL: ?classes=a&classes=b
-NUMBERS = {"alpha", "k", "per_class", "step"}
+NUMBERS = {"alpha", "k", "per_class", "step", "epoch", "ch"}
 # what a hostile or clumsy link holds: any text, and the values that broke the parsers before (superscripts pass
 # str.isdigit but not int(); int(float("inf")) overflows; int("١٢") is 12)
 NUMBER_EDGES = ["inf", "-inf", "nan", "1e400", "²", "³", "¹", "١٢", "1_0", "-3", "0", "4.5", "99999999999999999999"]
 EDGES = ["", "on", "off", "true", "x:file:1:/etc/passwd", "timm:hf-hub:timm/x", "../../etc/passwd", " " * 3, "\x00",
-         "é" * 300, "SE_9_9", "timm:" + "a" * 200]
+         "é" * 300, "SE_9_9", "SE_4_3", "timm:" + "a" * 200]
 TEXT = st.text(max_size=40)
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.safety import access, budget
-from dashboard.state import cache
+from dashboard.state import cache, urlstate
 from se_models import config
 from se_models.errors import SEExplorerError
 from se_models.explain.overlay import overlay
@@ -22,10 +22,9 @@ TILE_PX = 112  # each tile's overlay is drawn at this size
 
 def chosen(names: list[str]) -> tuple[str, int] | None:
     """The (block, channel) in the URL, when it names a block of this model and a channel number; else None."""
-    block, channel = st.query_params.get(BLOCK), st.query_params.get(CHANNEL, "")
-    if block in names and channel.isdigit():
-        return block, int(channel)
-    return None
+    block = st.query_params.get(BLOCK)
+    channel = urlstate.number(st.query_params.get(CHANNEL, ""), int, 0, 1_000_000)  # ASCII digits only, finite
+    return (block, channel) if block in names and channel is not None else None
 
 
 def choose(block: str, channel: int) -> None:
