@@ -184,7 +184,7 @@ def test_se_block_figure_marks_the_picked_channels():
 
 
 # ---- the app: the step round-trips through the URL -----------------------------------------------------------------
-@pytest.mark.parametrize("step", [1, 4, 6, 7])
+@pytest.mark.parametrize("step", [1, 4, 6, 7, 8])
 def test_lesson_step_round_trips_through_the_url(step):
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["view"] = "lesson"

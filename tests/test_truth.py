@@ -15,14 +15,16 @@ from se_models import ExcitationStats
 from se_models.data.datasets import sample_images
 from se_models.findings import ablation as abl
 from se_models.findings import attention as att
+from se_models.findings import channel, epochs, lesson, methods, readings
 from se_models.findings import image as img
-from se_models.findings import lesson, methods, readings
 from se_models.findings import numbers as num
 from se_models.findings import transplant as tf
 from se_models.stats.stored import reference_path
 from se_models.stats.tables import AblationRow, AblationTable, wilson
 from tests.conftest import crafted_stats
 from tests.test_app import app, assert_clean
+from tests.test_channels import fake_ranking
+from tests.test_epochs import fake_history
 
 CIFAR, FASHION = "se_resnet20_cifar10", "se_resnet20_fashion_mnist"
 # words that claim learning: never said of statistics that cannot show it
@@ -171,7 +173,24 @@ CASES = {
     "class_beyond_depth": (
         lambda: lesson.class_beyond_depth(40.0, lesson.same_pair(("a", "b"), _PAIR), "SE_2_3", "SE_4_3"),
         lambda: lesson.class_beyond_depth(15.0, lesson.same_pair(("a", "b"), _PAIR), "SE_2_3", "SE_4_3")),
+    # how the gates learned (tests/test_epochs.py has every way of each)
+    "stage_learned": (lambda: epochs.stages_learned(fake_history({"SE_2_3": [False, True]}))[0],
+                      lambda: epochs.stages_learned(fake_history({"SE_2_3": [False, False]}))[0]),
+    "depth_order": (lambda: epochs.order(fake_history({"SE_2_3": [0, 1, 1], "SE_3_3": [0, 0, 1]})),
+                    lambda: epochs.order(fake_history({"SE_2_3": [0, 0, 1], "SE_3_3": [0, 1, 1]}))),
+    "half_way": (lambda: epochs.half_way(fake_history(_STEADY, {"SE_2_3": [0, .6, 1], "SE_3_3": [0, .2, 1]})),
+                 lambda: epochs.half_way(fake_history(_STEADY, {"SE_2_3": [0, .2, 1], "SE_3_3": [0, .6, 1]}))),
+    "growth": (lambda: epochs.growth(fake_history(_STEADY, {"SE_2_3": [0, 0, 0], "SE_3_3": [0, .1, .2]})),
+               lambda: epochs.growth(fake_history(_STEADY, {"SE_2_3": [0, 0, 0], "SE_3_3": [.2, .1, .1]}))),
+    # from a gate to its images (tests/test_channels.py runs them on real data too)
+    "class_dependent": (lambda: channel.class_dependence(fake_ranking(["a"], {"a": 100, "b": 100})),
+                        lambda: channel.class_dependence(fake_ranking(["a"], {"a": 100, "b": 100}, p=0.4))),
+    "top_class": (lambda: channel.who_is_on_top(fake_ranking(["a"] * 7 + ["b"], {"a": 100, "b": 900})),
+                  lambda: channel.who_is_on_top(fake_ranking(["b"] * 5 + ["a"] * 3, {"a": 100, "b": 900}))),
+    "weak": (lambda: channel.sample_note(fake_ranking(["a"], {"a": 5, "b": 900})),
+             lambda: channel.sample_note(fake_ranking(["a"], {"a": 500, "b": 900}))),
 }
+_STEADY = {"SE_2_3": [False, True, True], "SE_3_3": [False, True, True]}
 _NAMES = {"gradcam": "Grad-CAM", "guided-backprop": "Guided backprop"}
 
 
@@ -193,7 +212,8 @@ def test_every_claim_the_findings_make_has_a_case_both_ways():
     """A new kind of finding must come with its two cases above."""
     root = Path(__file__).resolve().parent.parent / "se_models" / "findings"
     claims = set(re.findall(r'Finding\(\s*"(\w+)"', "".join(p.read_text() for p in root.glob("*.py"))))
-    statements = {"sizes", "span", "verdicts", "block_sizes", "scale_note"}  # numbers said, no claim (holds None)
+    # numbers said, no claim made (holds is None)
+    statements = {"sizes", "span", "verdicts", "block_sizes", "scale_note", "extremes"}
     assert claims - statements <= set(CASES), sorted(claims - statements - set(CASES))
 
 

@@ -72,7 +72,7 @@ READING = """
 
 
 def _measured() -> None:
-    """Class divergence of the bundled models' reference statistics, as in science.md's table."""
+    """Class divergence of the bundled models' reference statistics, as in docs/models.md's tables."""
     rows = []
     for name in se_models.list_models():
         ref = cache.reference(name)

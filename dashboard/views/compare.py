@@ -27,14 +27,14 @@ def _options() -> list[str]:
 
 def _default_b(key: str, options: list[str]) -> str:
     """Another trained model when there is one (CIFAR-10 vs Fashion-MNIST), else the model's own control."""
-    name, _ = modelkeys.parse_model_key(key)
+    name = modelkeys.ModelKey.from_option(key).name
     others = [o for o in options if not modelkeys.is_control(o) and o != name]
     return others[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
 def _stats(key: str):
     """Reference statistics as shown for a model key; None if missing."""
-    name, _ = modelkeys.parse_model_key(key)
+    name = modelkeys.ModelKey.from_option(key).name
     ref = cache.reference(name)
     return stats_for(ref, modelkeys.is_control(key)) if ref else None
 
@@ -81,19 +81,42 @@ def _follow_sidebar(key: str, options: list[str]) -> None:
         st.session_state["cmp_a"] = key
 
 
+def _show_epochs(name: str) -> None:
+    """Before the next run: the sidebar's model becomes `name`, the Classes view's data its reference statistics."""
+    st.session_state["model"] = name
+    st.session_state["source"] = "reference"
+
+
+def _epoch_links(models: list[str]) -> None:
+    """For each model compared that was trained with statistics of every epoch: a way to its epochs in the Classes
+    view (the epoch slider and the heat map of how its gates learned)."""
+    with st.container(horizontal=True, gap="small"):
+        for name in models:
+            history = cache.epochs(name)
+            if history is None:
+                continue
+            label = _label(name).rsplit(" · ", 1)[0]  # the dataset's name, without "trained"
+            if st.button(f"How the {label} gates learned, epochs {history.numbers[0]}–{history.last}",
+                         key=f"cmp_epochs_{name}", icon=":material/timeline:", on_click=_show_epochs, args=(name,),
+                         help="The Classes view with this model: an epoch slider over Fig. 6 and the heat map of "
+                              "class divergence per block and epoch."):
+                st.switch_page(ui.page("classes"))
+
+
 def render() -> None:
     sel = ui.selection()
     options = _options()
     st.markdown("## Compare two models")
     st.caption("Same axes for both: a model against another (e.g. CIFAR-10 against Fashion-MNIST) or against its "
                "untrained control. Reference statistics over each model's whole test split.")
-    if sel.model_key not in options:
+    current = str(sel.model_key)  # a picker option, unless the weights are a file (never offered here)
+    if current not in options:
         st.caption(f"{_label(sel.model_key)} has no reference statistics, so it is not offered here: its class curves "
                    "can be computed from a folder of images in the Classes view.")
-    _follow_sidebar(sel.model_key, options)
+    _follow_sidebar(current, options)
     c1, c2 = st.columns(2)
     a_key = urlstate.selectbox(c1, "Model A", options, "cmp_a",
-                               index=options.index(sel.model_key) if sel.model_key in options else 0,
+                               index=options.index(current) if current in options else 0,
                                format_func=_label)
     default_b = _default_b(a_key, options)
     b_key = urlstate.selectbox(c2, "Model B", options, "cmp_b", index=options.index(default_b), format_func=_label)
@@ -108,9 +131,9 @@ def render() -> None:
 
     # what is picked is what is drawn: a trained model (solid) with its control (dashed), an untrained one on its own
     # (open markers, nothing learned); an untrained key whose trained model is the other pick is its dashed line
-    trained = {modelkeys.parse_model_key(k)[0] for k in (a_key, b_key) if not modelkeys.is_control(k)}
+    trained = {modelkeys.ModelKey.from_option(k).name for k in (a_key, b_key) if not modelkeys.is_control(k)}
     series = {_label(k).rsplit(" · ", 1)[0]: s for k, s in ((a_key, a), (b_key, b))
-              if not (modelkeys.is_control(k) and modelkeys.parse_model_key(k)[0] in trained)}
+              if not (modelkeys.is_control(k) and modelkeys.ModelKey.from_option(k).name in trained)}
     first, *rest = series.items()
     depth = cache.built("cmp_depth", (a_key, b_key),
                         lambda: figures.specificity_vs_depth(first[1], others=dict(rest), label=first[0]))
@@ -119,11 +142,12 @@ def render() -> None:
     common = [n for n in names_a if block_position(n) in set(map(block_position, names_b))] or names_a
     st.markdown("### Class-specificity against depth")
     ui.chart(depth, "cmp_depth", f"compare specificity {a_key} {b_key}")
-    _kinds_section(modelkeys.parse_model_key(a_key)[0])
+    _kinds_section(modelkeys.ModelKey.from_option(a_key).name)
+    _epoch_links(sorted(trained))
 
     st.markdown("### The same block, side by side")
     d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
-    block = urlstate.selectbox(d1, "SE block", common, "cmp_block", index=len(common) - 1)
+    block = urlstate.bound(d1, "SE block", common, "cmp_block", index=len(common) - 1)
     channels = urlstate.segmented_control(d2, "Channels", list(CHANNELS), "cmp_channels", "sampled",
                                           format_func=CHANNELS.get, required=True) or "sampled"
     st.info(readings.compare_reading(_label(a_key), a, _label(b_key), b, block, markdown=True),
@@ -134,7 +158,7 @@ def render() -> None:
         with col:
             if own is not None:
                 def build(stats=stats, key=key, own=own):
-                    labels = cache.card(modelkeys.parse_model_key(key)[0]).labels
+                    labels = cache.card(modelkeys.ModelKey.from_option(key).name).labels
                     fig = figures.class_curves(stats, blocks=[own], channels=channels, cols=1, legend_below=True,
                                                labels=labels)
                     return fig.update_layout(title=dict(text=_label(key)))

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import exports, ui, wording
 from dashboard.panels import ablation, teach
+from dashboard.panels import channel as channelpanel
 from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, urlstate
 from se_models.explain.analysis import class_distances
@@ -138,14 +139,27 @@ def _main_map(sel, item, a, stages: dict[str, str]) -> None:
                        icon=":material/download:", type="tertiary", on_click="ignore")
 
 
+def _channel_links(maps, block: str, k: int) -> None:
+    """A link per channel shown above to the Classes view's channel panel: which images of the data open and close
+    that gate (plain links: nothing runs until one is followed)."""
+    up, down = image_reading.extreme_channels(maps.excitation.tolist(), k)
+    st.caption("Which images of the data open and close these gates? Follow a channel to its images (Classes view):")
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="img_channel_links"):
+        for c in up + down:
+            st.page_link(ui.page("classes"), label=f"{'▲' if c in up else '▼'} ch {c}",
+                         query_params={channelpanel.BLOCK: block, channelpanel.CHANNEL: str(c)},
+                         help=f"The images of the data with the highest and lowest gate of {block} channel {c}, "
+                              "overall and per class, in the Classes view.")
+
+
 def _excitation_csv(a) -> str:
     rows = [{"block": b, "channel": c, "z": round(float(z), 5), "s": round(float(s), 5)}
             for b in a.excitation for c, (z, s) in enumerate(zip(a.squeeze[b].tolist(), a.excitation[b].tolist()))]
     return exports.to_csv(rows)
 
 
-def _excitation_json(a, label: str, model_key: str) -> str:
-    return json.dumps({"image": label, "model": model_key, "probs": a.probs.tolist(),
+def _excitation_json(a, label: str, model_key) -> str:
+    return json.dumps({"image": label, "model": str(model_key), "probs": a.probs.tolist(),
                        "excitation": {b: v.tolist() for b, v in a.excitation.items()},
                        "squeeze": {b: v.tolist() for b, v in a.squeeze.items()}})
 
@@ -224,6 +238,7 @@ def render() -> None:
                + (" Right: CBAM's spatial gate, one value per position in (0, 1), computed from s·U (its mean and "
                   "maximum over channels) and multiplying every channel of it next: where the block looks, not "
                   "which channels it keeps." if m.spatial is not None else ""))
+    _channel_links(m, block, k)
     mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
     teach.render(loaded, m, mean_block.class_means.get(cls) if mean_block else None, cls)
 

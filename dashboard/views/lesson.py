@@ -11,6 +11,7 @@ from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.findings import image as image_reading
 from se_models.findings import lesson
 from se_models.findings import transplant as tf
+from se_models.plots import epochs as epochs_figures
 from se_models.plots import figures
 from se_models.plots import lesson as lf
 from se_models.stats.ablation import ablate, stage_rows
@@ -23,8 +24,9 @@ STEPS = {  # URL step number -> (short name on the step buttons, title)
     4: ("Depth", "Class-specific with depth? Trained vs untrained vs chance"),
     5: ("Ablation", "What do the gates buy? Switching SE off"),
     6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
-    # after Grad-CAM rather than after the ablation, where it reads best: shared links to steps 1-6 keep their step
+    # added after Grad-CAM rather than where they read best, so that shared links to earlier steps keep their step
     7: ("Transplant", "A dog's gates in a cat: does the network follow the gates?"),
+    8: ("Training", "How the gates learned: class-specificity epoch by epoch"),
 }
 KEY = "step"
 FIG_PX = 370       # the main figure's own height (exports, and before the browser stretches it to the screen)
@@ -57,9 +59,12 @@ def _step() -> int:
     done: set = st.session_state.setdefault(urlstate.SEEDED, set())
     if KEY not in done:  # urlstate.seed compares the URL's text with the options; the steps are ints
         done.add(KEY)
-        wanted = st.query_params.get(KEY, "")
-        if wanted.isdigit() and int(wanted) in STEPS:
-            st.session_state[KEY] = int(wanted)
+        if KEY in st.query_params:
+            wanted = urlstate.number(st.query_params.get(KEY, ""), int, 1, len(STEPS))
+            if wanted is None:  # "²", "inf", "9": the first step, and a notice
+                urlstate.notice(KEY, st.query_params.get(KEY, ""))
+            else:
+                st.session_state[KEY] = wanted
     with st.container(horizontal=True, vertical_alignment="center", key="lesson_head"):
         st.button("Back", key="lesson_back", icon=":material/arrow_back:", on_click=_go, args=(-1,),
                   disabled=st.session_state.get(KEY, 1) <= 1)
@@ -105,16 +110,16 @@ def _stats(sel):
     ref = cache.reference(sel.name)
     shown = statspanel.stats_for(ref, sel.is_control) if ref else None
     if shown is None:
-        name, weights = modelkeys.parse_model_key(sel.model_key)
+        key = sel.model_key
         if _weights(sel) == "random":  # random weights learned no classes: point at the trained network instead
             _say(lesson.untrained_note("random") + "This step shows what training does to the gates, so it needs the "
                  "trained network and its class statistics over labelled images. Choose pretrained weights, and "
                  "compute the statistics with:")
-            weights = None
+            key = modelkeys.ModelKey.own(key.name)
         else:
             _say(f"This step needs class statistics over labelled images, and {cache.model_label(sel.model_key)} "
                  "has none yet, so it is skipped. They come from the command line:")
-        st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
+        st.code(wording.stats_command(key), language="bash", wrap_lines=True)
     return shown
 
 
@@ -237,6 +242,27 @@ def step_depth(sel) -> None:
         ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False, height=FILL)
 
 
+def step_epochs(sel) -> None:
+    if sel.is_control or sel.loaded.weights == "random":
+        _say(lesson.untrained_note("random") + "This step replays how training made the gates class-specific, so it "
+             "needs the trained network.")
+        return
+    history = cache.epochs(sel.name)
+    if history is None:
+        _say(f"{cache.model_label(sel.model_key)} was trained without statistics of every epoch, so there is no "
+             "training to replay: `python -m se_models train --epoch-stats` records them, and `python -m se_models "
+             "epochs --compute DIR` makes them from kept epoch weights.")
+        return
+    _say(lesson.epochs_step(history))
+    name = wording.dataset_name(sel.card)
+    # the map alone (no accuracy line), its margins without the legend row projector() leaves below other figures
+    fig = cache.built("lesson_epochs", (sel.name,), lambda: lf.projector(epochs_figures.divergence_heatmap(
+        history, title=f"How the gates learned — {name}", accuracy=False), FIG_PX).update_layout(
+        margin=dict(b=50, t=70)))
+    with st.container(key="lesson_fig"):
+        ui.chart(fig, "lesson_epochs", f"lesson epochs {sel.name}", downloads=False, height=FILL)
+
+
 def step_ablation(sel) -> None:
     try:
         from se_models.plots.ablation import ablation_chart
@@ -347,6 +373,8 @@ def _render(sel) -> None:
         return (step_fig6 if step == 3 else step_depth)(sel)
     if step == 5:
         return step_ablation(sel)
+    if step == 8:
+        return step_epochs(sel)
     good, others = _images(sel)
     if not good:
         _say("No readable image yet: choose a photo, a test sample or an upload in the sidebar.")

@@ -111,29 +111,40 @@ def card_transform(card: ModelCard) -> transforms.Compose:
     return transforms.Compose(steps)
 
 
-def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu"
-               ) -> LoadedModel:
+def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu",
+               max_params: int | None = None) -> LoadedModel:
     """Load a model by name: bundled, an ImageNet zoo name, or `timm:NAME`.
 
     weights: None = its own weights (shipped, or timm's pretrained download), a path = a local checkpoint,
-    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device)."""
+    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device).
+    max_params: refuse a timm model with more parameters (ModelTooLarge), counted before it is built; None = any."""
     from se_models.models.device import resolve_device
 
     name = name or DEFAULT_MODEL
     device = resolve_device(device)
     if is_zoo_name(name):
-        model, card, label = build_timm(name, weights)
+        model, card, label = build_timm(name, weights, max_params)
         model = model.to(device, memory_format=torch.channels_last).eval()
         return LoadedModel(name, model, card, label, find_se_blocks(model), timm_transform(model))
-    card = load_card(name)
+    return from_card(load_card(name), weights, device)
+
+
+def from_card(card: ModelCard, weights: str | Path | None = None, device: str | torch.device = "cpu",
+              label: str | None = None) -> LoadedModel:
+    """A bundled-style model from its card: built with seed 0 (so "random" is always the same untrained control,
+    and the initial weights of a seed-0 training run), then `weights` loaded: None = assets/models/<name>.safetensors,
+    a path = that file, "random" = none. label: how the statistics name the weights (default "trained", "random" or
+    the path). Training uses it for a card not yet written, with each epoch's weights."""
+    from se_models.models.device import resolve_device
+
     with torch.random.fork_rng():  # the control is reproducible, and the caller's RNG stays untouched
         torch.manual_seed(0)
         model = build(card.architecture, len(card.labels), card.in_chans)
-    label = "random"
+    default = "random"
     if weights != "random":
-        path = Path(weights) if weights is not None else MODELS_DIR / f"{name}.safetensors"
-        load_weights(model, path, f"{name} ({card.architecture}, {len(card.labels)} classes)")
-        label = "trained" if weights is None else str(path)
+        path = Path(weights) if weights is not None else MODELS_DIR / f"{card.name}.safetensors"
+        load_weights(model, path, f"{card.name} ({card.architecture}, {len(card.labels)} classes)")
+        default = "trained" if weights is None else str(path)
     # channels-last runs oneDNN's faster convolution kernels on CPU
-    model = model.to(device, memory_format=torch.channels_last).eval()
-    return LoadedModel(name, model, card, label, find_se_blocks(model), card_transform(card))
+    model = model.to(resolve_device(device), memory_format=torch.channels_last).eval()
+    return LoadedModel(card.name, model, card, label or default, find_se_blocks(model), card_transform(card))

@@ -14,7 +14,7 @@ from timm.data import ImageNetInfo, create_transform, resolve_data_config
 from timm.layers import GatherExcite
 
 from se_models import offline
-from se_models.errors import UnknownModelError, WeightsUnavailable
+from se_models.errors import ModelTooLarge, UnknownModelError, WeightsUnavailable
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.checkpoint import load_weights
@@ -118,12 +118,36 @@ def refuse_built(name: str) -> None:
             "or a weights file you trained (weights=PATH / --weights PATH)")
 
 
-def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
-    """Create a timm model for a zoo, built or `timm:NAME` name; returns (model, card, weights label)."""
+def _skeleton(name: str) -> torch.nn.Module:
+    """The architecture built on the meta device: its parameters have shapes but no memory, so a model is sized and
+    checked for attention blocks before anything is allocated (a ViT-L costs 1.2 GB to build only to be refused)."""
+    arch = name.removeprefix("timm:")
+    if arch.startswith("hf-hub:"):  # timm reads the hub's config even without weights: fail in seconds offline
+        check_online(name, {"hf_hub_id": arch.split(":", 1)[1]})
+    with torch.device("meta"):
+        return create(name)
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_timm(name: str, weights: str | Path | None, max_params: int | None = None
+               ) -> tuple[torch.nn.Module, ModelCard, str]:
+    """Create a timm model for a zoo, built or `timm:NAME` name; returns (model, card, weights label).
+
+    Sized and checked for attention blocks on the meta device first: ModelTooLarge beyond max_params (None: no
+    limit), NoSEBlocksError without attention blocks, both before any weight is allocated or downloaded."""
+    skeleton = _skeleton(name)
+    find_se_blocks(skeleton)  # refuse a model without attention blocks before building it or looking for weights
+    count = parameter_count(skeleton)
+    if max_params is not None and count > max_params:
+        raise ModelTooLarge(f"{name}: {count / 1e6:.0f} M parameters (about {4 * count / 1024 ** 3:.1f} GB as "
+                            f"float32), over the limit of {max_params / 1e6:.0f} M")
+    del skeleton
     with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
         torch.manual_seed(0)
         model = create(name)
-    find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
     cfg = dict(model.pretrained_cfg)
     if weights is None:
         refuse_built(name)

@@ -72,17 +72,22 @@ def channel_order(block, mode: str = "sampled") -> list[int]:
 def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | None = None,
                  channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3,
                  legend_below: bool = False, title: str | None = None, labels: list[str] | None = None,
-                 panel_px: int = 300) -> go.Figure:
+                 panel_px: int = 300, selectable: bool = False) -> go.Figure:
     """Paper Fig. 6: per SE block, the mean excitation of each class over the plotted channels, plus "all".
 
     spread=True draws mean +/- std within each class as a band (paper Fig. 7). title names the model (default
     stats.model). labels: the model's class list, which fixes each class's colour (class_colors); panel_px: the
-    height of one row of panels."""
+    height of one row of panels. selectable: every point of a line gets an invisible marker, since plotly selects
+    a clicked point only on traces with markers (the Classes view's click on a channel)."""
     source = stats.control if control else stats.blocks
     by_name = {b.name: b for b in source}
     blocks = blocks or default_blocks(list(by_name))
     classes = classes or stats.classes
     rows, ncols = _grid(len(blocks), cols)
+    # a click selects the point under it; the markers stay invisible, selected or not
+    clear = "rgba(0,0,0,0)"  # transparent, in the legend too (an opacity of 0 still draws the legend's marker)
+    points = dict(mode="lines+markers", marker=dict(size=7, color=clear), selected=dict(marker=dict(color=clear)),
+                  unselected=dict(marker=dict(color=clear, opacity=0))) if selectable else dict(mode="lines")
     titles = [f"{n}<br>divergence {num.units(by_name[n].divergence)}" for n in blocks]
     colors = class_colors(list(stats.classes), labels)
     height = panel_px * rows + 130 + (90 if legend_below else 0)
@@ -104,13 +109,13 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
                                          fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
                                          legendgroup=cls, showlegend=False), row, col)
             fig.add_trace(go.Scatter(
-                x=x, y=mu, mode="lines", name=cls, legendgroup=cls, showlegend=p == 0,
-                line=dict(color=color, width=1.6), customdata=ch,
+                x=x, y=mu, **points, name=cls, legendgroup=cls, showlegend=p == 0,
+                line=dict(color=color, width=1.6), customdata=ch, meta=name,  # a click reads block and channel
                 hovertemplate=f"<b>{cls}</b><br>{name} channel %{{customdata}}<br>"
                               "mean s = %{y:.3f}<extra></extra>"), row, col)
         fig.add_trace(go.Scatter(
-            x=x, y=np.asarray(b.all_mean)[ch], mode="lines", name="all", legendgroup="all", showlegend=p == 0,
-            line=ALL_STYLE, customdata=ch,
+            x=x, y=np.asarray(b.all_mean)[ch], **points, name="all", legendgroup="all", showlegend=p == 0,
+            line=ALL_STYLE, customdata=ch, meta=name,
             hovertemplate=f"<b>all classes</b><br>{name} channel %{{customdata}}<br>"
                           "mean s = %{y:.3f}<extra></extra>"),
             row, col)
@@ -118,6 +123,10 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text="activation", row=r, col=1)
     fig.update_xaxes(showgrid=False)
+    if selectable:  # markers widen the automatic range: keep the lines' own
+        for p, name in enumerate(blocks):
+            fig.update_xaxes(range=[0, len(channel_order(by_name[name], channels)) - 1], row=p // ncols + 1,
+                             col=p % ncols + 1)
     for p in range(len(blocks)):  # x titles under the bottom panel of each column only: elsewhere they collide
         if p + ncols >= len(blocks):  # with the panel titles of the next row
             fig.update_xaxes(title_text="channel index", row=p // ncols + 1, col=p % ncols + 1)
