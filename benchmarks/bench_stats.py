@@ -25,14 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 import se_models  # noqa: E402
 from se_models.config import PROJECT  # noqa: E402
-from se_models.data.datasets import as_source  # noqa: E402
+from se_models.data.datasets import ImageItems, as_source, collate_readable  # noqa: E402
 from se_models.stats import significance as sig  # noqa: E402
-from se_models.stats.excitation import (  # noqa: E402
-    ImageItems,
-    collate_readable,
-    excitation_stats,
-    select_per_class,
-)
+from se_models.stats.excitation import excitation_stats, select_per_class  # noqa: E402
 
 
 def previous_stats_module(ref: str) -> types.ModuleType:

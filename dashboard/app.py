@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.panels import sidebar
 from dashboard.safety import access
-from dashboard.state import frozen
+from dashboard.state import frozen, urlstate
 from dashboard.views import debug
 
 # Streamlit's full garbage collection after every run walks every long-lived object of torch and timm (some 600 000)
@@ -70,9 +70,14 @@ def main() -> None:
         debug.render()
         st.stop()
     wanted = st.query_params.get("view", "image")
-    wanted = wanted if wanted in VIEWS else "image"
+    if wanted not in VIEWS:
+        if "_view_noticed" not in st.session_state:
+            st.session_state["_view_noticed"] = True
+            urlstate.notice("view", wanted)
+        wanted = "image"
     pages = {name: st.Page(view_render(name), title=title, icon=icon, url_path=name, default=name == wanted)
              for name, (title, icon) in VIEWS.items()}
+    st.session_state["_pages"] = pages  # for links between views (ui.page)
     current = st.navigation(list(pages.values()), position="top")
     view = next(name for name, page in pages.items() if page is current or page.title == current.title)
     st.query_params["view"] = view  # so a bookmark of the page reopens this view

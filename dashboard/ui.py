@@ -18,12 +18,20 @@ def plotly_config(name: str) -> dict:
             "toImageButtonOptions": {"format": "png", "filename": exports.slug(name), "scale": 2}}
 
 
-def chart(fig, key: str, name: str, downloads: bool = True, height="content") -> None:
+def chart(fig, key: str, name: str, downloads: bool = True, height="content", select: bool = False):
     """Draw a plotly figure at full width, with HTML and PNG downloads built only when clicked; height "stretch"
-    fills the rest of a container of fixed height (the lesson's screen)."""
-    st.plotly_chart(fig, key=key, theme=None, config=plotly_config(name), height=height)
+    fills the rest of a container of fixed height (the lesson's screen). select: a click on a point reruns the app,
+    and the returned event's selection holds the point (None without select)."""
+    picks = dict(on_select="rerun", selection_mode="points") if select else {}
+    event = st.plotly_chart(fig, key=key, theme=None, config=plotly_config(name), height=height, **picks)
     if downloads:
         download_row(fig, key, name)
+    return event if select else None
+
+
+def page(view: str):
+    """The st.Page of a view (app.py keeps them), for st.page_link and st.switch_page."""
+    return st.session_state["_pages"][view]
 
 
 def download_row(fig, key: str, name: str) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard.state.modelkeys import CONTROL, TIMM, is_control, parse_model_key
-from se_models.errors import NoSEBlocksError, UnknownModelError
+from dashboard.state.modelkeys import CONTROL, TIMM, ModelKey
+from se_models.errors import ModelTooLarge, NoSEBlocksError, UnknownModelError
 from se_models.models.architectures import display_name
 from se_models.models.card import ModelCard
-from se_models.models.zoo import is_zoo_name
+from se_models.models.zoo import BUILT, is_zoo_name
 
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 
@@ -17,14 +17,15 @@ def dataset_name(card: ModelCard) -> str:
     return DATASET_NAMES.get(card.dataset, card.dataset or "?")
 
 
-def model_label(key: str, card: ModelCard, with_arch: bool = False) -> str:
+def model_label(key: ModelKey, card: ModelCard, with_arch: bool = False) -> str:
     """Short human name for the picker: the dataset, trained or untrained (and the architecture when asked)."""
-    name, weights = parse_model_key(key)
-    if is_zoo_name(name):
-        tag = {None: "pretrained", "random": "untrained"}.get(weights, "local weights")
-        return f"{name.removeprefix(TIMM)} · {tag}"
+    if is_zoo_name(key.name):
+        tag = {"own": "pretrained", "random": "untrained"}.get(key.weights, "local weights")
+        if card.kind == "built":  # no pretrained weights exist: the label says what the model is
+            return f"{key.name} · {tag}"
+        return f"{key.name.removeprefix(TIMM)} · {tag}"
     arch = f" {display_name(card.architecture)}" if with_arch else ""
-    return f"{dataset_name(card)}{arch} · {'untrained' if is_control(key) else 'trained'}"
+    return f"{dataset_name(card)}{arch} · {'untrained' if key.is_control else 'trained'}"
 
 
 def picker_label(option: str, bundled: dict[str, str]) -> str:
@@ -34,13 +35,15 @@ def picker_label(option: str, bundled: dict[str, str]) -> str:
         return bundled[option]
     if option.startswith(TIMM):
         return f"timm · {option.removeprefix(TIMM)}"
+    if option in BUILT:
+        return f"random weights · {option}"
     return f"ImageNet · {option}"
 
 
 def model_labels(cards: dict[str, ModelCard]) -> dict[str, str]:
     """Labels for every model key; the architecture is added only where two models share a dataset."""
     datasets = [c.dataset for c in cards.values()]
-    return {key: model_label(key, card, datasets.count(card.dataset) > 1)
+    return {key: model_label(ModelKey.from_option(key), card, datasets.count(card.dataset) > 1)
             for name, card in cards.items() for key in (name, name + CONTROL)}
 
 
@@ -48,7 +51,7 @@ def model_caption(card: ModelCard, control: bool = False, weights: str | None = 
     """One line under the picker: architecture, size, training (for a zoo model: what it is, its top-1)."""
     side = "×".join(map(str, card.input_size[1:]))
     if card.is_imagenet:  # an ImageNet model from timm
-        note = card.note if card.kind == "zoo" else f"timm {card.architecture}"
+        note = card.note if card.kind in ("zoo", "built") else f"timm {card.architecture}"
         if control:
             return f"{note}: the architecture with random weights, the untrained control ({side} px)."
         if weights not in (None, "trained"):
@@ -75,15 +78,19 @@ def model_caption(card: ModelCard, control: bool = False, weights: str | None = 
 
 
 SE_EXAMPLES = "timm:seresnet50, timm:regnety_002, timm:efficientnet_b0, timm:mobilenetv3_large_100"
+OTHER_EXAMPLES = "timm:ecaresnet26t, timm:eca_nfnet_l0, timm:gc_efficientnetv2_rw_t"  # ECA and global context
 
 
 def load_failure(name: str, weights: str | None, err: Exception) -> str:
     """A failed load as one Markdown message: the library's own words (they say what to download or pass), then
     what to choose in the sidebar instead."""
     message = str(err) or type(err).__name__
-    if isinstance(err, (NoSEBlocksError, UnknownModelError)):
-        hint = (f"Pick a model with squeeze-and-excitation blocks: one of the ImageNet zoo, or e.g. {SE_EXAMPLES} "
-                "under *Any timm model*.")
+    if isinstance(err, ModelTooLarge):
+        hint = (f"Pick a smaller model: one of the ImageNet zoo, or e.g. {SE_EXAMPLES}, {OTHER_EXAMPLES} under "
+                "*Any timm model*.")
+    elif isinstance(err, (NoSEBlocksError, UnknownModelError)):
+        hint = (f"Pick a model with squeeze-and-excitation blocks or other channel attention: one of the ImageNet zoo, "
+                f"or e.g. {SE_EXAMPLES}, {OTHER_EXAMPLES} under *Any timm model*.")
     elif is_zoo_name(name) and weights != "random":
         hint = ("In the sidebar, choose Weights → **random (untrained control)** to explore the architecture "
                 "without a download, or **upload a file** with a downloaded checkpoint.")
@@ -92,9 +99,12 @@ def load_failure(name: str, weights: str | None, err: Exception) -> str:
     return f"**Could not load {name}.** {sentence(message)}\n\n{hint}"
 
 
-def stats_command(name: str, weights: str | None) -> str:
-    """The CLI line that computes the paper's Fig. 6 for a model over a folder of images."""
-    extra = {None: " --control", "random": " --weights random"}.get(weights, f" --weights {weights} --control")
+def stats_command(key: ModelKey) -> str:
+    """The CLI line that computes the paper's Fig. 6 for a model over a folder of images (a weights file by its name
+    only: the command runs on the user's own machine, and the server's folders are not shown)."""
+    extra = {"own": " --control", "random": " --weights random"}.get(key.weights,
+                                                                     f" --weights {Path(key.path).name} --control")
+    name = key.name
     return f"python -m se_models stats --model {name}{extra} --data DIR --per-class 50 --json fig6.json --png fig6"
 
 

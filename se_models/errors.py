@@ -22,6 +22,10 @@ class UnknownBlockError(SEExplorerError, ValueError):
     """An SE block or layer name the model does not have."""
 
 
+class ModelTooLarge(SEExplorerError, ValueError):
+    """A model with more parameters than the budget allows (checked before its weights are allocated)."""
+
+
 class CheckpointError(SEExplorerError, ValueError):
     """A weights file that cannot be read, or does not fit the model it is loaded into."""
 

@@ -17,7 +17,8 @@ from torchvision.ops import SqueezeExcitation
 from se_models import SERecorder
 from se_models.errors import DatasetError, NoSEBlocksError, SEExplorerError, UnknownBlockError
 from se_models.explain.cam import grad_cam
-from se_models.hooks.blocks import SE_TYPES, find_se_blocks
+from se_models.hooks.blocks import find_se_blocks
+from se_models.hooks.kinds import TYPES as SE_TYPES
 from se_models.stats.ablation import AblationError, ablate, ablation_table, ablation_tables, stage_rows
 from tests.conftest import PassCounter, hook_count, make_loaded
 

@@ -69,7 +69,6 @@ def test_starts_on_default_model_and_analyses_an_image():
     assert any("What happened here" in m.value for m in at.markdown)
     # the profile caption states this image's measured distances to the class line, not a general claim
     assert any("Mean |s − class mean| for this image" in c.value for c in at.caption)
-    assert not any("Deep blocks follow the class line more closely" in c.value for c in at.caption)
 
 
 def test_grad_cam_layer_and_opacity_changes_run_no_model_pass():
@@ -336,18 +335,15 @@ def test_classes_view_paper_preset_on_a_folder_for_an_imagenet_model(tmp_path, m
 def test_model_keys_round_trip():
     keys = modelkeys.model_options(["a", "b"])
     assert keys == ["a", "a:control", "b", "b:control"]
-    assert [modelkeys.parse_model_key(k) for k in keys] == [("a", None), ("a", "random"), ("b", None), ("b", "random")]
-    for name in (ZOO_MODEL, "timm:regnety_002"):
-        for weights, path, expected in (("pretrained", "", None), ("random", "", "random"),
-                                        ("file", "/w/a:b.safetensors", "/w/a:b.safetensors")):
-            key = modelkeys.model_key(name, weights, path, "123-4")
-            assert modelkeys.parse_model_key(key) == (name, expected)
-            assert modelkeys.is_control(key) == (weights == "random")
-    assert modelkeys.model_key(ZOO_MODEL, "file", "/w", "1") != modelkeys.model_key(ZOO_MODEL, "file", "/w", "2")
+    assert [modelkeys.ModelKey.from_option(k) for k in keys] == [
+        modelkeys.ModelKey.own("a"), modelkeys.ModelKey.control("a"), modelkeys.ModelKey.own("b"),
+        modelkeys.ModelKey.control("b")]
+    assert [modelkeys.ModelKey.from_option(k).option for k in keys] == keys
+    assert [modelkeys.ModelKey.from_option(k).is_control for k in keys] == [False, True, False, True]
     assert modelkeys.timm_option(" timm:regnety_002 ") == "timm:regnety_002" == modelkeys.timm_option("regnety_002")
     assert modelkeys.timm_option(ZOO_MODEL) == ZOO_MODEL and modelkeys.timm_option("  ") == ""
     assert wording.picker_label("timm:regnety_002", {}) == "timm · regnety_002"
-    assert wording.model_label(ZOO_MODEL + modelkeys.CONTROL, zoo_card(ZOO_MODEL)).endswith("untrained")
+    assert wording.model_label(modelkeys.ModelKey.control(ZOO_MODEL), zoo_card(ZOO_MODEL)).endswith("untrained")
 
 
 def test_model_caption_counts_a_warm_restart():
@@ -370,7 +366,7 @@ def test_load_failures_say_what_to_choose_instead():
     assert "timm:regnety_002" not in other
     assert wording.data_sources(False, False, "imagenet") == ["folder"]
     assert wording.data_sources(True, True, "cifar10") == ["reference", "bundled", "folder", "test"]
-    assert "--weights random" in wording.stats_command(ZOO_MODEL, "random")
+    assert "--weights random" in wording.stats_command(modelkeys.ModelKey.control(ZOO_MODEL))
     assert has_stages(PAPER_BLOCKS) and not has_stages(["SE_blocks_0_se", "SE_5_1"])
 
 

@@ -36,14 +36,16 @@ def options(parser: argparse.ArgumentParser) -> set[str]:
 
 def dummy_argv(name: str, parser: argparse.ArgumentParser) -> list[str]:
     """The command with a placeholder for every positional and required option; --data bundled where there is a
-    --data, so that no command takes its no-model path (stats' stored reference)."""
+    --data and --compute where there is one, so that no command takes its no-model path (stats' stored reference,
+    the listing of stored epochs)."""
     argv = [name]
     for a in parser._actions:
         if not a.option_strings and a.dest != "help":
             argv.append("x.png")
         elif a.required:
-            argv += [a.option_strings[0], "x"]
-    return argv + (["--data", "bundled"] if "--data" in options(parser) else [])
+            argv += [a.option_strings[0], "0" if a.type is int else "x"]
+    return (argv + (["--data", "bundled"] if "--data" in options(parser) else [])
+            + (["--compute", "x"] if "--compute" in options(parser) else []))
 
 
 class Reached(Exception):
@@ -58,13 +60,14 @@ def test_every_command_comes_from_the_one_table_and_every_command_that_runs_a_mo
     parsers = subcommands()
     assert list(parsers) == list(COMMANDS)
     assert set(parsers) == {"models", "predict", "gradcam", "explain", "sanity", "faithfulness", "stats", "ablate",
-                            "train", "samples", "reference", "download"}  # every command's name kept
+                            "train", "samples", "reference", "download", "channel", "epochs"}  # every name kept
     for name, parser in parsers.items():
         opts = options(parser)
         assert ("--model" in opts) == COMMANDS[name].runs_model, name  # naming a model = running one
         if "--model" in opts:
             assert "--device" in opts, f"{name} runs a model but takes no --device"
-            assert "--weights" in opts or name == "reference", name  # reference: always the model's own weights
+            # reference: always the model's own weights; epochs: the weights of every epoch
+            assert "--weights" in opts or name in ("reference", "epochs"), name
     assert "--device" in options(parsers["train"])
 
 
@@ -94,7 +97,7 @@ def test_the_device_given_reaches_the_model_in_every_command_that_takes_one(monk
         assert default.value.device == "cpu", name  # the CPU stays the default
         walked.append(name)
     assert set(walked) == {n for n, c in COMMANDS.items() if c.runs_model} | {"train"}
-    assert len(walked) == 9
+    assert len(walked) == 11
 
 
 def test_models(capsys):

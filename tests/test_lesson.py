@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.views.lesson import STEPS
 from se_models.findings import lesson
 from se_models.plots import lesson as lf
 from tests.conftest import APP, crafted_stats
@@ -183,7 +184,7 @@ def test_se_block_figure_marks_the_picked_channels():
 
 
 # ---- the app: the step round-trips through the URL -----------------------------------------------------------------
-@pytest.mark.parametrize("step", [1, 4, 6])
+@pytest.mark.parametrize("step", [1, 4, 6, 7, 8])
 def test_lesson_step_round_trips_through_the_url(step):
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["view"] = "lesson"
@@ -193,11 +194,18 @@ def test_lesson_step_round_trips_through_the_url(step):
     assert at.session_state["step"] == step
     assert at.query_params["step"] == str(step)
     assert any(m.value.startswith(f"### {step} · ") for m in at.markdown)
-    if step < 6:
+    last = len(STEPS)
+    if step < last:
         at.button(key="lesson_next").click().run()
         assert at.query_params["step"] == str(step + 1)
     at.button(key="lesson_back").click().run()
-    assert at.query_params["step"] == str(step if step < 6 else 5)
+    assert at.query_params["step"] == str(step if step < last else last - 1)
+
+
+def test_shared_links_to_the_first_six_steps_keep_their_step():
+    """Step 7 (the transplant) was added after Grad-CAM, so a link to step 6 still shows Grad-CAM."""
+    assert [STEPS[n][0] for n in range(1, 8)] == ["SE block", "Two images", "Fig. 6", "Depth", "Ablation",
+                                                 "Grad-CAM", "Transplant"]
 
 
 def test_a_bad_step_in_the_url_falls_back_to_the_first():

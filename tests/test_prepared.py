@@ -139,3 +139,25 @@ def test_reference_for_a_users_model_goes_to_the_user_cache_and_shows_in_the_app
     assert {t.get("name") for t in curves["data"]} == {"goldfish", "pug", "all"}
     assert any(c.value.startswith("Data: val") for c in at.caption)
     assert attempts == []
+
+
+@pytest.mark.parametrize("arch, kind, blocks", [("ecaresnet26t.ra2_in1k", "ECA", 8),
+                                                ("gc_efficientnetv2_rw_t.agc_in1k", "GC", 29)])
+def test_other_channel_attention_loads_pretrained_from_the_hub_cache(offline, arch, kind, blocks):
+    """ECA and global context (scale fusion) as the SE-ResNet-50 path: timm's own pretrained loading, from a cache
+    populated with random weights, the network blocked."""
+    from PIL import Image
+
+    from se_models import analyze_image
+
+    hub, _, attempts = offline
+    state = put_in_hub_cache(hub, arch, seed=5)
+    m = load_model(f"timm:{arch}")
+    assert m.weights == "trained"
+    own = m.model.state_dict()
+    assert all(torch.equal(own[k], v) for k, v in state.items() if v.is_floating_point())
+    assert len(m.se_blocks) == blocks and all(b.startswith(f"{kind}_") for b in m.se_blocks)
+    a = analyze_image(m, Image.open("assets/photos/chelsea.jpg").convert("RGB"))
+    assert a.probs.shape == (1000,) and set(a.excitation) == set(m.se_blocks)
+    assert list(a.cams)[-1] == list(m.se_blocks)[-1]
+    assert attempts == []

@@ -14,13 +14,17 @@ import pytest
 from se_models import ExcitationStats
 from se_models.data.datasets import sample_images
 from se_models.findings import ablation as abl
+from se_models.findings import attention as att
+from se_models.findings import channel, epochs, lesson, methods, readings
 from se_models.findings import image as img
-from se_models.findings import lesson, methods, readings
 from se_models.findings import numbers as num
+from se_models.findings import transplant as tf
 from se_models.stats.stored import reference_path
-from se_models.stats.tables import AblationRow, AblationTable
+from se_models.stats.tables import AblationRow, AblationTable, wilson
 from tests.conftest import crafted_stats
 from tests.test_app import app, assert_clean
+from tests.test_channels import fake_ranking
+from tests.test_epochs import fake_history
 
 CIFAR, FASHION = "se_resnet20_cifar10", "se_resnet20_fashion_mnist"
 # words that claim learning: never said of statistics that cannot show it
@@ -111,11 +115,32 @@ FLATABL = {"mean": _table("mean", dict(zip(STAGES, [0.0, 0.0, 0.0, 0.05]))),
            "identity": _table("identity", dict(zip(STAGES, [0.0, 0.0, 0.0, 0.06]))),
            "shuffle": _table("shuffle", dict(zip(STAGES, [0.0, 0.0, 0.0, 0.05])))}
 EARLY = {"mean": _table("mean", dict(zip(STAGES, [0.06, 0.01, 0.005, 0.12])))}
+def _transplant(deep: float, shallow: float, n: int = 1000) -> AblationTable:
+    """A transplant table: moved shares of the first and the deepest stage against a control of 1 %."""
+    rows = [AblationRow(label, [label], 0.5, None, 0.5, moved=m, kept=1 - m, moved_control=0.01, kept_control=0.99,
+                        moved_ci=wilson(m, n), kept_ci=wilson(1 - m, n), moved_control_ci=wilson(0.01, n),
+                        kept_control_ci=wilson(0.99, n))
+            for label, m in (("stage 2", shallow), ("stage 4", deep), ("all blocks", max(deep, shallow)))]
+    return AblationTable("m", "test", "transplant", n, {"top1": 0.9, "top5": None}, rows, donors=9)
+
+
+ECA_RISES = crafted_stats({"ECA_2_3": 0.02, "ECA_4_3": 0.2}, {"ECA_2_3": 0.002, "ECA_4_3": 0.002})
+ECA_FLAT = crafted_stats({"ECA_2_3": 0.2, "ECA_4_3": 0.2}, {"ECA_2_3": 0.002, "ECA_4_3": 0.002})
 _PAIR = {"SE_2_3": (np.full(4, 0.5), np.full(4, 0.52)), "SE_4_3": (np.full(4, 0.5), np.full(4, 0.8))}
 _PROF = {"SE_2_3": {"cat": 0.01, "dog": 0.05}, "SE_4_3": {"cat": 0.3, "dog": 0.1}}
 
 # claim -> (a case where it holds, a case where it does not): each a zero-argument call returning the finding
 CASES = {
+    "deep_gates_decide": (lambda: tf.transplant_finding(_transplant(0.5, 0.01)),
+                          lambda: tf.transplant_finding(_transplant(0.01, 0.01))),
+    "gates_move_prediction": (
+        lambda: tf.lesson_transplant("cat", "dog", {"cat": 0.9, "dog": 0.1}, {"stage 4": {"cat": 0.2, "dog": 0.8}},
+                                     False),
+        lambda: tf.lesson_transplant("cat", "dog", {"cat": 0.9, "dog": 0.1}, {"stage 4": {"cat": 0.8, "dog": 0.2}},
+                                     False)),
+    "kind_rises_with_depth": (lambda: att.model_trend("A", ECA_RISES), lambda: att.model_trend("A", ECA_FLAT)),
+    "rises_like_se": (lambda: att.against_se(att.model_trend("A", PAPER), att.model_trend("B", ECA_RISES)),
+                      lambda: att.against_se(att.model_trend("A", PAPER), att.model_trend("B", ECA_FLAT))),
     "learned": (lambda: readings.block_verdict(PAPER, "SE_4_3"), lambda: readings.block_verdict(UNLEARNED, "SE_4_3")),
     "depth_ratio": (lambda: readings.depth_ratio(PAPER), lambda: readings.depth_ratio(
         crafted_stats({"SE_2_3": 0.2, "SE_4_3": 0.05}))),
@@ -148,7 +173,24 @@ CASES = {
     "class_beyond_depth": (
         lambda: lesson.class_beyond_depth(40.0, lesson.same_pair(("a", "b"), _PAIR), "SE_2_3", "SE_4_3"),
         lambda: lesson.class_beyond_depth(15.0, lesson.same_pair(("a", "b"), _PAIR), "SE_2_3", "SE_4_3")),
+    # how the gates learned (tests/test_epochs.py has every way of each)
+    "stage_learned": (lambda: epochs.stages_learned(fake_history({"SE_2_3": [False, True]}))[0],
+                      lambda: epochs.stages_learned(fake_history({"SE_2_3": [False, False]}))[0]),
+    "depth_order": (lambda: epochs.order(fake_history({"SE_2_3": [0, 1, 1], "SE_3_3": [0, 0, 1]})),
+                    lambda: epochs.order(fake_history({"SE_2_3": [0, 0, 1], "SE_3_3": [0, 1, 1]}))),
+    "half_way": (lambda: epochs.half_way(fake_history(_STEADY, {"SE_2_3": [0, .6, 1], "SE_3_3": [0, .2, 1]})),
+                 lambda: epochs.half_way(fake_history(_STEADY, {"SE_2_3": [0, .2, 1], "SE_3_3": [0, .6, 1]}))),
+    "growth": (lambda: epochs.growth(fake_history(_STEADY, {"SE_2_3": [0, 0, 0], "SE_3_3": [0, .1, .2]})),
+               lambda: epochs.growth(fake_history(_STEADY, {"SE_2_3": [0, 0, 0], "SE_3_3": [.2, .1, .1]}))),
+    # from a gate to its images (tests/test_channels.py runs them on real data too)
+    "class_dependent": (lambda: channel.class_dependence(fake_ranking(["a"], {"a": 100, "b": 100})),
+                        lambda: channel.class_dependence(fake_ranking(["a"], {"a": 100, "b": 100}, p=0.4))),
+    "top_class": (lambda: channel.who_is_on_top(fake_ranking(["a"] * 7 + ["b"], {"a": 100, "b": 900})),
+                  lambda: channel.who_is_on_top(fake_ranking(["b"] * 5 + ["a"] * 3, {"a": 100, "b": 900}))),
+    "weak": (lambda: channel.sample_note(fake_ranking(["a"], {"a": 5, "b": 900})),
+             lambda: channel.sample_note(fake_ranking(["a"], {"a": 500, "b": 900}))),
 }
+_STEADY = {"SE_2_3": [False, True, True], "SE_3_3": [False, True, True]}
 _NAMES = {"gradcam": "Grad-CAM", "guided-backprop": "Guided backprop"}
 
 
@@ -170,7 +212,8 @@ def test_every_claim_the_findings_make_has_a_case_both_ways():
     """A new kind of finding must come with its two cases above."""
     root = Path(__file__).resolve().parent.parent / "se_models" / "findings"
     claims = set(re.findall(r'Finding\(\s*"(\w+)"', "".join(p.read_text() for p in root.glob("*.py"))))
-    statements = {"sizes", "span", "verdicts", "block_sizes"}  # numbers said, no claim made (holds is None)
+    # numbers said, no claim made (holds is None)
+    statements = {"sizes", "span", "verdicts", "block_sizes", "scale_note", "extremes"}
     assert claims - statements <= set(CASES), sorted(claims - statements - set(CASES))
 
 

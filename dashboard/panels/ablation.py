@@ -9,11 +9,12 @@ from dashboard.state import cache, urlstate
 from se_models import analyze_image
 from se_models.explain.overlay import overlay
 from se_models.findings.ablation import ablation_sentence
+from se_models.findings.transplant import transplant_sentence
 from se_models.plots import figures
-from se_models.plots.ablation import ablation_chart
+from se_models.plots.ablation import ablation_chart, transplant_chart
 from se_models.stats.ablation import ablate, stage_rows
 from se_models.stats.stored import reference_mean_gates, stored_tables
-from se_models.stats.tables import MODE_LABELS
+from se_models.stats.tables import CONTROL_SUFFIX, MODE_LABELS, accuracy_tables
 
 SCOPES = {"block": "block", "stage": "stage", "all": "all"}
 SHORT = {"identity": "s = 1", "mean": "mean gate"}  # the long names do not fit a 1280 px screen
@@ -30,6 +31,11 @@ Switching an SE block off answers *what do its gates buy?* Three ways, each a di
   only the dependence on the input goes: what the *input-dependent* recalibration is worth.
 - **Another image's gates (shuffle)**: each image gets the gates of another image of the batch. Right statistics,
   wrong image: is a wrong attention worse than none?
+
+A fourth question is not what the gates buy but what their *class* information does: the **gate transplant**
+(`ablate --mode transplant`) gives each image of class A the mean gates of class B in the chosen blocks, for every
+B ≠ A, and counts the predictions that move to B, against the image's own class mean (the control). If deep gates
+carry class identity that the network uses, deep transplants move predictions and shallow ones do not.
 
 The paper's section-4 remark (dropping the last stage's SE blocks costs < 0.1 % top-5 error on ImageNet) compares
 networks *trained* with and without them; these switches act on a trained network at inference time, so expect larger
@@ -120,24 +126,49 @@ def image_panel(sel, item, img, before) -> None:
 
 def classes_panel(sel) -> None:
     """The stored ablation over the test split: accuracy change per stage for each mode, with its reading (against
-    the reference statistics, which cover the same split)."""
+    the reference statistics, which cover the same split); then the gate transplant. For the untrained control: its
+    transplant only (switching gates off in a network that learned nothing measures nothing)."""
+    tables = cache_tables(sel.name)
     if sel.is_control:
+        control = (tables or {}).get("transplant" + CONTROL_SUFFIX)
+        if control is not None:
+            _transplant({"transplant": control}, sel.name + CONTROL_SUFFIX)
         return
     stats = cache.reference(sel.name)
-    tables = cache_tables(sel.name)
     if not tables:
         st.caption("No stored ablation for this model: `python -m se_models ablate --model NAME --data DIR` "
-                   "computes one.")
+                   "computes one (`--mode transplant` for the gate transplant).")
         return
-    st.markdown("### Does the prediction need the gates? Accuracy with SE switched off, per stage")
-    st.info(ablation_sentence(tables, stats, markdown=True), icon=":material/insights:")
-    any_t = next(iter(tables.values()))
-    fig = cache.built("ablation", (sel.name,), lambda: ablation_chart(tables))
-    ui.chart(fig, "cls_ablation", f"ablation {sel.name}")
-    st.caption(f"Data: {any_t.data}. Each bar: top-1 with the gates of that stage (or all blocks) replaced, minus "
-               "the baseline; whiskers ±2 standard errors of the paired difference. Red: s = 1 (gates forced open, "
-               "scale changed); blue: every image the same mean gate (input dependence removed); orange: another "
-               "image's gates. The modes are explained in the About view.")
+    accuracy = accuracy_tables(tables)
+    if accuracy:
+        st.markdown("### Does the prediction need the gates? Accuracy with SE switched off, per stage")
+        st.info(ablation_sentence(accuracy, stats, markdown=True), icon=":material/insights:")
+        any_t = next(iter(accuracy.values()))
+        fig = cache.built("ablation", (sel.name,), lambda: ablation_chart(accuracy))
+        ui.chart(fig, "cls_ablation", f"ablation {sel.name}")
+        st.caption(f"Data: {any_t.data}. Each bar: top-1 with the gates of that stage (or all blocks) replaced, minus "
+                   "the baseline; whiskers ±2 standard errors of the paired difference. Red: s = 1 (gates forced "
+                   "open, scale changed); blue: every image the same mean gate (input dependence removed); orange: "
+                   "another image's gates. The modes are explained in the About view.")
+    if "transplant" in tables:
+        _transplant(tables, sel.name)
+    else:
+        st.caption("No stored gate transplant for this model: `python -m se_models ablate --model NAME --data DIR "
+                   "--mode transplant` computes one.")
+
+
+def _transplant(tables: dict, key: str) -> None:
+    """The gate transplant: its reading, the moved shares against the control, and what the bars are."""
+    t = tables["transplant"]
+    st.markdown("### Do the gates' classes decide? The gate transplant")
+    st.info(transplant_sentence(tables, markdown=True), icon=":material/insights:")
+    fig = cache.built("transplant", (key,), lambda: transplant_chart(tables))
+    ui.chart(fig, "cls_transplant", f"transplant {key}")
+    st.caption(f"Data: {t.data}. Each image of class A gets, in the row's blocks, the mean gates of class B (class "
+               f"means by true label over the same images), for {t.donors} classes B ≠ A in turn. Red: the share of "
+               "these (image, B) pairs now predicted as B. Grey, the control: the image's own class mean in the same "
+               "blocks, counted against the same classes B. If deep gates carry class identity that the network "
+               f"uses, deep transplants move predictions and shallow ones do not. Whiskers: {t.interval}.")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from se_models import config
 from se_models.config import PROJECT
 from se_models.errors import PathNotAllowed
 
-ENV = "SE_EXPLORER_ROOTS"  # os.pathsep-separated folders; set but empty = no server paths at all (uploads only)
+ENV = config.ENV_ROOTS  # os.pathsep-separated folders; set but empty = no server paths at all (uploads only)
 LOCAL_ADDRESSES = ("localhost", "127.0.0.1", "::1")
 REFUSED = ("This path is outside the folders this server allows: upload the file (or a zip of images) instead, or "
            f"ask whoever runs the app to allow its folder ({ENV}).")

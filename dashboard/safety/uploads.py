@@ -2,6 +2,7 @@
 with the session; typed server paths are offered beside them only where the allowed roots permit."""
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -11,15 +12,16 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.safety import access
+from se_models import config
 from se_models.data.archive import extract_image_folder
 from se_models.errors import DatasetError
 
 MB = 1024 ** 2
 # Streamlit's server.maxUploadSize (config.toml) is global and must fit the largest, the weights; the browser
 # enforces each widget's max_upload_size, the code below enforces it again against a client that skips the check
-WEIGHTS_MB = 120  # holds SE-ResNet-50 and SE-ResNeXt-50 as float32 safetensors (sizes in the README)
-ZIP_MB = 50
-IMAGE_MB = 20
+WEIGHTS_MB = config.UPLOAD_WEIGHTS_MB
+ZIP_MB = config.UPLOAD_ZIP_MB
+IMAGE_MB = config.UPLOAD_IMAGE_MB
 WEIGHT_TYPES = ["safetensors", "pt", "pth", "bin"]
 SESSION_DIR = "_upload_dir"
 
@@ -79,12 +81,17 @@ class Folder:
 
 
 def _extract(upload) -> Folder:
-    """Unpack a zip once per upload (Session State remembers which), into this session's folder."""
+    """Unpack a zip once per upload (Session State remembers which), into a folder of this session named by the
+    zip's content: the folder's path keys the cached statistics, so another zip must never reuse it (it did, and a
+    second zip showed the first one's classes). The previous zip's folder is removed."""
     seen = st.session_state.get("_zip_extracted")
     if seen and seen[0] == upload.file_id and Path(seen[1]).is_dir():
         return Folder(seen[1], upload.name, seen[2])
+    data = upload.getvalue()
+    zips = session_dir() / "zips"
+    shutil.rmtree(zips, ignore_errors=True)
     with st.spinner(f"Unpacking {upload.name}…"):
-        path, skipped = extract_image_folder(upload.getvalue(), session_dir() / "dataset")
+        path, skipped = extract_image_folder(data, zips / hashlib.sha256(data).hexdigest()[:16])
     skipped = [access.scrub(s) for s in skipped]
     st.session_state["_zip_extracted"] = (upload.file_id, str(path), skipped)
     return Folder(str(path), upload.name, skipped)

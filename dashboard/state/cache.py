@@ -1,47 +1,94 @@
-"""Cached loaders: models shared by all sessions (cache_resource), data and results per input (cache_data)."""
+"""Cached loaders: models shared by all sessions (bounded in bytes), data and results per input (cache_data)."""
 from __future__ import annotations
 
 import concurrent.futures
 import io
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import streamlit as st
 
 import se_models
 from dashboard import wording
+from dashboard.safety import budget
 from dashboard.state import imageitems, modelkeys
+from se_models import config
 from se_models.data import datasets as sm_data
 from se_models.errors import SEExplorerError
+from se_models.explain.cam import grad_cam_views
 from se_models.explain.overlay import enlarge, overlay, overlay_size
 from se_models.models.card import ModelCard
 from se_models.models.registry import load_card
 from se_models.models.zoo import ZOO, is_zoo_name, zoo_card
-from se_models.stats.stored import find_reference
+from se_models.stats.channels import stream_ranking
+from se_models.stats.epochs import EpochHistory
+from se_models.stats.stored import find_epochs, find_reference
 
 # the user's choice cannot be loaded (offline weights, a bad checkpoint, no SE blocks, an unknown name, an unreadable
-# file): said in the page; any other exception is a bug and shows as one
+# file, too large a model): said in the page; any other exception is a bug and shows as one
 LOAD_ERRORS = (SEExplorerError, OSError)
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def model(key: str):
-    """One LoadedModel per key for every browser session; its own lock serialises the hooked passes.
-    A failed load raises and is not cached: the next call tries again."""
-    name, weights = modelkeys.parse_model_key(key)
-    return se_models.load_model(name, weights)
+class ModelStore:
+    """The loaded models of every browser session, bounded in bytes (parameters and buffers), least recently used
+    dropped first. Streamlit's cache_resource bounds entries only, and one timm model can weigh 2 GB while another
+    weighs 1 MB; a session still using a dropped model keeps it until its run ends. One lock per key: two sessions
+    asking for the same model at once build it once."""
+
+    def __init__(self, budget_bytes: int):
+        self.budget = budget_bytes
+        self.held: OrderedDict[modelkeys.ModelKey, tuple[se_models.LoadedModel, int]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.building: dict[modelkeys.ModelKey, threading.Lock] = {}
+
+    def get(self, key: modelkeys.ModelKey) -> se_models.LoadedModel:
+        with self.lock:
+            if key in self.held:
+                self.held.move_to_end(key)
+                return self.held[key][0]
+            building = self.building.setdefault(key, threading.Lock())
+        with building:
+            with self.lock:
+                if key in self.held:  # built by the session that held the key's lock before us
+                    return self.held[key][0]
+            try:
+                loaded = se_models.load_model(key.name, key.load_weights, max_params=config.MAX_MODEL_PARAMS)
+            finally:
+                with self.lock:
+                    self.building.pop(key, None)
+            size = sum(t.numel() * t.element_size() for t in (*loaded.model.parameters(), *loaded.model.buffers()))
+            with self.lock:
+                self.held[key] = (loaded, size)
+                while len(self.held) > 1 and sum(n for _, n in self.held.values()) > self.budget:
+                    self.held.popitem(last=False)
+            return loaded
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes held per model key (for the budget test and the operator's page)."""
+        with self.lock:
+            return {str(k): n for k, (_, n) in self.held.items()}
+
+
+_MODELS = ModelStore(config.MODEL_CACHE_MB * 1024 ** 2)
+
+
+def model(key: modelkeys.ModelKey | str) -> se_models.LoadedModel:
+    """One LoadedModel per key for every browser session; its own lock serialises the hooked passes. A picker option
+    (str) stands for its key. A failed load raises and is not kept: the next call tries again."""
+    return _MODELS.get(modelkeys.ModelKey.from_option(key) if isinstance(key, str) else key)
 
 
 @st.cache_data(show_spinner=False, ttl=20, max_entries=32)
-def load_error(key: str) -> str | None:
-    """Load the model of a key (into model()'s cache) and return None, or the failure as one Markdown message.
+def load_error(key: modelkeys.ModelKey) -> str | None:
+    """Load the model of a key (into model()'s store) and return None, or the failure as one Markdown message.
 
     Only the message is remembered, and for 20 s: reruns meanwhile do not retry a failing download (up to 5 s each
     offline), yet a model whose weights have been fetched since loads on a later try."""
-    name, weights = modelkeys.parse_model_key(key)
     try:
         model(key)
     except LOAD_ERRORS as err:
-        return wording.load_failure(name, weights, err)
+        return wording.load_failure(key.name, key.load_weights, err)
     return None
 
 
@@ -51,9 +98,10 @@ def card(name: str) -> ModelCard:
     return zoo_card(name) if is_zoo_name(name) else load_card(name)
 
 
-def model_label(key: str) -> str:
-    """The human name of any model key (bundled, zoo, timm, any weights)."""
-    return model_labels().get(key) or wording.model_label(key, card(modelkeys.parse_model_key(key)[0]))
+def model_label(key: modelkeys.ModelKey | str) -> str:
+    """The human name of any model key or picker option (bundled, zoo, timm, any weights)."""
+    key = modelkeys.ModelKey.from_option(key) if isinstance(key, str) else key
+    return model_labels().get(str(key)) or wording.model_label(key, card(key.name))
 
 
 @st.cache_data(show_spinner=False)
@@ -114,10 +162,12 @@ def sample_item(sid: str, dataset: str, labels: tuple[str, ...]) -> imageitems.I
     return imageitems.sample_item(sid, samples_root(dataset), list(labels))
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_size=config.IMAGE_CACHE_MB * 1024 ** 2)
 def decode(data: bytes, name: str):
-    """Bytes -> RGB PIL image (raises se_models.ImageError naming the file; errors are not cached)."""
-    return se_models.load_image(data, name=name)
+    """Bytes -> RGB PIL image, reduced while decoding when large (a 6000 px photo is kept at 1200 px: the models take
+    at most 448); raises se_models.ImageError naming the file (errors are not cached). Bounded in bytes, least
+    recently used dropped first, for every session together."""
+    return se_models.load_image(data, name=name, shrink_to=config.DECODE_SIDE)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -125,7 +175,7 @@ def thumbnail(path: str, size: int = 56):
     return imageitems.pixelated(se_models.load_image(path), size)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_size=config.RESULT_CACHE_MB * 1024 ** 2)
 def analysis(model_key: str, digest: str, _image, target: int | None, _maps_block: str | None = None):
     """One forward + backward pass per (model, image bytes, target): probabilities, every z and s, and Grad-CAM at
     the end of every stage, so a change of Grad-CAM layer or opacity picks a map and runs no model; plus U and s*U of
@@ -187,31 +237,87 @@ def test_split(dataset: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def live_stats(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,
-               control: bool, _progress=None):
+def live_stats(model_key: modelkeys.ModelKey, source: str, folder: str, classes: tuple[str, ...], per_class: int,
+               control: bool, _progress=None, _queued=None):
     """excitation_stats over the bundled samples, a folder or the test split; cached by every argument that
-    changes the result (the progress callback is not one of them)."""
+    changes the result (the progress and queue callbacks are not). A computation (not a cache hit) takes one of the
+    server's heavy-work slots, waiting its turn."""
     loaded = model(model_key)
-    dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card.dataset)
-    # the untrained control is the cached model of the control key: loaded once for the picker and every statistic
-    untrained = model(modelkeys.model_key(loaded.name, "random")) if control and not loaded.is_control else None
-    return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
-                                      progress=_progress, control=untrained)
+    # the untrained control is the model of the control key: loaded once for the picker and every statistic
+    untrained = model(modelkeys.ModelKey.control(loaded.name)) if control and not loaded.is_control else None
+    with budget.heavy(_queued):
+        dataset = {"bundled": "bundled", "folder": folder}.get(source) or test_split(loaded.card.dataset)
+        return se_models.excitation_stats(loaded, dataset, classes=list(classes) or None, per_class=per_class,
+                                          progress=_progress, control=untrained)
 
 
-def live_stats_with_progress(model_key: str, source: str, folder: str, classes: tuple[str, ...], per_class: int,
-                             control: bool, show) -> object:
-    """live_stats in a worker thread while this (script) thread reports its progress through show(done, total).
+def in_worker(fn, *args, show, **kwargs):
+    """fn(*args, _progress=, _queued=, **kwargs) in a worker thread while this (script) thread reports through
+    show(done, total, queued): how far it is, and whether it waits for another session's heavy work.
 
     Streamlit records element calls made inside a cached function and replays them on a cache hit, which fails for
-    a progress bar created outside it; so the bar is updated here, never from inside the cached function."""
-    seen = {"done": 0, "total": 0}
+    a progress bar created outside it; so the page is updated here, never from inside the cached function."""
+    seen = {"done": 0, "total": 0, "queued": False}
 
     def progress(done: int, total: int) -> None:  # runs in the worker: plain Python only
-        seen.update(done=done, total=total)
+        seen.update(done=done, total=total, queued=False)
 
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="live-stats") as pool:
-        job = pool.submit(live_stats, model_key, source, folder, classes, per_class, control, _progress=progress)
+    def queued() -> None:
+        seen["queued"] = True
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="heavy-work") as pool:
+        job = pool.submit(fn, *args, _progress=progress, _queued=queued, **kwargs)
         while not concurrent.futures.wait([job], timeout=0.15).done:
-            show(seen["done"], seen["total"])
+            show(seen["done"], seen["total"], seen["queued"])
         return job.result()
+
+
+def epochs(name: str):
+    """The model's statistics at every epoch of its training (an EpochHistory), or None when it has none."""
+    path = find_epochs(name)
+    return _epochs_at(str(path), path.stat().st_mtime_ns) if path else None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _epochs_at(path: str, stamp: int):
+    """Keyed by the file's modification time too, as the reference statistics are."""
+    return EpochHistory.load(path)
+
+
+def channel_data(model_key: modelkeys.ModelKey, source: str, folder: str):
+    """The images a channel is ranked over, as the Classes view's data source names them: the reference statistics'
+    own images (the test split) or the test split, the bundled samples, or the folder."""
+    if source in ("reference", "test"):
+        return test_split(model(model_key).card.dataset)
+    return "bundled" if source == "bundled" else folder
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def gate_ranking(model_key: modelkeys.ModelKey, source: str, folder: str, classes: tuple[str, ...], block: str,
+                 per_class: int, _progress=None, _queued=None):
+    """One pass over the data (at most per_class seeded images of each of `classes`, all classes for none) for every
+    channel of a block: one float per image and channel; a resource, since it keeps the data's reader to re-read
+    the listed images. A computation takes one of the server's heavy-work slots, waiting its turn."""
+    loaded = model(model_key)
+    with budget.heavy(_queued):
+        return stream_ranking(loaded, channel_data(model_key, source, folder), block, classes=list(classes) or None,
+                              per_class=per_class, progress=_progress)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def channel_ranking(model_key: modelkeys.ModelKey, source: str, folder: str, classes: tuple[str, ...], block: str,
+                    per_class: int, channel: int, k: int):
+    """One channel's ranking, its listed images passed alone (exact gates, U and s·U)."""
+    ranking = gate_ranking(model_key, source, folder, classes, block, per_class)
+    return ranking.channel(model(model_key), channel, k)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def channel_cams(model_key: modelkeys.ModelKey, source: str, folder: str, classes: tuple[str, ...], block: str,
+                 per_class: int, channel: int, k: int, group: str, top: bool):
+    """One listed group (every class, or one; the highest or the lowest gates): its images, and their views, Grad-CAM
+    maps at `block` for the predicted class and those classes (grad_cam_views)."""
+    r = channel_ranking(model_key, source, folder, classes, block, per_class, channel, k)
+    listed = (r.top if top else r.bottom) if group == "all" else r.per_class[group]["top" if top else "bottom"]
+    src = gate_ranking(model_key, source, folder, classes, block, per_class).source
+    return listed, grad_cam_views(model(model_key), [src.image(x.index) for x in listed], block)

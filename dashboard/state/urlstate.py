@@ -1,12 +1,39 @@
 """The URL as shareable state: a widget's value is read from the query string once per session, written back each run.
 
-Streamlit's own `bind="query-params"` writes format_func labels ("Fashion-MNIST · trained") into the URL; these
-wrappers keep stable ids there (model names, photo files, class names) while the widgets show human labels."""
+Every value from the URL is parsed defensively: one that is not an option, out of range, not finite, or written with
+other than ASCII digits gives the widget its default and the user a notice, never an exception.
+
+Streamlit 1.67's `bind="query-params"` is used where it fits (`bound`). Checked in 1.67, it cannot do the rest:
+- with a format_func it writes and reads the labels ("Fashion-MNIST · trained"), not stable ids (model names, photo
+  files, stage names): links would break whenever a label is reworded;
+- a bound toggle reads only true/false, so the links already shared (`?fig6=on`) would stop working;
+- a bound number_input raises OverflowError on `?per_class=inf` and accepts non-ASCII digits (`int("١٢")` is 12);
+- code cannot reset a bound widget (popping its Session State key keeps the URL's value), which a new model or image
+  needs (`reset_when_changed`), nor let a preset beat the URL on the first run (the Fig. 6 preset);
+- a value needed before its widget is drawn (`peek`: the Grad-CAM layer, the feature-map block) must be read by hand;
+- Streamlit drops a bound parameter from the URL while its widget is not drawn, so the sidebar's widgets that only
+  some views draw (the Grad-CAM class, the photos) would leave the link on every other view;
+- bind drops a value that is no option without a word; `bound` adds the notice.
+Those keep the hand-written seeding and publishing below. In the browser, Streamlit writes a bound widget's value
+into the URL from the page itself, so AppTest's query_params do not follow it (tests/test_browser_server.py does)."""
 from __future__ import annotations
+
+import math
+import re
 
 import streamlit as st
 
 SEEDED = "_url_seeded"  # keys already taken from the URL in this session
+# ASCII digits only: no "١٢", "²", "1_0", "inf" or "nan"
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def notice(key: str, text) -> None:
+    """Tell the user that the link's value for `key` was not used (shown once, as the value is read once)."""
+    shown = str(text if not isinstance(text, list) else ", ".join(map(str, text)))
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    st.toast(f"The link's value for “{key}” ({shown!r}) is not valid here: the default is used instead.",
+             icon=":material/link_off:")
 
 
 def seed(key: str, options: list, multi: bool = False) -> bool:
@@ -27,12 +54,16 @@ def seed(key: str, options: list, multi: bool = False) -> bool:
     if key not in st.query_params:
         return False
     if multi:
-        st.session_state[key] = [v for v in dict.fromkeys(st.query_params.get_all(key)) if v in options]
+        wanted = list(dict.fromkeys(st.query_params.get_all(key)))
+        if any(v not in options for v in wanted):
+            notice(key, [v for v in wanted if v not in options])
+        st.session_state[key] = [v for v in wanted if v in options]
         return True
     value = st.query_params.get(key)
     if value in options:
         st.session_state[key] = value
         return True
+    notice(key, value)
     return False
 
 
@@ -75,6 +106,18 @@ def _single(widget, label: str, options: list, key: str, index: int, **kw):
     return value
 
 
+def bound(where, label: str, options: list, key: str, index: int = 0, **kw):
+    """st.selectbox whose value Streamlit keeps in the URL itself (bind="query-params"): for options that are their
+    own stable ids (no format_func), in one view, never reset by code nor read before they are drawn. On the first
+    run a value from the URL that is no option gets the default and a notice (Streamlit drops it silently)."""
+    done: set = st.session_state.setdefault(SEEDED, set())
+    if key not in done:
+        done.add(key)
+        if key in st.query_params and st.query_params.get(key) not in options:
+            notice(key, st.query_params.get(key))
+    return where.selectbox(label, options, index=index, key=key, bind="query-params", **kw)
+
+
 def selectbox(where, label: str, options: list, key: str, index: int = 0, **kw):
     """st.selectbox whose value lives in the URL under `key`."""
     return _single(where.selectbox, label, options, key, index, **kw)
@@ -95,6 +138,7 @@ def radio(where, label: str, options: list, key: str, index: int = 0, **kw):
 
 
 ON = ("on", "1", "true", "yes")
+OFF = ("off", "0", "false", "no")
 
 
 def _seed_value(key: str, parse) -> None:
@@ -104,31 +148,39 @@ def _seed_value(key: str, parse) -> None:
         return
     done.add(key)
     if key in st.query_params:
-        value = parse(st.query_params.get(key, ""))
+        text = st.query_params.get(key, "")
+        value = parse(text)
         if value is not None:
             st.session_state[key] = value
+        else:
+            notice(key, text)
 
 
 def toggle(where, label: str, key: str, value: bool = False, **kw) -> bool:
     """st.toggle whose value lives in the URL as `key=on` / `key=off` (left out at its default)."""
-    _seed_value(key, lambda text: text.lower() in ON)
+    _seed_value(key, lambda text: True if text.lower() in ON else False if text.lower() in OFF else None)
     on = where.toggle(label, value=value if key not in st.session_state else False, key=key,
                       persist_state="session", **kw)
     publish(key, None if on == value else ("on" if on else "off"))
     return on
 
 
+def number(text: str, kind, lo, hi, step=None):
+    """A URL text -> a number of `kind` inside [lo, hi] (on the step grid from lo, for floats), or None: ASCII digits
+    only, finite, a whole number for an int."""
+    text = (text or "").strip()
+    if len(text) > 40 or not NUMBER.fullmatch(text):
+        return None
+    x = float(text)
+    if not math.isfinite(x) or not lo <= x <= hi or (kind is int and not x.is_integer()):
+        return None
+    if kind is int:
+        return int(x)
+    return round(lo + round((x - lo) / step) * step, 6) if step else x
+
+
 def _number(kind, lo, hi, step=None):
-    """A URL text -> a number of `kind` inside [lo, hi] (on the step grid from lo, for floats), or None."""
-    def parse(text: str):
-        try:
-            x = kind(float(text)) if kind is int else kind(text)
-        except ValueError:
-            return None
-        if not lo <= x <= hi:
-            return None
-        return round(lo + round((x - lo) / step) * step, 6) if step and kind is float else x
-    return parse
+    return lambda text: number(text, kind, lo, hi, step)
 
 
 def slider(where, label: str, lo, hi, value, step=None, key: str = "", **kw):

@@ -72,7 +72,7 @@ READING = """
 
 
 def _measured() -> None:
-    """Class divergence of the bundled models' reference statistics, as in science.md's table."""
+    """Class divergence of the bundled models' reference statistics, as in docs/models.md's tables."""
     rows = []
     for name in se_models.list_models():
         ref = cache.reference(name)
@@ -113,6 +113,18 @@ def _zoo() -> None:
             "--control --json fig6.json --png fig6", language="bash", wrap_lines=True)
     st.markdown("*Random (untrained control)* needs no file: the same architecture with random weights, to see what "
                 "comes from the architecture rather than from training.")
+    st.markdown("### Beyond SE: other channel attention")
+    st.markdown(
+        "Every module that multiplies U by a per-channel gate `x * gate(f(context))` is read the same way, its blocks "
+        "named like the paper's with the kind in front: **ECA** (`ECA_4_3`: a 1-D convolution over k neighbouring "
+        "channels of the squeezed vector, no reduction; `timm:ecaresnet26t`, `timm:eca_nfnet_l0`, the bundled "
+        "ECA-ResNet-20 where shipped), **CECA** (circular ECA), **GC** (global context with scale fusion: an "
+        "attention-weighted context, `timm:gc_efficientnetv2_rw_t`), **GE** (gather-excite; a local extent's gate "
+        "per position is read as its mean), and **CBAM** (its channel gate, with its spatial gate drawn as a map "
+        "beside the feature maps). Global context fused by *addition* (timm's `gcresnet33ts`, `gcresnet50t`) "
+        "multiplies by no gate and is refused by name. timm publishes no weights for ResNets with CBAM, CECA, GC "
+        "or GE: `cbam_resnet18`, `cbam_resnet50`, `lcbam_resnet18`, `ceca_resnet18`, `gc_resnet18`, `ge_resnet18` "
+        "and `ge4_resnet18` are those architectures with random weights (or a file you trained).")
 
 
 def render() -> None:

@@ -7,13 +7,14 @@ import streamlit as st
 
 from dashboard import exports, ui, wording
 from dashboard.panels import ablation, teach
+from dashboard.panels import channel as channelpanel
 from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, urlstate
 from se_models.explain.analysis import class_distances
 from se_models.explain.overlay import colours as cam_colours
 from se_models.explain.overlay import overlay, square_crop
 from se_models.findings import image as image_reading
-from se_models.hooks.naming import stage_blocks
+from se_models.hooks.naming import block_kind, stage_blocks
 from se_models.plots import figures
 
 STRIP_MAX = 8      # thumbnails in the strip of chosen images
@@ -138,14 +139,27 @@ def _main_map(sel, item, a, stages: dict[str, str]) -> None:
                        icon=":material/download:", type="tertiary", on_click="ignore")
 
 
+def _channel_links(maps, block: str, k: int) -> None:
+    """A link per channel shown above to the Classes view's channel panel: which images of the data open and close
+    that gate (plain links: nothing runs until one is followed)."""
+    up, down = image_reading.extreme_channels(maps.excitation.tolist(), k)
+    st.caption("Which images of the data open and close these gates? Follow a channel to its images (Classes view):")
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="img_channel_links"):
+        for c in up + down:
+            st.page_link(ui.page("classes"), label=f"{'▲' if c in up else '▼'} ch {c}",
+                         query_params={channelpanel.BLOCK: block, channelpanel.CHANNEL: str(c)},
+                         help=f"The images of the data with the highest and lowest gate of {block} channel {c}, "
+                              "overall and per class, in the Classes view.")
+
+
 def _excitation_csv(a) -> str:
     rows = [{"block": b, "channel": c, "z": round(float(z), 5), "s": round(float(s), 5)}
             for b in a.excitation for c, (z, s) in enumerate(zip(a.squeeze[b].tolist(), a.excitation[b].tolist()))]
     return exports.to_csv(rows)
 
 
-def _excitation_json(a, label: str, model_key: str) -> str:
-    return json.dumps({"image": label, "model": model_key, "probs": a.probs.tolist(),
+def _excitation_json(a, label: str, model_key) -> str:
+    return json.dumps({"image": label, "model": str(model_key), "probs": a.probs.tolist(),
                        "excitation": {b: v.tolist() for b, v in a.excitation.items()},
                        "squeeze": {b: v.tolist() for b, v in a.squeeze.items()}})
 
@@ -200,15 +214,31 @@ def render() -> None:
     st.divider()
     st.markdown("### Feature maps before and after SE scaling")
     f1, f2 = st.columns([1, 1])
-    block = urlstate.selectbox(f1, "SE block", names, "block", index=len(names) - 1)
+    block = urlstate.selectbox(f1, "Attention block" if block_kind(names[-1]) != "SE" else "SE block", names, "block",
+                               index=len(names) - 1)
     k = urlstate.slider(f2, "Channels each way (highest / lowest gates)", 1, 8, 4, key="k")
     m = a.maps if a.maps is not None and a.maps.block == block else cache.block_maps(sel.model_key, item.digest,
                                                                                        img, block)
     maps = cache.built("maps", (sel.model_key, item.digest, block, k),
                        lambda: figures.feature_maps(m.before, m.after, m.excitation, k, block))
-    ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
-    st.caption("Top row: U, the residual branch's output. Bottom row: s·U after the SE gate. One colour scale for "
-               "all panels, so a faded bottom panel is a channel the gate turned down.")
+    kind = block_kind(block) or "SE"
+    gate = "CBAM's channel gate" if kind == "CBAM" else f"the {kind} gate"
+    if m.spatial is None:
+        ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
+    else:  # CBAM: its spatial gate, a map, beside the channels it multiplies next
+        left, right = st.columns([4, 1], gap="small")
+        with left:
+            ui.chart(maps, "img_maps", f"feature maps {block} {item.label}")
+        with right:
+            spatial = cache.built("spatial", (sel.model_key, item.digest, block),
+                                  lambda: figures.spatial_gate(m.spatial, block))
+            ui.chart(spatial, "img_spatial", f"spatial gate {block} {item.label}")
+    st.caption(f"Top row: U, the residual branch's output. Bottom row: s·U after {gate}. One colour scale for "
+               "all panels, so a faded bottom panel is a channel the gate turned down."
+               + (" Right: CBAM's spatial gate, one value per position in (0, 1), computed from s·U (its mean and "
+                  "maximum over channels) and multiplying every channel of it next: where the block looks, not "
+                  "which channels it keeps." if m.spatial is not None else ""))
+    _channel_links(m, block, k)
     mean_block = next((b for b in shown.blocks if b.name == block), None) if shown else None
     teach.render(loaded, m, mean_block.class_means.get(cls) if mean_block else None, cls)
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+import se_models
 from dashboard import ui, wording
 from dashboard.panels import stats as statspanel
 from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.findings import image as image_reading
 from se_models.findings import lesson
+from se_models.findings import transplant as tf
+from se_models.plots import epochs as epochs_figures
 from se_models.plots import figures
 from se_models.plots import lesson as lf
+from se_models.stats.ablation import ablate, stage_rows
+from se_models.stats.stored import stored_tables
 
 STEPS = {  # URL step number -> (short name on the step buttons, title)
     1: ("SE block", "Squeeze, excite, scale: one SE block on one image"),
@@ -19,6 +24,9 @@ STEPS = {  # URL step number -> (short name on the step buttons, title)
     4: ("Depth", "Class-specific with depth? Trained vs untrained vs chance"),
     5: ("Ablation", "What do the gates buy? Switching SE off"),
     6: ("Grad-CAM", "Where is the evidence? Grad-CAM at the end of every stage"),
+    # added after Grad-CAM rather than where they read best, so that shared links to earlier steps keep their step
+    7: ("Transplant", "A dog's gates in a cat: does the network follow the gates?"),
+    8: ("Training", "How the gates learned: class-specificity epoch by epoch"),
 }
 KEY = "step"
 FIG_PX = 370       # the main figure's own height (exports, and before the browser stretches it to the screen)
@@ -51,9 +59,12 @@ def _step() -> int:
     done: set = st.session_state.setdefault(urlstate.SEEDED, set())
     if KEY not in done:  # urlstate.seed compares the URL's text with the options; the steps are ints
         done.add(KEY)
-        wanted = st.query_params.get(KEY, "")
-        if wanted.isdigit() and int(wanted) in STEPS:
-            st.session_state[KEY] = int(wanted)
+        if KEY in st.query_params:
+            wanted = urlstate.number(st.query_params.get(KEY, ""), int, 1, len(STEPS))
+            if wanted is None:  # "²", "inf", "9": the first step, and a notice
+                urlstate.notice(KEY, st.query_params.get(KEY, ""))
+            else:
+                st.session_state[KEY] = wanted
     with st.container(horizontal=True, vertical_alignment="center", key="lesson_head"):
         st.button("Back", key="lesson_back", icon=":material/arrow_back:", on_click=_go, args=(-1,),
                   disabled=st.session_state.get(KEY, 1) <= 1)
@@ -99,16 +110,16 @@ def _stats(sel):
     ref = cache.reference(sel.name)
     shown = statspanel.stats_for(ref, sel.is_control) if ref else None
     if shown is None:
-        name, weights = modelkeys.parse_model_key(sel.model_key)
+        key = sel.model_key
         if _weights(sel) == "random":  # random weights learned no classes: point at the trained network instead
             _say(lesson.untrained_note("random") + "This step shows what training does to the gates, so it needs the "
                  "trained network and its class statistics over labelled images. Choose pretrained weights, and "
                  "compute the statistics with:")
-            weights = None
+            key = modelkeys.ModelKey.own(key.name)
         else:
             _say(f"This step needs class statistics over labelled images, and {cache.model_label(sel.model_key)} "
                  "has none yet, so it is skipped. They come from the command line:")
-        st.code(wording.stats_command(name, weights), language="bash", wrap_lines=True)
+        st.code(wording.stats_command(key), language="bash", wrap_lines=True)
     return shown
 
 
@@ -231,6 +242,27 @@ def step_depth(sel) -> None:
         ui.chart(fig, "lesson_depth", f"lesson depth {sel.model_key}", downloads=False, height=FILL)
 
 
+def step_epochs(sel) -> None:
+    if sel.is_control or sel.loaded.weights == "random":
+        _say(lesson.untrained_note("random") + "This step replays how training made the gates class-specific, so it "
+             "needs the trained network.")
+        return
+    history = cache.epochs(sel.name)
+    if history is None:
+        _say(f"{cache.model_label(sel.model_key)} was trained without statistics of every epoch, so there is no "
+             "training to replay: `python -m se_models train --epoch-stats` records them, and `python -m se_models "
+             "epochs --compute DIR` makes them from kept epoch weights.")
+        return
+    _say(lesson.epochs_step(history))
+    name = wording.dataset_name(sel.card)
+    # the map alone (no accuracy line), its margins without the legend row projector() leaves below other figures
+    fig = cache.built("lesson_epochs", (sel.name,), lambda: lf.projector(epochs_figures.divergence_heatmap(
+        history, title=f"How the gates learned — {name}", accuracy=False), FIG_PX).update_layout(
+        margin=dict(b=50, t=70)))
+    with st.container(key="lesson_fig"):
+        ui.chart(fig, "lesson_epochs", f"lesson epochs {sel.name}", downloads=False, height=FILL)
+
+
 def step_ablation(sel) -> None:
     try:
         from se_models.plots.ablation import ablation_chart
@@ -272,6 +304,61 @@ def step_cam(sel, item, img) -> None:
                "sidebar. Red: where the evidence lies; blue: none. " + unlikely.text)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _transplanted(model_key: str, digest: str, _image, blocks: tuple[str, ...], donor: str) -> dict[str, float]:
+    """Class probabilities of one image with `donor`'s mean gates (reference statistics, by true label over the test
+    split) in `blocks`: the ablation's fixed-gate override, one forward pass."""
+    loaded = cache.model(model_key)
+    ref = cache.reference(loaded.name)
+    gates = {b: ref.block(b).class_means[donor] for b in blocks}
+    with ablate(loaded, list(blocks), "mean", gates):
+        probs = se_models.predict(loaded, [_image])[0]
+    return dict(zip(loaded.labels, probs.tolist()))
+
+
+def _cat(sel, good) -> tuple:
+    """The step's image: the first chosen image of class cat, else the demo photo of a cat, else the first chosen
+    image (the classes are then chosen from what the network says)."""
+    for item, img in good:
+        if item.true_class == "cat":
+            return item, img
+    if "cat" in sel.loaded.labels:
+        photo = next((p for p in cache.photos() if p.get("cifar10") == "cat"), None)
+        if photo is not None:
+            item = cache.photo_item(photo["file"], tuple(sel.loaded.labels), sel.loaded.card.dataset == "imagenet")
+            return item, cache.decode(item.data, item.label)
+    return good[0]
+
+
+def step_transplant(sel, good) -> None:
+    stats = _stats(sel)
+    if stats is None:
+        return
+    if sel.is_control or sel.loaded.weights == "random":
+        _say(lesson.untrained_note("random") + "Its gates learned no classes, so there is no cat's or dog's gate to "
+             "move: this step needs trained weights.")
+        return
+    loaded = sel.loaded
+    item, img = _cat(sel, good)
+    before = dict(zip(loaded.labels, cache.predictions(sel.model_key, (item.digest,), [img])[0].tolist()))
+    deep_stage, deep_blocks = [r for r in stage_rows([b.name for b in stats.blocks]) if r[0] != "all blocks"][-1]
+    cat, dog, chosen = tf.lesson_classes(loaded.labels, max(before, key=before.get),
+                                         stats.block(deep_blocks[-1]).class_means)
+    afters = {where: _transplanted(sel.model_key, item.digest, img, tuple(blocks), dog)
+              for where, blocks in ((deep_stage, deep_blocks), ("all blocks", [b.name for b in stats.blocks]))}
+    tables = stored_tables(sel.name) or {}
+    _say(tf.transplant_step(cat, dog, before, afters, chosen, tables.get("transplant")))
+    c1, c2 = st.columns([1, 6], gap="small")
+    c1.image(imageitems.model_view_thumb(cache.model_view(sel.model_key, item.digest, img), loaded.input_size[-1]),
+             width=THUMB_PX - 30, caption=item.label)
+    probs = {"as trained": before, **{f"{dog}'s gates in {where}": p for where, p in afters.items()}}
+    with c2:
+        fig = lf.transplant_bars(probs, cat, dog, FIG_PX - 40)
+        ui.chart(fig, "lesson_transplant", f"lesson transplant {item.label}", downloads=False)
+    st.caption(f"{dog}'s gates: the mean gate of every channel over the {dog} images of the test split (the reference "
+               "statistics), put into the blocks named, in place of this image's own gates.")
+
+
 def render() -> None:
     st.html(CSS)
     sel = ui.selection()
@@ -286,6 +373,8 @@ def _render(sel) -> None:
         return (step_fig6 if step == 3 else step_depth)(sel)
     if step == 5:
         return step_ablation(sel)
+    if step == 8:
+        return step_epochs(sel)
     good, others = _images(sel)
     if not good:
         _say("No readable image yet: choose a photo, a test sample or an upload in the sidebar.")
@@ -295,5 +384,7 @@ def _render(sel) -> None:
         step_se(sel, item, img)
     elif step == 2:
         step_pair(sel, item, img, others)
+    elif step == 7:
+        step_transplant(sel, good)
     else:
         step_cam(sel, item, img)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.safety import budget
 from dashboard.state import cache, imageitems, modelkeys, urlstate
 from se_models.explain import lenses, sanity
 from se_models.findings.methods import faithfulness_finding, sanity_finding
@@ -13,7 +14,8 @@ PIC = 150  # px: five pictures and their gaps fit 1280 px with the sidebar open
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _lens_run(model_key: str, control_key: str | None, digest: str, _image, target: int | None) -> dict:
+def _lens_run(model_key: modelkeys.ModelKey, control_key: modelkeys.ModelKey | None, digest: str, _image,
+             target: int | None) -> dict:
     """Every method's picture for the model (and its control), the similarity numbers, and the saliency maps."""
     loaded = cache.model(model_key)
     x = loaded.preprocess(_image)[None]
@@ -35,14 +37,18 @@ def _lens_run(model_key: str, control_key: str | None, digest: str, _image, targ
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _faithfulness(model_key: str, digest: str, _image, _maps: dict, target: int, n_random: int):
+def _faithfulness(model_key: modelkeys.ModelKey, digest: str, _image, _maps: dict, target: int, n_random: int,
+                  _progress=None, _queued=None):
+    """The deletion / insertion curves: heavy work, so a computation (not a cache hit) waits for a server slot."""
     loaded = cache.model(model_key)
     x = loaded.preprocess(_image)
-    return sanity.faithfulness(loaded, x, {m: s[0] for m, s in _maps.items()}, target, steps=16, n_random=n_random)
+    with budget.heavy(_queued):
+        return sanity.faithfulness(loaded, x, {m: s[0] for m, s in _maps.items()}, target, steps=16,
+                                   n_random=n_random)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _filters(model_key: str):
+def _filters(model_key: modelkeys.ModelKey):
     return lenses.filter_grid(cache.model(model_key).model, patch=24)
 
 
@@ -77,8 +83,8 @@ def render() -> None:
     item, img = next(pair for pair in good if pair[0].id == picked)
 
     # the trained model and its untrained control; when the control is selected, compare with the trained one
-    trained_key = modelkeys.model_key(name) if sel.is_control else sel.model_key
-    control_key = modelkeys.model_key(name, "random")
+    trained_key = modelkeys.ModelKey.own(name) if sel.is_control else sel.model_key
+    control_key = modelkeys.ModelKey.control(name)
     if sel.is_control and cache.load_error(trained_key):
         st.info("The trained weights of this model are not available here, so only the untrained network is shown.")
         trained_key, control_key = sel.model_key, None
@@ -110,9 +116,16 @@ def render() -> None:
     if urlstate.toggle(st, "Run the deletion / insertion check", "methods_faith", value=small,
                        help="About 300 forward passes; a few seconds for the bundled models, longer for ImageNet "
                             "models."):
+        waiting = st.empty()
+
+        def show(done: int, total: int, queued: bool) -> None:
+            if queued:
+                waiting.info(budget.QUEUED, icon=":material/hourglass_top:")
+
         with st.spinner("Deleting and inserting pixels …"):
-            f = _faithfulness(trained_key, item.digest, img, run["maps"]["trained"], run["target"],
-                              8 if small else 4)
+            f = cache.in_worker(_faithfulness, trained_key, item.digest, img, run["maps"]["trained"], run["target"],
+                                8 if small else 4, show=show)
+        waiting.empty()
         fig = cache.built("faith", (trained_key, item.digest, run["target"]),
                           lambda: faithfulness_curves(f, target_label))
         ui.chart(fig, "methods_faith_fig", f"faithfulness {item.label}")

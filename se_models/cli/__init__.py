@@ -5,7 +5,7 @@ May import: the whole library; nothing imports the CLI."""
 # isort: off
 # imported to register themselves: the order here is the order --help lists the commands
 from se_models.cli import models, predict, gradcam, explain, sanity, faithfulness  # noqa: F401
-from se_models.cli import stats, train, samples, reference, download, ablate  # noqa: F401
+from se_models.cli import stats, channel, epochs, train, samples, reference, download, ablate, kinds  # noqa: F401
 # isort: on
 from se_models.cli.registry import build_parser, main
 

@@ -21,15 +21,15 @@ def add_arguments(parser) -> None:
                            "assets/models/, any other's into the user cache", runs_model=True, weights=False)
 def run(args) -> int:
     from se_models.models.registry import load_model
-    from se_models.stats.excitation import excitation_stats
+    from se_models.stats.excitation import reference_stats
     from se_models.stats.stored import writable_reference_path
 
     loaded = load_model(args.model, device=args.device)
     data = args.data or "test"
     dataset = test_split(loaded) if data == "test" else data  # a DIR is named by its path in the statistics
     update, close = progress_bar("reference statistics (trained + control)")
-    stats = excitation_stats(loaded, dataset, per_class=None, progress=update, workers=args.workers,
-                             control=load_model(loaded.name, "random", device=args.device))
+    stats = reference_stats(loaded, dataset, load_model(loaded.name, "random", device=args.device), update,
+                            args.workers)
     close()
     if args.label or data != "test":  # a folder is named by its name: the app shows this to every student
         stats.data = args.label or Path(data).resolve().name

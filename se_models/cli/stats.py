@@ -23,6 +23,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--html", help="write the figures as one HTML page")
     parser.add_argument("--png", metavar="PREFIX", help="write PREFIX_curves.png and PREFIX_depth.png")
     parser.add_argument("--markdown", action="store_true", help="print the per-block table as Markdown")
+    parser.add_argument("--epoch", type=int, help="with --data reference: the statistics at this epoch of the model's "
+                                                  "training (python -m se_models epochs lists them)")
     add_workers_argument(parser)
 
 
@@ -39,6 +41,22 @@ def write_html(stats, path: str, blocks: list[str] | None) -> None:
                           f"<body>{html}</body></html>")
 
 
+def epoch_stats(name: str, epoch: int):
+    """One epoch's statistics from the model's stored per-epoch statistics (a typed error naming what exists)."""
+    from se_models.errors import DatasetError
+    from se_models.stats.epochs import EpochHistory
+    from se_models.stats.stored import find_epochs
+
+    path = find_epochs(name)
+    if path is None:
+        raise DatasetError(f"{name} has no per-epoch statistics (python -m se_models epochs --model {name} says how "
+                           "to make them)")
+    history = EpochHistory.load(path)
+    if epoch not in history.numbers:
+        raise DatasetError(f"{name} has statistics of epochs {history.numbers[0]}..{history.last}, not {epoch}")
+    return history.at(epoch)
+
+
 @command("stats", help="class-wise excitation statistics (paper Fig. 6) and class-specificity", runs_model=True)
 def run(args) -> int:
     from se_models.errors import DatasetError
@@ -50,7 +68,15 @@ def run(args) -> int:
     from se_models.stats.excitation import ExcitationStats, excitation_stats
     from se_models.stats.stored import find_reference
 
-    if args.data == "reference":
+    if args.epoch is not None and args.data != "reference":
+        raise DatasetError("--epoch reads the stored per-epoch statistics: use it with --data reference")
+    if args.data == "reference" and args.epoch is not None:
+        stats = epoch_stats(args.model or DEFAULT_MODEL, args.epoch)
+        if args.weights == "random":  # the untrained control, the same at every epoch
+            stats = stats.control_only()
+        if args.classes:
+            stats = stats.subset(args.classes)
+    elif args.data == "reference":
         path = find_reference(args.model or DEFAULT_MODEL)
         if path is None:
             raise DatasetError(f"{args.model or 'the default model'} has no reference statistics; "

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
+from torch.utils.data import Dataset
 from torchvision import datasets
 
 from se_models import config, offline
-from se_models.errors import DatasetError
+from se_models.errors import DatasetError, ImageError
 
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -101,11 +103,23 @@ def bundled_samples_dir(dataset: str) -> Path:
 
 
 class ImageSource:
-    """A labelled image collection seen as: class names, a label per item, and item i -> preprocessed tensor."""
+    """A labelled image collection seen as: class names, a label per item, item i -> its image (RGB PIL) and its
+    preprocessed tensor, and item i's name (a file's path below the folder, or its index in a split)."""
 
-    def __init__(self, classes: list[str], targets: list[int], get: Callable[[int], torch.Tensor], description: str):
-        self.classes, self.targets, self.get = classes, targets, get
+    def __init__(self, classes: list[str], targets: list[int], image: Callable[[int], Image.Image],
+                 preprocess: Callable[[Image.Image], torch.Tensor], description: str,
+                 names: Callable[[int], str] | None = None):
+        self.classes, self.targets, self.image, self.preprocess = classes, targets, image, preprocess
         self.description = description  # how the statistics name the data: a folder, "cifar10 test split", ...
+        self._names = names
+
+    def get(self, i: int) -> torch.Tensor:
+        """Item i, preprocessed for the model (C, H, W)."""
+        return self.preprocess(self.image(i))
+
+    def name(self, i: int) -> str:
+        """How a listing names item i: its path below the folder, or `#i` in a split."""
+        return self._names(i) if self._names else f"#{i}"
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -126,8 +140,6 @@ def image_folder(root: Path) -> datasets.ImageFolder:
 
 def as_source(dataset, loaded) -> ImageSource:
     """`bundled`, a folder path (ImageFolder layout), an ArrayDataset or a torchvision dataset -> ImageSource."""
-    from PIL import Image
-
     from se_models.data.images import load_image
 
     if isinstance(dataset, str) and dataset == "bundled":
@@ -144,18 +156,43 @@ def as_source(dataset, loaded) -> ImageSource:
         by_dir = {safe_dirname(lab): lab for lab in loaded.labels}
         classes = [by_dir.get(c, c) for c in folder.classes]
         paths = [p for p, _ in folder.samples]
-        return ImageSource(classes, list(folder.targets), lambda i: loaded.preprocess(load_image(paths[i])),
-                           str(root))
+        # a large photo is reduced while decoding: the model sees at most a few hundred pixels of it
+        return ImageSource(classes, list(folder.targets), lambda i: load_image(paths[i], shrink_to=config.DECODE_SIDE),
+                           loaded.preprocess, str(root), lambda i: Path(paths[i]).relative_to(root).as_posix())
     if isinstance(dataset, ArrayDataset):
-        def get(i):
+        def image(i: int) -> Image.Image:
             arr = dataset.images[i].numpy()
-            img = Image.fromarray(arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0))
-            return loaded.preprocess(img.convert("RGB"))
-        return ImageSource(dataset.classes, dataset.labels.tolist(), get, dataset.name)
+            return Image.fromarray(arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)).convert("RGB")
+        return ImageSource(dataset.classes, dataset.labels.tolist(), image, loaded.preprocess, dataset.name)
     if hasattr(dataset, "classes") and hasattr(dataset, "targets"):  # torchvision datasets yielding PIL images
-        return ImageSource(list(dataset.classes), list(dataset.targets),
-                           lambda i: loaded.preprocess(dataset[i][0].convert("RGB")), type(dataset).__name__)
+        return ImageSource(list(dataset.classes), list(dataset.targets), lambda i: dataset[i][0].convert("RGB"),
+                           loaded.preprocess, type(dataset).__name__)
     raise TypeError(f"cannot read images from {type(dataset).__name__}")
+
+
+class ImageItems(Dataset):
+    """The selected images of a source as a torch Dataset: j -> (source index, tensor or None, error or None)."""
+
+    def __init__(self, source, indices: list[int]):
+        self.source, self.indices = source, indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, j: int):
+        i = self.indices[j]
+        try:
+            return i, self.source.get(i), None
+        except ImageError as err:  # one bad file is reported, the rest still count
+            return i, None, str(err)
+
+
+def collate_readable(items):
+    """A batch without its unreadable images: (source indices (B,), images (B, C, H, W) or None, error messages)."""
+    ok = [(i, x) for i, x, _ in items if x is not None]
+    errors = [e for _, x, e in items if x is None]
+    return (torch.tensor([i for i, _ in ok], dtype=torch.long), torch.stack([x for _, x in ok]) if ok else None,
+            errors)
 
 
 def export_samples(data: ArrayDataset, dataset: str, per_class: int = 100, out: Path = config.SAMPLES_DIR) -> Path:

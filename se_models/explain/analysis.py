@@ -19,12 +19,20 @@ if TYPE_CHECKING:  # annotations only: the registry sits above this module
 
 @dataclass
 class BlockMaps:
-    """One SE block's squeeze, excitation and feature maps for one image."""
+    """One attention block's squeeze, excitation and feature maps for one image."""
     block: str
     squeeze: torch.Tensor     # (C,) z
     excitation: torch.Tensor  # (C,) s
     before: torch.Tensor      # (C, h, w) U
     after: torch.Tensor       # (C, h, w) s * U
+    spatial: torch.Tensor | None = None  # (h, w) CBAM's spatial gate, applied to s * U after the channel gate
+
+
+def _maps(rec, block: str) -> BlockMaps:
+    """One block's maps of the first image from an SERecorder's records (on the CPU)."""
+    spatial = rec.spatial.get(block)
+    return BlockMaps(block, *(r[block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)),
+                     spatial=None if spatial is None else spatial[0].cpu())
 
 
 @dataclass
@@ -55,7 +63,7 @@ def block_maps(loaded: LoadedModel, image: Image.Image, block: str) -> BlockMaps
     x = loaded.preprocess(image)[None].to(loaded.device)  # (1, C, H, W)
     with torch.no_grad(), SERecorder(loaded, blocks=[block], feature_maps=True) as rec:
         loaded.model(x)
-    return BlockMaps(block, *(r[block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)))
+    return _maps(rec, block)
 
 
 def predict(loaded: LoadedModel, images: list[Image.Image]) -> torch.Tensor:
@@ -84,8 +92,7 @@ def analyze_image(loaded: LoadedModel, image: Image.Image, target: int | None = 
     x = loaded.view_tensor(view)[None].to(loaded.device)
     with SERecorder(loaded, feature_maps=[maps_block] if maps_block else []) as rec:
         cams = cam_pass(loaded, x, layers, target)
-    block = None if maps_block is None else BlockMaps(
-        maps_block, *(r[maps_block][0].cpu() for r in (rec.squeeze, rec.excitation, rec.before, rec.after)))
+    block = None if maps_block is None else _maps(rec, maps_block)
     return ImageAnalysis(probs=cams.logits[0].float().softmax(0).cpu(), target=cams.targets[0],
                          cams={name: cams.scaled(name)[0].cpu() for name in layers}, grids=cams.grids,
                          excitation={k: v[0].cpu() for k, v in rec.excitation.items()},

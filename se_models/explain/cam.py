@@ -96,3 +96,13 @@ def grad_cam(loaded: LoadedModel, images: torch.Tensor, target: int | list[int] 
     target None = each image's predicted class. One forward and one backward pass (cam_pass); results on the CPU."""
     layer = layer or default_layer(loaded)
     return cam_pass(loaded, images, [layer], target).scaled(layer).cpu()
+
+
+def grad_cam_views(loaded: LoadedModel, images: list, layer: str) -> tuple[list, torch.Tensor, list[int]]:
+    """Several photos -> (each as the model saw it (PIL), Grad-CAM (N, H, W) in [0, 1] at `layer` for each image's
+    predicted class, those classes): one batched forward and backward pass; maps on the CPU."""
+    views = [loaded.model_view(im) for im in images]
+    if not views:
+        return [], torch.empty(0), []
+    cams = cam_pass(loaded, torch.stack([loaded.view_tensor(v) for v in views]), [layer])
+    return views, cams.scaled(layer).cpu(), cams.targets

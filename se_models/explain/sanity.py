@@ -18,7 +18,7 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) 
     """Mean SSIM (Wang et al. 2004) of maps (B, H, W) in [0, 1] -> (B,), Gaussian window, no padding.
 
     Written here (15 lines) because the library that has it (scikit-image, torchmetrics) is not a dependency;
-    the window is 7 px, not Wang's 11, because our maps are 28-32 px wide; tests/test_sanity.py checks known values."""
+    the window is 7 px, not Wang's 11, because our maps are 28-32 px wide; tests/test_lenses.py checks known values."""
     c1, c2 = 0.01 ** 2, 0.03 ** 2  # Wang et al.'s K1, K2 for data range 1
     # float64 throughout: with a window summing to 1 + 1e-7 (float32), E[x²] - E[x]² of a flat map is off by
     # more than C2 can absorb

@@ -12,6 +12,7 @@ from se_models.findings import ablation as abl
 from se_models.findings import numbers as num
 from se_models.findings import readings
 from se_models.findings.core import Finding, render
+from se_models.findings.epochs import epochs_findings
 from se_models.findings.image import extreme_channels
 from se_models.hooks.naming import stage_index
 
@@ -201,6 +202,14 @@ def depth_step(stats) -> str:
 def ablation_step(tables: dict, stats=None) -> str:
     """Which stage's input-dependent gates matter (the same rule as the Classes view), and s = 1 everywhere."""
     return render([abl.stage_need(tables), abl.forced_open(tables, stats)], markdown=True)
+
+
+# ---- step 8: how the gates learned -------------------------------------------------------------------------------
+def epochs_step(history) -> str:
+    """The heat map of training read aloud: what a cell is, then when each stage became learned (findings.epochs)."""
+    intro = (f"Each column is one epoch of training ({history.numbers[0]} = before the first step), each row one SE "
+             "block; the colour is how far apart the class curves of Fig. 6 lie, ● marks a learned block. ")
+    return intro + render(epochs_findings(history), markdown=True)
 
 
 # ---- step 6: Grad-CAM across the stages -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import timm
 from se_models import offline
 from se_models.errors import UnknownModelError, WeightsUnavailable
 from se_models.hooks.blocks import find_se_blocks
-from se_models.models.zoo import ZOO, check_online, is_cached
+from se_models.models.zoo import ZOO, check_online, create, is_cached, is_zoo_name, refuse_built
 
 
 def download(name: str) -> str:
@@ -15,13 +15,10 @@ def download(name: str) -> str:
 
     Raises WeightsUnavailable in seconds when the weights are uncached and the source cannot be reached, and
     UnknownModelError for an unknown name or a model without SE blocks (nothing is downloaded for those)."""
-    arch = name.removeprefix("timm:")
-    if name not in ZOO and not name.startswith("timm:"):
+    if not is_zoo_name(name):
         raise UnknownModelError(f"{name}: not a zoo model ({', '.join(ZOO)}); use timm:NAME for any other timm model")
-    try:
-        model = timm.create_model(arch, pretrained=False)
-    except RuntimeError as err:  # timm: "Unknown model (...)"
-        raise UnknownModelError(f"{name}: {err}") from err
+    refuse_built(name)
+    model = create(name)
     find_se_blocks(model)  # a model without SE blocks is useless here: refuse it before a download
     cfg = dict(model.pretrained_cfg)
     if is_cached(cfg):
@@ -29,7 +26,7 @@ def download(name: str) -> str:
     check_online(name, cfg)
     timm.models.set_pretrained_download_progress(True)  # torch hub URLs; the hub shows its own bar
     try:
-        timm.create_model(arch, pretrained=True)  # timm's own loading: the file lands where timm looks for it
+        create(name, pretrained=True)  # timm's own loading: the file lands where timm looks for it
     except (OSError, RuntimeError) as err:  # a connection lost half-way, a hub error
         raise WeightsUnavailable(f"{name}: the download failed ({offline.reason(err)}); try again") from err
     return "downloaded"

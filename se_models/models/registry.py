@@ -17,7 +17,7 @@ from se_models.hooks.blocks import find_se_blocks, residual_block_path
 from se_models.models.architectures import build
 from se_models.models.card import ModelCard
 from se_models.models.checkpoint import load_weights
-from se_models.models.zoo import ZOO, build_timm, is_zoo_name, timm_transform
+from se_models.models.zoo import BUILT, ZOO, build_timm, is_zoo_name, timm_transform
 
 MODELS_DIR = config.MODELS_DIR
 
@@ -86,8 +86,9 @@ class LoadedModel:
 
 
 def list_models(imagenet: bool = False) -> list[str]:
-    """Names of the bundled models (cards in assets/models); with imagenet=True, the timm ImageNet zoo too."""
-    return config.bundled_models() + (list(ZOO) if imagenet else [])
+    """Names of the bundled models (cards in assets/models); with imagenet=True, the timm ImageNet zoo and the
+    ResNets built with other channel attention (random weights only) too."""
+    return config.bundled_models() + (list(ZOO) + list(BUILT) if imagenet else [])
 
 
 def load_card(name: str) -> ModelCard:
@@ -95,7 +96,7 @@ def load_card(name: str) -> ModelCard:
     path = MODELS_DIR / f"{name}.json"
     if not path.exists():
         raise UnknownModelError(f"unknown model {name!r}; available: {', '.join(list_models(imagenet=True))}, "
-                         f"or timm:NAME for any timm model with SE blocks")
+                         f"or timm:NAME for any timm model with SE blocks or other channel attention")
     return ModelCard.load(path)
 
 
@@ -110,29 +111,40 @@ def card_transform(card: ModelCard) -> transforms.Compose:
     return transforms.Compose(steps)
 
 
-def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu"
-               ) -> LoadedModel:
+def load_model(name: str | None = None, weights: str | Path | None = None, device: str | torch.device = "cpu",
+               max_params: int | None = None) -> LoadedModel:
     """Load a model by name: bundled, an ImageNet zoo name, or `timm:NAME`.
 
     weights: None = its own weights (shipped, or timm's pretrained download), a path = a local checkpoint,
-    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device)."""
+    "random" = untrained (the control). device: cpu (default) | cuda | mps | auto (see se_models.device).
+    max_params: refuse a timm model with more parameters (ModelTooLarge), counted before it is built; None = any."""
     from se_models.models.device import resolve_device
 
     name = name or DEFAULT_MODEL
     device = resolve_device(device)
     if is_zoo_name(name):
-        model, card, label = build_timm(name, weights)
+        model, card, label = build_timm(name, weights, max_params)
         model = model.to(device, memory_format=torch.channels_last).eval()
         return LoadedModel(name, model, card, label, find_se_blocks(model), timm_transform(model))
-    card = load_card(name)
+    return from_card(load_card(name), weights, device)
+
+
+def from_card(card: ModelCard, weights: str | Path | None = None, device: str | torch.device = "cpu",
+              label: str | None = None) -> LoadedModel:
+    """A bundled-style model from its card: built with seed 0 (so "random" is always the same untrained control,
+    and the initial weights of a seed-0 training run), then `weights` loaded: None = assets/models/<name>.safetensors,
+    a path = that file, "random" = none. label: how the statistics name the weights (default "trained", "random" or
+    the path). Training uses it for a card not yet written, with each epoch's weights."""
+    from se_models.models.device import resolve_device
+
     with torch.random.fork_rng():  # the control is reproducible, and the caller's RNG stays untouched
         torch.manual_seed(0)
         model = build(card.architecture, len(card.labels), card.in_chans)
-    label = "random"
+    default = "random"
     if weights != "random":
-        path = Path(weights) if weights is not None else MODELS_DIR / f"{name}.safetensors"
-        load_weights(model, path, f"{name} ({card.architecture}, {len(card.labels)} classes)")
-        label = "trained" if weights is None else str(path)
+        path = Path(weights) if weights is not None else MODELS_DIR / f"{card.name}.safetensors"
+        load_weights(model, path, f"{card.name} ({card.architecture}, {len(card.labels)} classes)")
+        default = "trained" if weights is None else str(path)
     # channels-last runs oneDNN's faster convolution kernels on CPU
-    model = model.to(device, memory_format=torch.channels_last).eval()
-    return LoadedModel(name, model, card, label, find_se_blocks(model), card_transform(card))
+    model = model.to(resolve_device(device), memory_format=torch.channels_last).eval()
+    return LoadedModel(card.name, model, card, label or default, find_se_blocks(model), card_transform(card))

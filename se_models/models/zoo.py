@@ -1,17 +1,20 @@
-"""ImageNet SE networks through timm: the named zoo, any `timm:NAME`, weights from the hub, a file, or random."""
+"""ImageNet attention networks through timm: the named zoo, ResNets built with other channel attention (CBAM, ...),
+any `timm:NAME`; weights from the hub, a file, or random."""
 from __future__ import annotations
 
 import socket
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
 import timm
 import torch
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
+from timm.layers import GatherExcite
 
 from se_models import offline
-from se_models.errors import UnknownModelError, WeightsUnavailable
+from se_models.errors import ModelTooLarge, UnknownModelError, WeightsUnavailable
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.checkpoint import load_weights
@@ -28,11 +31,41 @@ ZOO = {
     "legacy_seresnet152.in1k": dict(top1=78.43, source="paper Table 2 (top-1 error 21.57)",
                                     note="SE-ResNet-152, the paper's original weights"),
 }
+# timm ResNets with another channel attention in every residual block (its `block_args=dict(attn_layer=...)`). No
+# pretrained weights exist for them anywhere: they load with random weights (the architecture, for teaching and for
+# checking the tool) or from a local file the user trained.
+BUILT = {
+    # name -> the timm architecture, the attention layer (timm's name or class), what it is
+    "cbam_resnet18": dict(arch="resnet18", attn="cbam", note="ResNet-18 with CBAM (channel, then spatial gate)"),
+    "cbam_resnet50": dict(arch="resnet50", attn="cbam", note="ResNet-50 with CBAM, the CBAM paper's network"),
+    "lcbam_resnet18": dict(arch="resnet18", attn="lcbam", note="ResNet-18 with timm's light CBAM"),
+    "ceca_resnet18": dict(arch="resnet18", attn="ceca", note="ResNet-18 with circular ECA"),
+    "gc_resnet18": dict(arch="resnet18", attn="gc", note="ResNet-18 with global context, scale fusion"),
+    # timm 1.0's GatherExcite cannot be built with its MLP (a positional `*dd` in its constructor): the
+    # parameter-free gather-excite (GE-θ⁻ of Hu et al. 2018), global and with a local extent of 4 (a spatial gate)
+    "ge_resnet18": dict(arch="resnet18", attn=partial(GatherExcite, use_mlp=False),
+                        note="ResNet-18 with parameter-free gather-excite, global extent"),
+    "ge4_resnet18": dict(arch="resnet18", attn=partial(GatherExcite, use_mlp=False, extent=4),
+                         note="ResNet-18 with parameter-free gather-excite, extent 4 (a spatial gate, read as its "
+                              "mean)"),
+}
 CONNECT_TIMEOUT_S = 5.0
 
 
 def is_zoo_name(name: str) -> bool:
-    return name in ZOO or name.startswith("timm:")
+    """A named ImageNet model (zoo or built) or `timm:NAME`: loaded through timm, not from assets/models."""
+    return name in ZOO or name in BUILT or name.startswith("timm:")
+
+
+def create(name: str, pretrained: bool = False) -> torch.nn.Module:
+    """The timm model of a zoo, built or `timm:NAME` name (UnknownModelError for a name timm does not know)."""
+    built = BUILT.get(name)
+    arch = built["arch"] if built else name.removeprefix("timm:")
+    extra = {"block_args": dict(attn_layer=built["attn"])} if built else {}
+    try:
+        return timm.create_model(arch, pretrained=pretrained, **extra)
+    except RuntimeError as err:  # timm: "Unknown model (...)"
+        raise UnknownModelError(f"{name}: {err}") from err
 
 
 def imagenet_labels() -> list[str]:
@@ -75,21 +108,52 @@ def check_online(name: str, cfg: dict) -> None:
             f"or use weights='random' for the untrained architecture.") from err
 
 
-def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, ModelCard, str]:
-    """Create a timm model for a zoo or `timm:NAME` name; returns (model, card, weights label)."""
+def refuse_built(name: str) -> None:
+    """WeightsUnavailable for a built name (a ResNet with CBAM, ...): there are no pretrained weights to load or
+    download, whatever the network."""
+    if name in BUILT:
+        raise WeightsUnavailable(
+            f"{name}: no pretrained weights exist ({BUILT[name]['note']}, built here from timm's "
+            f"{BUILT[name]['arch']}); use weights='random' (CLI: --weights random) for the untrained architecture, "
+            "or a weights file you trained (weights=PATH / --weights PATH)")
+
+
+def _skeleton(name: str) -> torch.nn.Module:
+    """The architecture built on the meta device: its parameters have shapes but no memory, so a model is sized and
+    checked for attention blocks before anything is allocated (a ViT-L costs 1.2 GB to build only to be refused)."""
     arch = name.removeprefix("timm:")
-    try:
-        with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
-            torch.manual_seed(0)
-            model = timm.create_model(arch, pretrained=False)
-    except RuntimeError as err:  # timm: "Unknown model (...)"
-        raise UnknownModelError(f"{name}: {err}") from err
-    find_se_blocks(model)  # refuse a model without SE blocks before looking for (or downloading) its weights
+    if arch.startswith("hf-hub:"):  # timm reads the hub's config even without weights: fail in seconds offline
+        check_online(name, {"hf_hub_id": arch.split(":", 1)[1]})
+    with torch.device("meta"):
+        return create(name)
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_timm(name: str, weights: str | Path | None, max_params: int | None = None
+               ) -> tuple[torch.nn.Module, ModelCard, str]:
+    """Create a timm model for a zoo, built or `timm:NAME` name; returns (model, card, weights label).
+
+    Sized and checked for attention blocks on the meta device first: ModelTooLarge beyond max_params (None: no
+    limit), NoSEBlocksError without attention blocks, both before any weight is allocated or downloaded."""
+    skeleton = _skeleton(name)
+    find_se_blocks(skeleton)  # refuse a model without attention blocks before building it or looking for weights
+    count = parameter_count(skeleton)
+    if max_params is not None and count > max_params:
+        raise ModelTooLarge(f"{name}: {count / 1e6:.0f} M parameters (about {4 * count / 1024 ** 3:.1f} GB as "
+                            f"float32), over the limit of {max_params / 1e6:.0f} M")
+    del skeleton
+    with torch.random.fork_rng():  # the random control is reproducible; the caller's RNG stays untouched
+        torch.manual_seed(0)
+        model = create(name)
     cfg = dict(model.pretrained_cfg)
     if weights is None:
+        refuse_built(name)
         if not is_cached(cfg):
             check_online(name, cfg)
-        model = timm.create_model(arch, pretrained=True)
+        model = create(name, pretrained=True)
         label = "trained"
     elif weights == "random":
         label = "random"
@@ -105,8 +169,12 @@ def build_timm(name: str, weights: str | Path | None) -> tuple[torch.nn.Module, 
 
 
 def zoo_card(name: str) -> ModelCard:
-    """What is known of a zoo or `timm:` model before it is loaded (no labels or input size yet)."""
+    """What is known of a zoo, built or `timm:` model before it is loaded (no labels or input size yet)."""
     z = ZOO.get(name, {})
+    if name in BUILT:
+        b = BUILT[name]
+        return ModelCard(name=name, kind="built", architecture=b["arch"], dataset="imagenet",
+                         note=b["note"] + " (random weights: timm publishes none)")
     return ModelCard(name=name, kind="zoo" if z else "timm", architecture=name.removeprefix("timm:"),
                      dataset="imagenet", test_accuracy=z["top1"] / 100 if z else None,
                      note=z.get("note", "a timm model"), accuracy_source=z.get("source"))

@@ -12,7 +12,7 @@ from se_models.explain.analysis import class_distances
 from se_models.findings import numbers as num
 from se_models.findings.image import extreme_channels
 from se_models.findings.readings import LEGEND, verdict_words
-from se_models.hooks.naming import last_of_each_stage, stage_index
+from se_models.hooks.naming import block_position, kinds_of, last_of_each_stage, stage_index
 
 PALETTE = qualitative.D3 + qualitative.Set2  # 18 distinct colours; classes keep theirs across panels
 ALL_STYLE = dict(color="black", width=2.5, dash="dash")
@@ -72,17 +72,22 @@ def channel_order(block, mode: str = "sampled") -> list[int]:
 def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | None = None,
                  channels: str = "sampled", spread: bool = False, control: bool = False, cols: int = 3,
                  legend_below: bool = False, title: str | None = None, labels: list[str] | None = None,
-                 panel_px: int = 300) -> go.Figure:
+                 panel_px: int = 300, selectable: bool = False) -> go.Figure:
     """Paper Fig. 6: per SE block, the mean excitation of each class over the plotted channels, plus "all".
 
     spread=True draws mean +/- std within each class as a band (paper Fig. 7). title names the model (default
     stats.model). labels: the model's class list, which fixes each class's colour (class_colors); panel_px: the
-    height of one row of panels."""
+    height of one row of panels. selectable: every point of a line gets an invisible marker, since plotly selects
+    a clicked point only on traces with markers (the Classes view's click on a channel)."""
     source = stats.control if control else stats.blocks
     by_name = {b.name: b for b in source}
     blocks = blocks or default_blocks(list(by_name))
     classes = classes or stats.classes
     rows, ncols = _grid(len(blocks), cols)
+    # a click selects the point under it; the markers stay invisible, selected or not
+    clear = "rgba(0,0,0,0)"  # transparent, in the legend too (an opacity of 0 still draws the legend's marker)
+    points = dict(mode="lines+markers", marker=dict(size=7, color=clear), selected=dict(marker=dict(color=clear)),
+                  unselected=dict(marker=dict(color=clear, opacity=0))) if selectable else dict(mode="lines")
     titles = [f"{n}<br>divergence {num.units(by_name[n].divergence)}" for n in blocks]
     colors = class_colors(list(stats.classes), labels)
     height = panel_px * rows + 130 + (90 if legend_below else 0)
@@ -104,13 +109,13 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
                                          fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
                                          legendgroup=cls, showlegend=False), row, col)
             fig.add_trace(go.Scatter(
-                x=x, y=mu, mode="lines", name=cls, legendgroup=cls, showlegend=p == 0,
-                line=dict(color=color, width=1.6), customdata=ch,
+                x=x, y=mu, **points, name=cls, legendgroup=cls, showlegend=p == 0,
+                line=dict(color=color, width=1.6), customdata=ch, meta=name,  # a click reads block and channel
                 hovertemplate=f"<b>{cls}</b><br>{name} channel %{{customdata}}<br>"
                               "mean s = %{y:.3f}<extra></extra>"), row, col)
         fig.add_trace(go.Scatter(
-            x=x, y=np.asarray(b.all_mean)[ch], mode="lines", name="all", legendgroup="all", showlegend=p == 0,
-            line=ALL_STYLE, customdata=ch,
+            x=x, y=np.asarray(b.all_mean)[ch], **points, name="all", legendgroup="all", showlegend=p == 0,
+            line=ALL_STYLE, customdata=ch, meta=name,
             hovertemplate=f"<b>all classes</b><br>{name} channel %{{customdata}}<br>"
                           "mean s = %{y:.3f}<extra></extra>"),
             row, col)
@@ -118,6 +123,10 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text="activation", row=r, col=1)
     fig.update_xaxes(showgrid=False)
+    if selectable:  # markers widen the automatic range: keep the lines' own
+        for p, name in enumerate(blocks):
+            fig.update_xaxes(range=[0, len(channel_order(by_name[name], channels)) - 1], row=p // ncols + 1,
+                             col=p % ncols + 1)
     for p in range(len(blocks)):  # x titles under the bottom panel of each column only: elsewhere they collide
         if p + ncols >= len(blocks):  # with the panel titles of the next row
             fig.update_xaxes(title_text="channel index", row=p // ncols + 1, col=p % ncols + 1)
@@ -149,8 +158,10 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     nothing in them is learned.
 
     others: extra {label: ExcitationStats} drawn on the same axes (to compare models); label names `stats`
-    (default stats.model)."""
+    (default stats.model). Models of different kinds of attention (SE_4_3 beside ECA_4_3) share the axis by
+    position (4_3)."""
     series = {label or stats.model: stats, **(others or {})}
+    mixed = len(kinds_of([b.name for st in series.values() for b in st.blocks])) > 1
     fig = make_subplots(1, 3, subplot_titles=("class divergence (activation units)",
                                               "linear-probe accuracy", "η² (mean over channels)"),
                         horizontal_spacing=0.07)
@@ -159,7 +170,7 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
             blocks = st.control if ctrl else st.blocks
             if not blocks:
                 continue
-            names = [b.name for b in blocks]
+            names = [block_position(b.name) if mixed else b.name for b in blocks]
             style = dict(color=_color(si), dash="dash" if ctrl else "solid", width=2.5)
             random = ctrl or st.untrained
             kind = "untrained control" if ctrl else ("untrained" if st.untrained else "trained")
@@ -187,7 +198,7 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], row=1, col=3)
-    fig.update_xaxes(tickangle=-45, tickfont=dict(size=12))
+    fig.update_xaxes(tickangle=-45, tickfont=dict(size=12), title_text="block (stage_block)" if mixed else None)
     # two lines: one line overflows a 1280 px screen
     fig.update_layout(title=f"Class-specificity vs depth (shallow → deep)<br><sup>{LEGEND}; bars = 95 % intervals, "
                             "dotted = chance</sup>", height=480, font=FONT,
@@ -291,4 +302,17 @@ def prediction_bars(probs, labels: list[str], k: int = 5) -> go.Figure:
     fig.update_xaxes(range=[0, 1], title_text="probability")
     fig.update_layout(height=60 + 36 * len(top), margin=dict(l=10, r=10, t=30, b=40), font=FONT,
                       template="plotly_white", title=f"Top-{k} prediction")
+    return fig
+
+
+def spatial_gate(gate, block: str = "", height: int = 420) -> go.Figure:
+    """CBAM's spatial gate (h, w) in (0, 1): one value per position, multiplying every channel of s·U after the
+    channel gate; drawn on the gate's own 0..1 scale."""
+    g = np.asarray(gate, dtype=float)
+    fig = go.Figure(go.Heatmap(z=g[::-1], zmin=0, zmax=1, colorscale="Viridis", colorbar=dict(title="gate", len=0.8),
+                               hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(title=dict(text=f"{block}: spatial gate", font=dict(size=14)), height=height,
+                      font=dict(FONT, size=12), template="plotly_white", margin=dict(l=10, r=10, t=110, b=10))
     return fig

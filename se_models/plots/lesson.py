@@ -100,3 +100,27 @@ def projector(fig: go.Figure, height: int = 400) -> go.Figure:
                                                            y=0, yanchor="bottom", title_text="", tracegroupgap=1),
                       margin=dict(b=110))
     return fig
+
+
+def _bar_pct(v: float) -> str:
+    """A bar's label as the lesson's sentence writes the share: never 0 % for 0.03 % or 100 % for 99.97 %."""
+    return "<0.1%" if v < 0.001 else ">99.9%" if v > 0.999 else f"{v:.1%}"
+
+
+def transplant_bars(probs: dict[str, dict[str, float]], source: str, donor: str, height: int = 400) -> go.Figure:
+    """The lesson's gate transplant: per condition (as trained, the donor's gates in the deep stage, in every block)
+    the probability of the image's class, of the donor class, and of all the others together.
+
+    probs: condition -> class -> probability (every class)."""
+    conditions = list(probs)
+    fig = go.Figure()
+    for name, colour, values in (
+            (source, LOW, [p[source] for p in probs.values()]),
+            (donor, HIGH, [p[donor] for p in probs.values()]),
+            ("every other class", REST, [max(0.0, 1 - p[source] - p[donor]) for p in probs.values()])):
+        fig.add_bar(x=conditions, y=values, name=name, marker_color=colour, text=[_bar_pct(v) for v in values],
+                    textposition="outside", hovertemplate=f"{name}: %{{y:.1%}}<extra>%{{x}}</extra>")
+    fig.update_layout(barmode="group", height=height, font=BIG, template="plotly_white",
+                      yaxis=dict(range=[0, 1.12], title_text="probability", tickformat=".0%"),
+                      margin=dict(l=60, r=10, t=30, b=40), legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    return fig

@@ -1,4 +1,4 @@
-"""Class-wise excitation statistics (paper Fig. 6/7), the class-specificity metrics of science.md and their verdicts."""
+"""Class-wise excitation statistics (paper Fig. 6/7), the class-specificity metrics of docs/statistics.md, verdicts."""
 from __future__ import annotations
 
 import csv
@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from se_models.data.datasets import as_source
-from se_models.errors import DatasetError, ImageError, UnknownClassError
+from se_models.data.datasets import ImageItems, as_source, collate_readable
+from se_models.errors import DatasetError, UnknownClassError
 from se_models.hooks.naming import stage_index
 from se_models.hooks.recorder import SERecorder
 from se_models.stats import distributed
 from se_models.stats import significance as sig
-from se_models.stats.streaming import SAMPLE_PER_CLASS, StreamingStats, sample_cap
+from se_models.stats.streaming import StreamingStats, sample_cap
 
 if TYPE_CHECKING:  # types only: statistics never load models themselves
     from collections.abc import Callable
@@ -368,31 +368,6 @@ def select_per_class(targets: list[int], wanted: list[int], per_class: int | Non
     return picks
 
 
-class ImageItems(Dataset):
-    """The selected images of a source as a torch Dataset: j -> (source index, tensor or None, error or None)."""
-
-    def __init__(self, source, indices: list[int]):
-        self.source, self.indices = source, indices
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, j: int):
-        i = self.indices[j]
-        try:
-            return i, self.source.get(i), None
-        except ImageError as err:  # one bad file is reported, the rest still count
-            return i, None, str(err)
-
-
-def collate_readable(items):
-    """A batch without its unreadable images: (source indices (B,), images (B, C, H, W) or None, error messages)."""
-    ok = [(i, x) for i, x, _ in items if x is not None]
-    errors = [e for _, x, e in items if x is None]
-    return (torch.tensor([i for i, _ in ok], dtype=torch.long), torch.stack([x for _, x in ok]) if ok else None,
-            errors)
-
-
 def collect(models: list, source, indices: list[int], label_of: np.ndarray, n_classes: int, cap: int, seed: int,
             batch_size: int = 128, workers: int = 0, progress=None) -> tuple[list[StreamingStats], int, list[str]]:
     """Forward passes under SERecorder -> (per model: streaming statistics; images read; unreadable files).
@@ -437,7 +412,9 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
     names = classes or source.classes
     unknown = [c for c in names if c not in source.classes]
     if unknown:
-        raise UnknownClassError(f"unknown class(es) {unknown}; the data has {source.classes}")
+        # the missing classes only: the data may be a user's folder, whose other sub-folders are not theirs to list
+        raise UnknownClassError(f"unknown class(es) {unknown}: not among the {len(source.classes)} classes of the "
+                                "data")
     if len(set(names)) < 2:
         raise DatasetError(f"class-specificity needs at least 2 classes; {source.description} gives "
                            f"{len(set(names))} ({', '.join(names) or 'none'}): add a class folder or choose more "
@@ -491,12 +468,18 @@ def excitation_stats(loaded: LoadedModel, dataset, classes: list[str] | None = N
 
 
 def _channels(loaded) -> list[int]:
-    """Gates per SE block, read from the last parameter of each SE module (its expanding layer's bias or
-    weight, C outputs); it only sizes the sample, so a block without parameters counts as 200 gates."""
-    modules = dict(loaded.model.named_modules())
-    out = []
-    for path in loaded.se_blocks.values():
-        params = [p for p in modules[path].parameters() if p.dim() >= 1]
-        out.append(int(params[-1].shape[0]) if params else SAMPLE_PER_CLASS)
-    return out
+    """Gates per attention block, from one forward pass of a blank image at the model's input size: every kind's
+    count, where parameters do not tell it (an ECA module's 1-D convolution does not know how many channels it
+    slides over). It only sizes the sample."""
+    x = torch.zeros(1, *loaded.input_size, device=loaded.device)
+    with SERecorder(loaded) as rec, torch.inference_mode():
+        loaded.model(x)
+    return [rec.excitation[b].shape[1] for b in loaded.se_blocks]
 
+
+def reference_stats(loaded: LoadedModel, dataset, control: LoadedModel, progress: Callable[[int, int], None] | None
+                    = None, workers: int = 0) -> ExcitationStats:
+    """The reference protocol, one definition for `python -m se_models reference` and every epoch of a training
+    run: every image of the data (per_class=None), the untrained control on the same images, the default seed,
+    channels, permutations and bootstrap. Two calls on the same weights and images give the same statistics."""
+    return excitation_stats(loaded, dataset, per_class=None, progress=progress, control=control, workers=workers)

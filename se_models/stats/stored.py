@@ -1,5 +1,6 @@
-"""Where a model's stored results live, and reading them: reference statistics and ablation tables, beside a bundled
-model in the package, or for any other model in the user cache (never written into the package)."""
+"""Where a model's stored results live, and reading them: reference statistics, per-epoch statistics and ablation
+tables, beside a bundled model in the package, or for any other model in the user cache (never written into the
+package)."""
 from __future__ import annotations
 
 import json
@@ -56,3 +57,21 @@ def stored_tables(name: str):
 
     path = ablation_path(name)
     return load_tables(path) if path.exists() else None
+
+
+def epochs_path(name: str, folder: str | Path | None = None) -> Path:
+    """Where a model's per-epoch statistics live: <folder>/<name>.epochs.json (train --epoch-stats writes them beside
+    the weights it writes); by default assets/models for a bundled model, the user cache for any other."""
+    if folder is not None:
+        return Path(folder) / f"{name}.epochs.json"
+    if name in config.bundled_models():
+        return config.MODELS_DIR / f"{name}.epochs.json"
+    return user_reference_path(name).with_suffix(".epochs.json")
+
+
+def find_epochs(name: str | None) -> Path | None:
+    """The per-epoch statistics of a model, or None when it has none (it was trained without --epoch-stats)."""
+    if not name:
+        return None
+    path = epochs_path(name)
+    return path if path.is_file() else None

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import math
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -20,6 +21,10 @@ from se_models.models.architectures import build
 from se_models.models.card import ModelCard
 from se_models.models.checkpoint import load_weights
 from se_models.models.device import resolve_device
+from se_models.models.registry import from_card
+from se_models.stats.epochs import EpochHistory
+from se_models.stats.stored import epochs_path
+from se_models.training.epochs import add_epoch, epoch_label, record_epoch, summary
 
 
 @dataclass
@@ -42,6 +47,7 @@ class TrainConfig:
     device: str = "cpu"              # cpu | cuda | mps | auto (se_models.device)
     out: str = str(config.MODELS_DIR)
     epoch_weights: str = ""          # a folder: keep the initial weights (epoch 0) and each epoch's there
+    epoch_stats: bool = False        # the reference statistics of epoch 0 and every epoch: <out>/<name>.epochs.json
     command: str = field(default="", repr=False)
 
 
@@ -126,6 +132,36 @@ def _save_weights(model: torch.nn.Module, path: Path) -> None:
     save_file({k: v.contiguous().cpu() for k, v in model.state_dict().items()}, str(path))
 
 
+class EpochStatsWriter:
+    """train --epoch-stats: after the initialisation and after every epoch, the reference statistics of the weights
+    just saved (record_epoch, the function `epochs --compute` runs over a folder), added to <out>/<name>.epochs.json
+    at once, so a resumed run carries on from the file."""
+
+    def __init__(self, card: ModelCard, test_set: ArrayDataset, out: Path, keep: Path | None, device,
+                 log: Callable[[str], None], epochs: int, warm_start: bool = False):
+        self.card, self.test_set, self.device, self.log, self.epochs = card, test_set, device, log, epochs
+        self.warm_start = warm_start  # epoch 0 is then the --init weights, not a random initialisation
+        self.path = epochs_path(card.name, out)
+        self.keep = keep  # the kept epoch weights, or None: then each epoch's weights go to a temporary file
+        self.control = from_card(card, "random", device)  # seed 0: the initial weights of a seed-0 run
+        self.history = EpochHistory.load(self.path) if self.path.exists() else None
+
+    def record(self, model: torch.nn.Module, epoch: int, test_accuracy: float | None) -> None:
+        t0 = time.time()
+        with tempfile.TemporaryDirectory() as tmp:
+            weights = (self.keep or Path(tmp)) / f"epoch_{epoch:02d}.safetensors"
+            if not weights.exists():
+                _save_weights(model, weights)
+            label = epoch_label(epoch, self.warm_start)
+            self.history = add_epoch(self.history, record_epoch(self.card, weights, epoch, self.test_set,
+                                                                self.control, test_accuracy, self.device,
+                                                                label=label))
+        # the run writes its last epoch's weights as the model's: true once the last epoch is recorded
+        self.history = replace(self.history, last_is_model=epoch == self.epochs)
+        self.history.save(self.path)
+        self.log(f"{summary(self.history, epoch)} ({time.time() - t0:.0f} s) -> {self.path}")
+
+
 def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> ModelCard:
     """Train, checkpoint every epoch, then write <out>/<name>.safetensors and <name>.json; returns the card."""
     torch.manual_seed(cfg.seed)
@@ -139,6 +175,10 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
     pixels = train_set.images.float().div(255).transpose(0, 1).reshape(in_chans, -1)
     mean, std = pixels.mean(1), pixels.std(1)
 
+    # what the card says about feeding the model is known before training: epoch statistics read images through it
+    card = ModelCard(name=name, kind="bundled", architecture=cfg.arch, dataset=ds_name, labels=train_set.classes,
+                     in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
+                     std=[round(v, 4) for v in std.tolist()])
     model = build(cfg.arch, len(train_set.classes), in_chans)
     resuming = resume and ckpt_path.exists()
     if cfg.init and not resuming:  # a resumed run's checkpoint already holds the weights: the init file may be gone
@@ -161,6 +201,10 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
         keep.mkdir(parents=True, exist_ok=True)
         if start == 0:
             _save_weights(model, keep / "epoch_00.safetensors")
+    stats = (EpochStatsWriter(card, test_set, out, keep, device, log, cfg.epochs, bool(cfg.init)) if cfg.epoch_stats
+             else None)
+    if stats is not None and start == 0:
+        stats.record(model, 0, None)
     n = len(train_set.labels)
     steps_per_epoch = n // cfg.batch_size  # drop the ragged last batch: BN dislikes tiny batches
     total = cfg.epochs * steps_per_epoch
@@ -189,6 +233,8 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
         log(json.dumps(history[-1]))
         if keep is not None:
             _save_weights(model, keep / f"epoch_{epoch + 1:02d}.safetensors")
+        if stats is not None:
+            stats.record(model, epoch + 1, row.get("test_accuracy"))
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
                     "epoch": epoch + 1, "history": history}, tmp)
@@ -200,13 +246,11 @@ def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = p
     if acc is None:  # a resumed run that had already stopped between evaluations
         acc = evaluate(model, test_set, mean, std)
     _save_weights(model, out / f"{name}.safetensors")
-    card = ModelCard(
-        name=name, kind="bundled", architecture=cfg.arch, dataset=ds_name, labels=train_set.classes,
-        in_chans=in_chans, input_size=[in_chans, size, size], mean=[round(v, 4) for v in mean.tolist()],
-        std=[round(v, 4) for v in std.tolist()], test_accuracy=round(acc, 4), test_images=len(test_set.labels),
-        epochs=cfg.epochs, params=sum(p.numel() for p in model.parameters()), train_command=cfg.command,
-        init=_init_summary(cfg.init),
-        config={k: v for k, v in asdict(cfg).items() if k not in ("command", "out", "device", "epoch_weights")},
+    card = replace(
+        card, test_accuracy=round(acc, 4), test_images=len(test_set.labels), epochs=cfg.epochs,
+        params=sum(p.numel() for p in model.parameters()), train_command=cfg.command, init=_init_summary(cfg.init),
+        config={k: v for k, v in asdict(cfg).items()
+                if k not in ("command", "out", "device", "epoch_weights", "epoch_stats")},
         history=history)
     card.save(out / f"{name}.json")
     log(f"wrote {out / name}.safetensors: test accuracy {acc:.4f}")
