@@ -60,7 +60,7 @@ def test_every_command_comes_from_the_one_table_and_every_command_that_runs_a_mo
     parsers = subcommands()
     assert list(parsers) == list(COMMANDS)
     assert set(parsers) == {"models", "predict", "gradcam", "explain", "sanity", "faithfulness", "stats", "ablate",
-                            "train", "samples", "reference", "download", "channel", "epochs"}  # every name kept
+                            "train", "samples", "reference", "download", "channel", "epochs", "kinds"}  # every name kept
     for name, parser in parsers.items():
         opts = options(parser)
         assert ("--model" in opts) == COMMANDS[name].runs_model, name  # naming a model = running one
