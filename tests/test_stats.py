@@ -1,5 +1,6 @@
 """Class-specificity metrics on hand-made data with known answers, and excitation_stats end to end."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -103,3 +104,14 @@ def test_worker_processes_give_the_same_statistics_and_report_bad_files(tiny, im
     assert len(two.skipped) == 1 and "broken.png" in two.skipped[0]
     for a, b in zip(one.blocks, two.blocks):
         assert a.divergence == pytest.approx(b.divergence, rel=1e-5) and a.class_means == b.class_means
+
+
+def test_the_allocator_fix_applies_on_linux_and_is_a_no_op_elsewhere(monkeypatch):
+    from se_models.stats import allocator
+
+    allocator.fix_mmap_threshold.cache_clear()
+    assert allocator.fix_mmap_threshold() is sys.platform.startswith("linux")  # glibc here and in CI
+    allocator.fix_mmap_threshold.cache_clear()
+    monkeypatch.setattr(allocator.sys, "platform", "darwin")
+    assert allocator.fix_mmap_threshold() is False
+    allocator.fix_mmap_threshold.cache_clear()

@@ -18,7 +18,7 @@ from se_models.data.datasets import ImageItems, as_source, collate_readable
 from se_models.errors import DatasetError, UnknownClassError
 from se_models.hooks.naming import stage_index
 from se_models.hooks.recorder import SERecorder
-from se_models.stats import distributed
+from se_models.stats import allocator, distributed
 from se_models.stats import significance as sig
 from se_models.stats.streaming import StreamingStats, sample_cap
 
@@ -375,6 +375,7 @@ def collect(models: list, source, indices: list[int], label_of: np.ndarray, n_cl
     A DataLoader decodes batches (in `workers` processes) while the models run; each batch is fed to every model
     (the trained one and its control). Only each hooked forward pass holds a model's lock, so other users of a
     shared model are not blocked for the whole computation. Memory: the running sums and the bounded sample."""
+    allocator.fix_mmap_threshold()  # peak memory flat in the number of images
     accs = [StreamingStats(n_classes, cap, seed) for _ in models]
     loader = DataLoader(ImageItems(source, indices), batch_size=batch_size, num_workers=workers,
                         collate_fn=collate_readable,
