@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, server  # noqa: F401 - pytest fixtures, used by name
-
 pytestmark = pytest.mark.browser
 
 FASHION = "se_resnet20_fashion_mnist"

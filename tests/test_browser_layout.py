@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, open_view, server  # noqa: F401 - fixtures, and the page helper
+from tests.browserhelp import open_view
 
 pytestmark = pytest.mark.browser
 SIZES = [(1280, 720), (1600, 1000)]

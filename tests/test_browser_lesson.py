@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.views.lesson import STEPS
-from tests.test_browser import ARTIFACTS, browser, server  # noqa: F401 - pytest fixtures, used by name
+from tests.browserhelp import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

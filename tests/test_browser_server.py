@@ -9,9 +9,8 @@ import sys
 
 import pytest
 
-from tests.conftest import pattern
-from tests.test_browser import ARTIFACTS, ROOT, browser, full_screenshot  # noqa: F401 - fixture
-from tests.test_browser_classroom import NO_SCRIPT_RUNNING, assert_no_error, wait_done
+from tests.browserhelp import ARTIFACTS, NO_SCRIPT_RUNNING, ROOT, assert_no_error, full_screenshot, wait_done
+from tests.fakes import pattern
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

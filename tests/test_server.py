@@ -27,8 +27,7 @@ from se_models.errors import (
     UnknownClassError,
 )
 from se_models.models.checkpoint import read_state_dict
-from tests.conftest import pattern, png_bytes
-from tests.test_classroom import zip_bytes
+from tests.fakes import pattern, png_bytes, zip_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 ROOT = str(Path(__file__).resolve().parent.parent)
@@ -363,7 +362,7 @@ def test_captions_and_exports_name_data_without_server_folders(monkeypatch):
 
 
 def test_a_missing_class_is_named_alone(image_folder):
-    from tests.conftest import make_loaded
+    from tests.fakes import make_loaded
 
     with pytest.raises(UnknownClassError) as err:
         se_models.excitation_stats(make_loaded(), str(image_folder), classes=["circle", "hexagon"], per_class=2)
