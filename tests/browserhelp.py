@@ -1,5 +1,6 @@
 """Driving the app in a real browser: `streamlit run` on a free local port, Chromium's path and flags, opening a view
-until it is drawn, full-page screenshots, waiting until a run has finished, the page's error check."""
+until it is drawn, full-page screenshots, waiting on the app (its script finished, its charts laid out), never on
+the clock, and the page's error check."""
 from __future__ import annotations
 
 import contextlib
@@ -18,7 +19,34 @@ ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-NO_SCRIPT_RUNNING = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+# idle: the script has finished (the state Streamlit's front end keeps on its root; the running-man widget alone
+# shows up only after a delay, so a short run could pass for idle before its charts were drawn)
+IDLE = ("document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+# every visible chart laid out for its box: plotly's SVG as wide and as high as the chart's element (a chart
+# relayouts a moment after its box changes: a new viewport, a stretched figure), and these sizes the same over
+# two animation frames (checked once a frame: polling="raf")
+CHARTS_SETTLED = """() => {
+  const sizes = Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => {
+    const r = p.getBoundingClientRect(), svg = p.querySelector('.main-svg');
+    return [r.width, r.height, svg ? +svg.getAttribute('width') : -1, svg ? +svg.getAttribute('height') : -1]; })
+    .filter(([w, h]) => w > 0 && h > 0);  // a chart in a closed expander or tab has no box to fill
+  const key = JSON.stringify(sizes), seen = window.__chartSizes;
+  window.__chartSizes = {key, frames: seen && seen.key === key ? seen.frames + 1 : 0};
+  return window.__chartSizes.frames >= 2
+    && sizes.every(([w, h, sw, sh]) => Math.abs(w - sw) <= 1 && Math.abs(h - sh) <= 1);
+}"""
+
+
+def wait_idle(page, timeout: int = 120_000) -> None:
+    """Until the script has finished its run."""
+    page.wait_for_function(IDLE, timeout=timeout)
+
+
+def wait_charts_settled(page, timeout: int = 60_000) -> None:
+    """Until every visible plotly chart has drawn itself at its final size (see CHARTS_SETTLED)."""
+    page.evaluate("window.__chartSizes = null")  # count frames from now, not from an earlier wait
+    page.wait_for_function(CHARTS_SETTLED, polling="raf", timeout=timeout)
 
 
 def free_port() -> int:
@@ -37,7 +65,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.3)  # not listening yet: poll again, within the deadline (no page to wait on before this)
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
@@ -71,14 +99,14 @@ def open_view(browser, url: str, view: str, width: int = 1400, height: int = 900
     """Open one view and wait until its plotly charts and images are drawn and the script has finished."""
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"{url}?view={view}", wait_until="domcontentloaded")
+    # a cold server loads its model and runs its first analysis before the first chart: minutes on a busy CPU
     page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
     if min_charts:
         page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {min_charts}",
-                               timeout=60_000)
-    # the status widget shows while the script runs; wait for it to go, then for images to finish decoding
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+                               timeout=180_000)
+    wait_idle(page, timeout=180_000)
     page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
-    page.wait_for_timeout(800)  # plotly's last relayout
+    wait_charts_settled(page)
     return page
 
 
@@ -88,7 +116,7 @@ def full_screenshot(page, path: Path) -> None:
                            "[data-testid=\"stSidebarContent\"]')).map(e => e.scrollHeight))")
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 12000))})
-    page.wait_for_timeout(1000)  # plotly charts resize to the new viewport
+    wait_charts_settled(page)  # plotly charts resize to the new viewport
     path.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
@@ -97,7 +125,7 @@ def full_screenshot(page, path: Path) -> None:
 def wait_done(page, what: str, timeout: int = 120_000) -> None:
     """Until `what` (a JavaScript expression) holds and the script has finished."""
     page.wait_for_function(what, timeout=timeout)
-    page.wait_for_function(NO_SCRIPT_RUNNING, timeout=timeout)
+    wait_idle(page, timeout=timeout)
 
 
 def assert_no_error(page) -> None:

@@ -40,7 +40,7 @@ def legend(page) -> set[str]:
                .evaluate_all("els => els.map(e => e.textContent)"))
 
 
-def test_several_users_at_once_each_get_their_own_result(browser, server):  # noqa: F811
+def test_several_users_at_once_each_get_their_own_result(browser, server):
     (photo_a, class_a), (photo_b, class_b) = two_photos_told_apart()
     jobs = {
         "image_a": f"view=image&photos={photo_a}",

@@ -375,11 +375,12 @@ def test_heavy_work_queues_and_says_so():
     from dashboard.state.cache import in_worker
 
     order, shown = [], []
-    release = threading.Event()
+    holding, release = threading.Event(), threading.Event()
 
     def holder():
         with budget.heavy():
             order.append("first")
+            holding.set()
             release.wait(30)
 
     def second(_progress=None, _queued=None):
@@ -387,12 +388,15 @@ def test_heavy_work_queues_and_says_so():
             order.append("second")
             return 42
 
+    def show(done, total, queued):
+        shown.append(queued)
+        if queued:  # the page has been told it waits: now the first work may end
+            release.set()
+
     t = threading.Thread(target=holder, daemon=True)
     t.start()
-    while not order:
-        time.sleep(0.01)
-    threading.Timer(0.5, release.set).start()
-    assert in_worker(second, show=lambda done, total, queued: shown.append(queued)) == 42
+    assert holding.wait(30)
+    assert in_worker(second, show=show) == 42
     t.join(30)
     assert order == ["first", "second"] and any(shown)  # it waited, and the page was told so
 
