@@ -25,12 +25,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 import se_models  # noqa: E402
 from se_models.data.datasets import sample_images  # noqa: E402
 from se_models.models.registry import load_card  # noqa: E402
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, open_view, streamlit_server  # noqa: E402
+from tests.browserhelp import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, open_view, streamlit_server  # noqa: E402
 
-# idle: the script has finished (the state Streamlit's front end keeps on its root; the running-man widget alone
-# shows up only after a delay, so a short run could pass for idle before its charts were drawn)
-IDLE = ("document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 GRADCAM_SRC = ("(Array.from(document.querySelectorAll('[data-testid=\"stImage\"]'))"
                ".find(e => e.innerText.includes('Evidence for')) || {}).querySelector?.('img')?.src")
 

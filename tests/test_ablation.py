@@ -20,7 +20,8 @@ from se_models.explain.cam import grad_cam
 from se_models.hooks.blocks import find_se_blocks
 from se_models.hooks.kinds import TYPES as SE_TYPES
 from se_models.stats.ablation import AblationError, ablate, ablation_table, ablation_tables, stage_rows
-from tests.conftest import PassCounter, hook_count, make_loaded
+from tests.fakes import make_loaded
+from tests.probes import PassCounter, hook_count
 
 
 def without_se(model: nn.Module) -> nn.Module:
@@ -201,7 +202,7 @@ def test_cli_ablate_json(tmp_path, capsys):
 
 def test_the_image_analysis_composes_with_ablation(tiny):
     from se_models import analyze_image
-    from tests.conftest import pattern
+    from tests.fakes import pattern
 
     img = pattern("circle")
     a = analyze_image(tiny, img)

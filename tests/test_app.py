@@ -18,34 +18,11 @@ from se_models.models.card import ModelCard
 from se_models.models.registry import load_card
 from se_models.models.zoo import ZOO, zoo_card
 from se_models.stats.stored import reference_path
-from tests.conftest import APP, PassCounter, hook_count, pattern, png_bytes
+from tests.apphelp import ZOO_MODEL, app, assert_clean, figures, titles, trace_names, zoo_app
+from tests.fakes import pattern, png_bytes
+from tests.probes import PassCounter, hook_count
 
 DEFAULT = se_models.DEFAULT_MODEL
-
-
-def app(**params) -> AppTest:
-    """A fresh app with the given URL query parameters, run once."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def titles(at: AppTest) -> list[str]:
-    return [(f["layout"].get("title") or {}).get("text", "") for f in figures(at)]
-
-
-def trace_names(fig: dict) -> set[str]:
-    return {t.get("name") for t in fig["data"] if t.get("name")}
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.fixture(scope="module")
@@ -246,16 +223,7 @@ def test_an_error_inside_a_view_becomes_one_short_message():
 
 
 # ---- the ImageNet zoo (timm): random weights here, so offline; pretrained ones fail fast offline ----------------
-ZOO_MODEL = "legacy_seresnet50.in1k"
 PAPER_BLOCKS = ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_1", "SE_5_2", "SE_5_3"]
-
-
-def zoo_app(**params) -> AppTest:
-    """As app(), with time for SE-ResNet-50 at 224 px on one CPU thread."""
-    at = AppTest.from_file(APP, default_timeout=300)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 @pytest.mark.slow  # a full SE-ResNet-50

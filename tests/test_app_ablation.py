@@ -5,7 +5,7 @@ import pytest
 
 import se_models
 from se_models.stats.stored import ablation_path
-from tests.test_app import app, assert_clean, titles
+from tests.apphelp import app, assert_clean, titles
 
 pytestmark = pytest.mark.slow  # each drives the whole app
 

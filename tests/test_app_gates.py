@@ -22,7 +22,7 @@ from se_models.plots.figures import class_curves
 from se_models.stats.epochs import Epoch, EpochHistory
 from se_models.stats.excitation import ExcitationStats
 from se_models.stats.stored import reference_path
-from tests.conftest import APP
+from tests.apphelp import APP
 
 FASHION = "se_resnet20_fashion_mnist"
 

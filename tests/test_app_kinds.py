@@ -19,7 +19,8 @@ from se_models.models import registry
 from se_models.models.architectures import build
 from se_models.models.card import ModelCard
 from se_models.plots.figures import specificity_vs_depth
-from tests.conftest import APP, crafted_stats
+from tests.apphelp import APP
+from tests.fakes import crafted_stats
 
 SE = "se_resnet20_fashion_mnist"
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from se_models.explain import lenses
-from tests.test_app import ZOO_MODEL as ZOO
-from tests.test_app import assert_clean, zoo_app
+from tests.apphelp import ZOO_MODEL as ZOO
+from tests.apphelp import assert_clean, zoo_app
 
 
 def _markdown(at) -> str:

@@ -67,3 +67,31 @@ def test_no_private_name_crosses_a_module():
                       if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in modules
                       and n.attr.startswith("_") and not n.attr.startswith("__")]
     assert not offenders, offenders
+
+
+def imports_of_test_modules(source: str) -> list[str]:
+    """The test modules (and conftest) a test file imports from: fixtures come by name from conftest.py, helpers from
+    the helper modules (fakes, probes, apphelp, browserhelp), never from another test file."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            parts = (node.module or "").split(".")
+            if node.level == 0 and parts[0] != "tests":
+                continue
+            inner = parts[1:] if node.level == 0 else parts  # the module inside tests/
+            names = inner[:1] or [a.name for a in node.names]  # `from tests import test_x` / `from . import test_x`
+            found += [n for n in names if n == "conftest" or n.startswith("test_")]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names
+                      if a.name.split(".")[0] == "tests" and len(a.name.split(".")) > 1
+                      and (a.name.split(".")[1] == "conftest" or a.name.split(".")[1].startswith("test_"))]
+    return found
+
+
+def test_no_test_file_imports_from_another_test_file():
+    planted = ("from tests.test_app import app\nfrom .conftest import pattern\nfrom tests import test_browser\n"
+               "import tests.test_epochs\nfrom tests.fakes import pattern\nfrom . import probes\nimport pytest\n")
+    assert imports_of_test_modules(planted) == ["test_app", "conftest", "test_browser", "tests.test_epochs"]
+    offenders = {p.name: found for p in sorted((ROOT / "tests").glob("*.py"))
+                 if (found := imports_of_test_modules(p.read_text()))}
+    assert not offenders, offenders

@@ -8,12 +8,11 @@ import pytest
 
 import se_models
 from se_models.data.datasets import photos
-from tests.test_browser import ARTIFACTS, browser, full_screenshot, streamlit_server  # noqa: F401 - fixture
+from tests.browserhelp import ARTIFACTS, assert_no_error, full_screenshot, streamlit_server, wait_done
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEFAULT = se_models.DEFAULT_MODEL
 FASHION = "se_resnet20_fashion_mnist"
-NO_SCRIPT_RUNNING = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
 
 @pytest.fixture(scope="module")
@@ -35,24 +34,13 @@ def two_photos_told_apart() -> list[tuple[str, str]]:
     pytest.fail("fewer than two demo photos with different predictions")
 
 
-def wait_done(page, what: str, timeout: int = 120_000) -> None:
-    page.wait_for_function(what, timeout=timeout)
-    page.wait_for_function(NO_SCRIPT_RUNNING, timeout=timeout)
-
-
-def assert_no_error(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-    assert "Traceback" not in page.inner_text("body")
-
-
 def legend(page) -> set[str]:
     """The legend of the page's first chart (the class curves)."""
     return set(page.locator(".js-plotly-plot").first.locator(".legend .legendtext")
                .evaluate_all("els => els.map(e => e.textContent)"))
 
 
-def test_several_users_at_once_each_get_their_own_result(browser, server):  # noqa: F811
+def test_several_users_at_once_each_get_their_own_result(browser, server):
     (photo_a, class_a), (photo_b, class_b) = two_photos_told_apart()
     jobs = {
         "image_a": f"view=image&photos={photo_a}",

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, server  # noqa: F401 - pytest fixtures, used by name
+from tests.browserhelp import wait_charts_settled, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -14,13 +14,21 @@ FASHION = "se_resnet20_fashion_mnist"
 PANEL = "which images open and close its gate"
 
 
+# where a Fig. 6 line of the subplot `sub` (e.g. "x5y5") is on screen: half way along the path plotly drew for it
+LINE_POINT = """(sub) => {
+  const path = document.querySelector(`.js-plotly-plot .cartesianlayer .subplot.${sub} .scatterlayer path.js-line`);
+  const p = path.getPointAtLength(path.getTotalLength() / 2), m = path.getScreenCTM();
+  return {x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f};
+}"""
+
+
 def _settled(page) -> None:
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=120_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-    page.wait_for_timeout(800)
+    wait_idle(page)
+    wait_charts_settled(page)
 
 
-def test_a_click_on_a_fig6_line_opens_that_channel(browser, server):  # noqa: F811
+def test_a_click_on_a_fig6_line_opens_that_channel(browser, server):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     try:
         page.goto(f"{server}?view=classes&model={FASHION}&source=bundled&classes=Bag&classes=Sneaker",
@@ -29,16 +37,11 @@ def test_a_click_on_a_fig6_line_opens_that_channel(browser, server):  # noqa: F8
         panels = page.locator(".js-plotly-plot").first.locator(".nsewdrag")
         deepest = panels.nth(panels.count() - 1)  # SE_4_3, the last panel
         deepest.scroll_into_view_if_needed()
-        box = deepest.bounding_box()
-        x, hovered = box["x"] + box["width"] * 0.5, None
-        for frac in [i / 20 for i in range(2, 19)]:  # down the middle until a line is under the pointer
-            page.mouse.move(x, box["y"] + box["height"] * frac)
-            page.wait_for_timeout(150)
-            if page.locator(".hoverlayer .hovertext").count():
-                hovered = page.locator(".hoverlayer .hovertext").first.text_content()
-                break
-        assert hovered, "no line under the pointer in the SE_4_3 panel"
-        channel = re.search(r"SE_4_3 channel (\d+)", hovered).group(1)
+        point = page.evaluate(LINE_POINT, deepest.get_attribute("data-subplot"))
+        page.mouse.move(point["x"], point["y"])  # onto a line: plotly shows that channel's hover label
+        hover = page.locator(".hoverlayer .hovertext").first
+        hover.wait_for(timeout=30_000)
+        channel = re.search(r"SE_4_3 channel (\d+)", hover.text_content()).group(1)
         page.mouse.down()
         page.mouse.up()
         page.wait_for_selector(f"h3:has-text('Channel {channel} of SE_4_3: {PANEL}')", timeout=120_000)
@@ -52,7 +55,7 @@ def test_a_click_on_a_fig6_line_opens_that_channel(browser, server):  # noqa: F8
         page.close()
 
 
-def test_an_image_view_channel_link_leads_to_its_images(browser, server):  # noqa: F811
+def test_an_image_view_channel_link_leads_to_its_images(browser, server):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     try:
         page.goto(f"{server}?view=image&model={FASHION}", wait_until="domcontentloaded")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, open_view, server  # noqa: F401 - fixtures, and the page helper
+from tests.browserhelp import open_view, wait_charts_settled
 
 pytestmark = pytest.mark.browser
 SIZES = [(1280, 720), (1600, 1000)]
@@ -85,15 +85,13 @@ CLIPPED_JS = r"""
 """
 
 
-def opened(browser, server, view: str, width: int, height: int):  # noqa: F811
+def opened(browser, server, view: str, width: int, height: int):
     """A view drawn to the end: its first text is there, no placeholder is left and the script has finished."""
     page = open_view(browser, server, view, min_charts=0, width=width, height=height)
     page.wait_for_selector('[data-testid="stMain"] [data-testid="stMarkdownContainer"], '
                            '[data-testid="stMain"] [data-testid="stAlert"]', timeout=120_000)
-    page.wait_for_timeout(1500)  # the script's status widget appears only after a moment
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-                           "!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=180_000)
-    page.wait_for_timeout(1000)  # plotly's last relayout
+    page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=180_000)
+    wait_charts_settled(page)
     return page
 
 
@@ -101,7 +99,7 @@ def clipped(page, root=None) -> list[dict]:
     return page.evaluate(CLIPPED_JS, root)
 
 
-def views(browser, server) -> list[str]:  # noqa: F811
+def views(browser, server) -> list[str]:
     """Every view in the top navigation (views added later included), as their ?view= names."""
     page = opened(browser, server, "about", 1280, 720)
     try:
@@ -113,7 +111,7 @@ def views(browser, server) -> list[str]:  # noqa: F811
     return names
 
 
-def test_the_check_finds_a_deliberately_clipped_element(browser, server):  # noqa: F811
+def test_the_check_finds_a_deliberately_clipped_element(browser, server):
     """The check itself: text cut by its own box, a chip pushed out of its scrolling row, a table wider than its
     column, and a message under the top bar are each found; the same page without them is clean."""
     page = opened(browser, server, "about", 1280, 720)
@@ -145,7 +143,7 @@ def test_the_check_finds_a_deliberately_clipped_element(browser, server):  # noq
 
 
 @pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_no_view_cuts_off_text(browser, server, width, height):  # noqa: F811
+def test_no_view_cuts_off_text(browser, server, width, height):
     problems = {}
     for view in views(browser, server):
         page = opened(browser, server, view, width, height)
@@ -159,7 +157,7 @@ def test_no_view_cuts_off_text(browser, server, width, height):  # noqa: F811
                                     f"y {p['top']})" for view, found in problems.items() for p in found)
 
 
-def test_the_main_figure_is_on_the_first_screen_at_1280x720(browser, server):  # noqa: F811
+def test_the_main_figure_is_on_the_first_screen_at_1280x720(browser, server):
     """The first chart (or, without one, the first image) of each view starts in the upper part of the screen."""
     late = {}
     for view in views(browser, server):

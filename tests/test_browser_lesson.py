@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.views.lesson import STEPS
-from tests.test_browser import ARTIFACTS, browser, server  # noqa: F401 - pytest fixtures, used by name
+from tests.browserhelp import ARTIFACTS, wait_charts_settled, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -54,10 +54,10 @@ def _settled(page, step: int) -> None:
     page.wait_for_function(f"new URL(location.href).searchParams.get('step') === '{step}'", timeout=60_000)
     title = f"Array.from(document.querySelectorAll('h3')).some(h => h.textContent.startsWith('{step} · '))"
     page.wait_for_function(title, timeout=90_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+    wait_idle(page, timeout=90_000)
     page.wait_for_function("document.querySelectorAll('[data-stale=\"true\"]').length === 0", timeout=60_000)
     page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
-    page.wait_for_timeout(800)  # plotly's last relayout
+    wait_charts_settled(page)
 
 
 def _check(page, step: int) -> None:
@@ -69,7 +69,7 @@ def _check(page, step: int) -> None:
     assert not problems, f"step {step} at {WIDTH}×{HEIGHT}: {problems}"
 
 
-def test_lesson_walks_forward_and_back_at_1280x720(browser, server):  # noqa: F811
+def test_lesson_walks_forward_and_back_at_1280x720(browser, server):
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
     try:
         page.goto(f"{server}?view=lesson&step=1", wait_until="domcontentloaded")
@@ -88,7 +88,7 @@ def test_lesson_walks_forward_and_back_at_1280x720(browser, server):  # noqa: F8
 
 
 @pytest.mark.parametrize("step", [1, 2, 3, 4])
-def test_a_larger_screen_gets_a_larger_figure(browser, server, step):  # noqa: F811
+def test_a_larger_screen_gets_a_larger_figure(browser, server, step):
     """At 1600×1000 the step's figure fills the screen below its sentences (step 3 once left 40 % of it empty)."""
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
@@ -96,7 +96,7 @@ def test_a_larger_screen_gets_a_larger_figure(browser, server, step):  # noqa: F
         _settled(page, step)
         page.wait_for_function("document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot').length > 0",
                                timeout=60_000)
-        page.wait_for_timeout(800)  # the stretched figure's relayout
+        wait_charts_settled(page)  # the stretched figure's relayout
         problems = page.evaluate(LAYOUT_PROBLEMS)
         empty = page.evaluate(EMPTY_BELOW)
         if problems or empty > 0.1:
@@ -107,13 +107,13 @@ def test_a_larger_screen_gets_a_larger_figure(browser, server, step):  # noqa: F
         page.close()
 
 
-def test_the_paper_preset_shows_the_deepest_block_without_scrolling(browser, server):  # noqa: F811
+def test_the_paper_preset_shows_the_deepest_block_without_scrolling(browser, server):
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
     try:
         page.goto(f"{server}?view=classes&fig6=on", wait_until="domcontentloaded")
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
-        page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
-        page.wait_for_timeout(800)
+        wait_idle(page, timeout=90_000)
+        wait_charts_settled(page)
         fig = page.locator('[data-testid="stMain"] .js-plotly-plot').first
         box = fig.bounding_box()
         deepest = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .annotation-text'))

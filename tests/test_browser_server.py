@@ -9,9 +9,8 @@ import sys
 
 import pytest
 
-from tests.conftest import pattern
-from tests.test_browser import ARTIFACTS, ROOT, browser, full_screenshot  # noqa: F401 - fixture
-from tests.test_browser_classroom import NO_SCRIPT_RUNNING, assert_no_error, wait_done
+from tests.browserhelp import ARTIFACTS, ROOT, assert_no_error, full_screenshot, wait_done, wait_http, wait_idle
+from tests.fakes import pattern
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,10 +23,8 @@ def start(tmp_path, port: int) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def test_a_pipe_in_an_allowed_folder_is_skipped_and_the_server_stops(browser, tmp_path):  # noqa: F811
+def test_a_pipe_in_an_allowed_folder_is_skipped_and_the_server_stops(browser, tmp_path):
     import socket
-    import time
-    import urllib.request
 
     for cls, kind in (("Bag", "circle"), ("Trouser", "stripes")):
         (tmp_path / "data" / cls).mkdir(parents=True)
@@ -41,13 +38,10 @@ def test_a_pipe_in_an_allowed_folder_is_skipped_and_the_server_stops(browser, tm
     url = f"http://127.0.0.1:{port}/"
     proc = start(tmp_path, port)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "_stcore/health", timeout=2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-                time.sleep(0.3)
+        try:
+            wait_http(url, proc)
+        except RuntimeError:  # the server exited: its own words say why
+            pytest.fail((tmp_path / "server.log").read_text()[-2000:])
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{url}?view=classes&model=se_resnet20_fashion_mnist&source=folder&per_class=4&live_control=off",
                   wait_until="domcontentloaded")
@@ -66,7 +60,7 @@ def test_a_pipe_in_an_allowed_folder_is_skipped_and_the_server_stops(browser, tm
         page.get_by_role("combobox", name="SE block").click()
         page.get_by_role("option", name="SE_3_3", exact=True).click()
         page.wait_for_function("location.search.includes('cmp_block=SE_3_3')", timeout=60_000)
-        page.wait_for_function(NO_SCRIPT_RUNNING, timeout=60_000)
+        wait_idle(page, timeout=60_000)
         page.close()
     finally:
         proc.send_signal(signal.SIGTERM)

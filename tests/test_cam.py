@@ -20,8 +20,8 @@ from se_models.explain.overlay import normalize_cam
 from se_models.models.architectures import SEResNetSmall
 from se_models.models.card import ModelCard
 from se_models.models.registry import LoadedModel
-
-from .conftest import PassCounter, hook_count, pattern
+from tests.fakes import pattern
+from tests.probes import PassCounter, hook_count
 
 
 def captum_grad_cam(loaded, images: torch.Tensor, targets: list[int], layer: str) -> torch.Tensor:

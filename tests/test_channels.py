@@ -2,7 +2,6 @@
 exact to the model's own pass on each image; the class histogram; the reading, each way; the channel command."""
 import json
 import shutil
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,8 +20,7 @@ from se_models.models.registry import load_model
 from se_models.plots.channels import Tile, channel_gallery, gate_histogram
 from se_models.stats import channels
 from se_models.stats.channels import rank_channel, stream_ranking
-
-from .conftest import LABELS
+from tests.fakes import LABELS, fake_ranking
 
 FASHION = "se_resnet20_fashion_mnist"
 
@@ -113,13 +111,6 @@ def test_the_gate_depends_on_the_class_above_chance_and_not_once_labels_are_shuf
     s = rank_channel(loaded, str(shuffled), "SE_4_3", 5, k=3)
     assert class_dependence(s).holds is False and "not distinguishable from chance" in class_dependence(s).text
     assert s.divergence_p >= 0.01
-
-
-def fake_ranking(top_classes: list[str], counts: dict[str, int], p: float = 0.005):
-    """A ranking with these classes among the highest gates, these class sizes and this permutation p."""
-    return SimpleNamespace(block="SE_4_3", channel=5, class_means={c: 0.1 * i for i, c in enumerate(counts)},
-                           divergence=0.2, divergence_null=[0.01, 0.02], divergence_p=p, permutations=200,
-                           counts=counts, top=[SimpleNamespace(cls=c) for c in top_classes])
 
 
 def test_who_is_on_top_against_a_draw_regardless_of_class():

@@ -1,11 +1,9 @@
 """The classroom server: allowed roots, safe zips, uploads, hostile input through the app, nothing leaked."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import struct
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -17,7 +15,8 @@ from se_models.config import PROJECT
 from se_models.data.archive import extract_image_folder
 from se_models.data.datasets import as_source
 from se_models.errors import DatasetError, PathNotAllowed
-from tests.conftest import APP, make_loaded, pattern, png_bytes
+from tests.apphelp import APP
+from tests.fakes import make_loaded, pattern, png_bytes, zip_bytes
 
 ROOT = str(PROJECT)
 FASHION = "se_resnet20_fashion_mnist"
@@ -29,18 +28,6 @@ def png_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-
-
-def zip_bytes(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-        for name, target in (links or {}).items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (0o120777 << 16)  # a symbolic link, as `zip --symlinks` stores it
-            zf.writestr(info, target)
-    return buf.getvalue()
 
 
 def class_zip(prefix: str = "") -> bytes:

@@ -59,8 +59,8 @@ class Reached(Exception):
 def test_every_command_comes_from_the_one_table_and_every_command_that_runs_a_model_takes_the_model_options():
     parsers = subcommands()
     assert list(parsers) == list(COMMANDS)
-    assert set(parsers) == {"models", "predict", "gradcam", "explain", "sanity", "faithfulness", "stats", "ablate",
-                            "train", "samples", "reference", "download", "channel", "epochs", "kinds"}  # every name kept
+    assert set(parsers) == {"models", "predict", "gradcam", "explain", "sanity", "faithfulness", "stats",  # all kept
+                            "ablate", "train", "samples", "reference", "download", "channel", "epochs", "kinds"}
     for name, parser in parsers.items():
         opts = options(parser)
         assert ("--model" in opts) == COMMANDS[name].runs_model, name  # naming a model = running one

@@ -20,8 +20,7 @@ from se_models.stats.excitation import ExcitationStats, reference_stats
 from se_models.stats.stored import epochs_path, reference_path
 from se_models.training.epochs import epoch_files, history_over, same_weights
 from se_models.training.train import TrainConfig, train
-
-from .conftest import LABELS, pattern
+from tests.fakes import LABELS, fake_history, pattern
 
 FASHION = "se_resnet20_fashion_mnist"
 
@@ -129,19 +128,6 @@ def test_heatmap_marks_each_cell_with_its_verdict(run):
 
 
 # ---- the reading, each way -----------------------------------------------------------------------------------------
-def fake_history(flags: dict[str, list[bool]], divergence: dict[str, list[float]] | None = None):
-    """A history whose blocks are learned exactly as `flags` says, epoch by epoch (epoch 0 first), with the given
-    divergences (default 0.1 x epoch) and no intervals."""
-    n = len(next(iter(flags.values())))
-    div = divergence or {b: [0.1 * e for e in range(n)] for b in flags}
-    block = lambda name, e: SimpleNamespace(name=name, learned=flags[name][e], above_chance=True,  # noqa: E731
-                                            divergence=div[name][e], divergence_ci=None)
-    stats = {e: SimpleNamespace(blocks=[block(name, e) for name in flags],
-                                block=lambda name, e=e: block(name, e)) for e in range(n)}
-    return SimpleNamespace(epochs=[SimpleNamespace(epoch=e) for e in range(n)], numbers=list(range(n)), last=n - 1,
-                           at=stats.__getitem__, blocks=lambda: list(flags))
-
-
 def test_since_is_the_epoch_from_which_a_block_stays_learned():
     assert since([False, True, True], [0, 1, 2]) == 1
     assert since([False, True, False, True, True], [0, 1, 2, 3, 4]) == 3

@@ -8,8 +8,7 @@ import torch
 from se_models import ExcitationStats, analyze_image, block_maps
 from se_models.plots import figures
 from se_models.stats.stored import reference_path
-
-from .conftest import pattern
+from tests.fakes import pattern
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ from torch import nn
 
 from se_models.errors import SEExplorerError, UnknownBlockError
 from se_models.hooks.manager import ModelHooks, hook_count
-
-from .conftest import PassCounter
+from tests.probes import PassCounter
 
 
 def forward_hooks_left(model: nn.Module) -> int:

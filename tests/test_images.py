@@ -6,8 +6,7 @@ import pytest
 from PIL import Image
 
 from se_models import ImageError, config, load_image
-
-from .conftest import png_bytes
+from tests.fakes import png_bytes
 
 
 def test_missing_empty_text_truncated(tmp_path):

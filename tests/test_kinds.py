@@ -17,8 +17,8 @@ from se_models.hooks.blocks import find_se_blocks
 from se_models.hooks.kinds import GATES, has_gate, spec_of
 from se_models.models.architectures import build
 from se_models.stats.ablation import ablate
-
-from .conftest import hook_count, pattern
+from tests.fakes import pattern
+from tests.probes import hook_count
 
 # name -> (kind prefix, the module type's name, the attention modules it has)
 MODELS = {

@@ -12,8 +12,8 @@ from se_models.findings.methods import faithfulness_finding, sanity_finding
 from se_models.hooks.blocks import find_se_blocks
 from se_models.models.card import ModelCard
 from se_models.models.registry import LoadedModel
-
-from .conftest import hook_count, make_loaded, pattern
+from tests.fakes import make_loaded, pattern
+from tests.probes import hook_count
 
 
 class OneLayer(nn.Module):

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard.views.lesson import STEPS
 from se_models.findings import lesson
 from se_models.plots import lesson as lf
-from tests.conftest import APP, crafted_stats
+from tests.apphelp import APP
+from tests.fakes import crafted_stats
 
 
 def _stats(trained: dict[str, float], control: dict[str, float] | None = None, **kw):

@@ -6,8 +6,8 @@ from streamlit.testing.v1 import AppTest
 import se_models
 from dashboard.state import imageitems, modelkeys
 from se_models.models.registry import load_card
-from tests.test_app import app as run
-from tests.test_app import titles
+from tests.apphelp import app as run
+from tests.apphelp import titles
 
 DEFAULT = se_models.DEFAULT_MODEL
 
@@ -48,7 +48,7 @@ def test_clearing_every_se_block_draws_no_class_curves_and_says_why():
 
 
 def test_the_same_file_uploaded_twice_is_one_image():
-    from tests.conftest import pattern, png_bytes
+    from tests.fakes import pattern, png_bytes
 
     a, b = png_bytes(pattern("circle", 20)), png_bytes(pattern("square", 20))
     items = imageitems.upload_items([("cat.png", a), ("cat (1).png", a), ("cat.png", b)])

@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from se_models import cli, load_model
 from se_models.models.registry import MODELS_DIR
 from se_models.stats.stored import find_reference, user_reference_path
-from tests.conftest import APP, pattern
+from tests.apphelp import APP
+from tests.fakes import pattern
 
 HF_MODEL = "regnety_002.pycls_in1k"  # a 3 M-parameter SE network whose weights timm takes from the Hugging Face hub
 URL_MODEL = "legacy_seresnet18.in1k"  # one whose weights timm takes from a GitHub release URL (torch hub cache)

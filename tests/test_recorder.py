@@ -4,8 +4,7 @@ import torch
 
 from se_models import SERecorder
 from se_models.models.architectures import build
-
-from .conftest import hook_count
+from tests.probes import hook_count
 
 
 def test_records_every_block_with_paper_names(tiny):

@@ -27,8 +27,7 @@ from se_models.errors import (
     UnknownClassError,
 )
 from se_models.models.checkpoint import read_state_dict
-from tests.conftest import pattern, png_bytes
-from tests.test_classroom import zip_bytes
+from tests.fakes import pattern, png_bytes, zip_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 ROOT = str(Path(__file__).resolve().parent.parent)
@@ -363,7 +362,7 @@ def test_captions_and_exports_name_data_without_server_folders(monkeypatch):
 
 
 def test_a_missing_class_is_named_alone(image_folder):
-    from tests.conftest import make_loaded
+    from tests.fakes import make_loaded
 
     with pytest.raises(UnknownClassError) as err:
         se_models.excitation_stats(make_loaded(), str(image_folder), classes=["circle", "hexagon"], per_class=2)
@@ -376,11 +375,12 @@ def test_heavy_work_queues_and_says_so():
     from dashboard.state.cache import in_worker
 
     order, shown = [], []
-    release = threading.Event()
+    holding, release = threading.Event(), threading.Event()
 
     def holder():
         with budget.heavy():
             order.append("first")
+            holding.set()
             release.wait(30)
 
     def second(_progress=None, _queued=None):
@@ -388,12 +388,15 @@ def test_heavy_work_queues_and_says_so():
             order.append("second")
             return 42
 
+    def show(done, total, queued):
+        shown.append(queued)
+        if queued:  # the page has been told it waits: now the first work may end
+            release.set()
+
     t = threading.Thread(target=holder, daemon=True)
     t.start()
-    while not order:
-        time.sleep(0.01)
-    threading.Timer(0.5, release.set).start()
-    assert in_worker(second, show=lambda done, total, queued: shown.append(queued)) == 42
+    assert holding.wait(30)
+    assert in_worker(second, show=show) == 42
     t.join(30)
     assert order == ["first", "second"] and any(shown)  # it waited, and the page was told so
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from se_models.config import PROJECT
-from tests.conftest import APP
+from tests.apphelp import APP
 
 # libraries the Image view's first paint does not use: the Methods view's lenses (captum) and similarity (scipy),
 # the statistics' probe (scikit-learn), matplotlib (the app draws with plotly and its own jet table), PNG export

@@ -9,8 +9,7 @@ from PIL import Image
 from se_models import ExcitationStats, excitation_stats
 from se_models.errors import DatasetError
 from se_models.stats.excitation import class_divergence, eta_squared, probe_accuracy
-
-from .conftest import LABELS
+from tests.fakes import LABELS
 
 
 def test_eta_squared_known_values():
@@ -59,7 +58,7 @@ def test_excitation_stats_on_a_folder(tiny, image_folder):
 
 
 def test_control_roundtrip_and_subset(tiny, image_folder, tmp_path):
-    from tests.conftest import make_loaded
+    from tests.fakes import make_loaded
 
     st = excitation_stats(tiny, image_folder, classes=["circle", "stripes"], per_class=None,
                           control=make_loaded(seed=1))

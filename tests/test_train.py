@@ -11,8 +11,7 @@ from se_models.errors import CheckpointError
 from se_models.models.architectures import build, display_name
 from se_models.models.card import ModelCard
 from se_models.training.train import TrainConfig, augment, cutout, train
-
-from .conftest import LABELS, pattern
+from tests.fakes import LABELS, pattern
 
 
 def test_augment_is_per_image_crop_and_flip():

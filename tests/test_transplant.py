@@ -24,8 +24,8 @@ from se_models.models.card import ModelCard
 from se_models.models.registry import LoadedModel, card_transform
 from se_models.stats.ablation import ablation_table, donor_offsets
 from se_models.stats.tables import AblationTable, load_tables, save_tables, wilson
-
-from .conftest import hook_count, make_loaded
+from tests.fakes import make_loaded
+from tests.probes import hook_count
 
 COLOURS = ["red", "green", "blue"]
 

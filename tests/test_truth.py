@@ -21,10 +21,8 @@ from se_models.findings import numbers as num
 from se_models.findings import transplant as tf
 from se_models.stats.stored import reference_path
 from se_models.stats.tables import AblationRow, AblationTable, wilson
-from tests.conftest import crafted_stats
-from tests.test_app import app, assert_clean
-from tests.test_channels import fake_ranking
-from tests.test_epochs import fake_history
+from tests.apphelp import app, assert_clean
+from tests.fakes import crafted_stats, fake_history, fake_ranking
 
 CIFAR, FASHION = "se_resnet20_cifar10", "se_resnet20_fashion_mnist"
 # words that claim learning: never said of statistics that cannot show it
@@ -402,7 +400,7 @@ def test_classes_view_on_shuffled_labels_and_on_one_class(tmp_path, monkeypatch)
 @pytest.mark.parametrize("view", [{"view": "lesson", "step": "3"}, {"view": "lesson", "step": "4"},
                                   {"view": "classes"}, {"view": "image"}])
 def test_a_random_weight_timm_model_claims_nothing(view):
-    from tests.test_app import zoo_app
+    from tests.apphelp import zoo_app
 
     at = zoo_app(model="timm:regnety_002", weights="random", **view)
     assert_clean(at)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 import se_models
 from se_models.data.datasets import sample_images
 from se_models.models.registry import load_card
-from tests.conftest import APP
+from tests.apphelp import APP
 
 
 def run(**params) -> AppTest:
