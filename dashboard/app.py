@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.panels import sidebar
 from dashboard.safety import access
-from dashboard.state import frozen, urlstate
+from dashboard.state import frozen, urlstate, warm
 from dashboard.views import debug
 
 # Streamlit's full garbage collection after every run walks every long-lived object of torch and timm (some 600 000)
@@ -97,6 +97,7 @@ def main() -> None:
         if view != "about":  # the only view that needs no model
             st.stop()
     current.run()
+    warm.start()  # after the first view is drawn, the other views' libraries load in the background
 
 
 main()

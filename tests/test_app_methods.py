@@ -15,7 +15,9 @@ def _markdown(at) -> str:
 
 
 def test_methods_view_on_the_default_model():
-    at = zoo_app(view="methods")  # eight attributions and ~300 forward passes: more than app()'s 60 s when busy
+    at = zoo_app(view="methods")  # eight attributions and ~400 forward passes: more than app()'s 60 s when busy
+    assert not any("random maps" in m.value for m in at.markdown)  # the deletion / insertion check is on request
+    at.toggle(key="methods_faith").set_value(True).run()
     assert_clean(at)
     captions = [str(i.proto) for i in at.get("image")]
     for name in lenses.METHODS.values():  # the trained row names every method

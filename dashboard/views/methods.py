@@ -113,9 +113,10 @@ def render() -> None:
     st.divider()
     st.markdown("### Faithfulness: does the map find what the prediction rests on?")
     small = loaded.input_size[-1] <= 64
-    if urlstate.toggle(st, "Run the deletion / insertion check", "methods_faith", value=small,
-                       help="About 300 forward passes; a few seconds for the bundled models, longer for ImageNet "
-                            "models."):
+    # on request: its ~400 forward passes are most of the view's first visit (docs/performance.md)
+    if urlstate.toggle(st, "Run the deletion / insertion check", "methods_faith",
+                       help="About 400 forward passes; one to two seconds for the bundled models, longer for "
+                            "ImageNet models."):
         waiting = st.empty()
 
         def show(done: int, total: int, queued: bool) -> None:
