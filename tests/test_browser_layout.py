@@ -8,7 +8,8 @@ import pytest
 
 from tests.browserhelp import open_view, wait_charts_settled
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser_layout")]  # one worker: views measured once
+# slow: every view drawn in a real browser at two screen sizes; one worker, so each view is drawn once a size
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_browser_layout")]
 SIZES = [(1280, 720), (1600, 1000)]
 
 # In the page: every visible text that is cut off, as {why, text, ...}. A text element (one with its own text: a
