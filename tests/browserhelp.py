@@ -55,7 +55,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Until the server at `url` answers its health check (a busy CPU can take minutes to import Streamlit and
+    torch); RuntimeError when it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

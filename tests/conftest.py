@@ -9,9 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tests.browserhelp import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 from tests.fakes import LABELS, make_loaded, pattern
+
+
+def pytest_configure(config):
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:  # under -n N the workers share the cores: torch in each would otherwise start a thread per core
+        threads = max(1, (os.cpu_count() or 1) // int(workers))
+        torch.set_num_threads(threads)
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # and the same in the processes a test starts
 
 
 @pytest.fixture
@@ -41,16 +50,17 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server():
-    """The app under `streamlit run`, one per test module; yields its URL."""
+    """The app under `streamlit run`, one for every browser test of a worker (its models load once); yields its
+    URL. A module that needs a server of its own (other settings) defines its own `server`."""
     with streamlit_server() as url:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium (Debian's, driven by Playwright), one per test module."""
+    """Headless Chromium (Debian's, driven by Playwright), one for every browser test of a worker."""
     exe = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not exe:
         _missing(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")

@@ -28,8 +28,7 @@ DEFAULT = se_models.DEFAULT_MODEL
 @pytest.fixture(scope="module")
 def reference():
     path = reference_path(DEFAULT)
-    if not path.exists():
-        pytest.skip(f"no reference statistics for {DEFAULT}")
+    assert path.exists(), f"no reference statistics for {DEFAULT}: they ship in assets/models"
     return se_models.ExcitationStats.load(path)
 
 

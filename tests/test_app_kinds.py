@@ -152,10 +152,22 @@ def test_the_weights_box_of_a_built_model_offers_no_pretrained_weights():
 
 
 def test_classes_panel_shows_the_stored_transplant_and_the_lesson_step(tmp_path, monkeypatch):
-    """A stored transplant (computed here over 3 samples a class, with the untrained control) appears in the
-    Classes view with its reading; the lesson's step 7 puts a donor class's gates into the image."""
-    from se_models.stats.ablation import ablation_table
-    from se_models.stats.tables import load_tables, save_tables
+    """A stored transplant (crafted: deep gates move 60 % of 30 images to the donor class, the untrained control's
+    move nothing) appears in the Classes view with its reading; the lesson's step 7 puts a donor class's gates into
+    the image. (What the transplant computes is tested in test_transplant.py.)"""
+    from se_models.stats.ablation import stage_rows
+    from se_models.stats.tables import INTERVAL, AblationRow, AblationTable, load_tables, save_tables, wilson
+
+    def table(weights: str, deep: float) -> AblationTable:
+        n, rows = 30, []
+        for label, blocks in stage_rows(list(load_model(SE).se_blocks)):
+            moved = deep if label in ("stage 4", "all blocks") else 0.01
+            rows.append(AblationRow(label, blocks, 0.9 - moved, None, moved, moved=moved, kept=1 - moved,
+                                    moved_control=0.01, kept_control=0.97, moved_ci=wilson(moved, n),
+                                    kept_ci=wilson(1 - moved, n), moved_control_ci=wilson(0.01, n),
+                                    kept_control_ci=wilson(0.97, n)))
+        return AblationTable(SE, "bundled samples", "transplant", n, {"top1": 0.9, "top5": None}, rows,
+                             weights=weights, donors=9, interval=INTERVAL)
 
     folder = tmp_path / "models"
     folder.mkdir()
@@ -164,8 +176,7 @@ def test_classes_panel_shows_the_stored_transplant_and_the_lesson_step(tmp_path,
     monkeypatch.setattr(config, "MODELS_DIR", folder)
     monkeypatch.setattr(registry, "MODELS_DIR", folder)
     tables = load_tables(folder / f"{SE}.ablation.json")
-    tables["transplant"] = ablation_table(load_model(SE), "bundled", "transplant", per_class=3)
-    tables["transplant_control"] = ablation_table(load_model(SE, "random"), "bundled", "transplant", per_class=3)
+    tables["transplant"], tables["transplant_control"] = table("trained", 0.6), table("random", 0.01)
     save_tables(tables, folder / f"{SE}.ablation.json")
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -8,7 +8,7 @@ import pytest
 
 from tests.browserhelp import wait_charts_settled, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a channel's images ranked and drawn in a real browser
 
 FASHION = "se_resnet20_fashion_mnist"
 PANEL = "which images open and close its gate"

@@ -8,7 +8,8 @@ import pytest
 
 from tests.browserhelp import open_view, wait_charts_settled
 
-pytestmark = pytest.mark.browser
+# slow: every view drawn in a real browser at two screen sizes; one worker, so each view is drawn once a size
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_browser_layout")]
 SIZES = [(1280, 720), (1600, 1000)]
 
 # In the page: every visible text that is cut off, as {why, text, ...}. A text element (one with its own text: a
@@ -99,6 +100,14 @@ def clipped(page, root=None) -> list[dict]:
     return page.evaluate(CLIPPED_JS, root)
 
 
+# where the first chart (or, without one, the first image) of the main section starts, px from the top; null: none
+FIRST_FIGURE_TOP = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const first = main.querySelector('.js-plotly-plot, [data-testid="stImage"]');
+  return first ? first.getBoundingClientRect().top : null; }"""
+
+
+@pytest.fixture(scope="module")
 def views(browser, server) -> list[str]:
     """Every view in the top navigation (views added later included), as their ?view= names."""
     page = opened(browser, server, "about", 1280, 720)
@@ -109,6 +118,25 @@ def views(browser, server) -> list[str]:
     names = [re.sub(r"^https?://[^/]+/?", "", h).split("?")[0] or "about" for h in hrefs]
     assert {"image", "classes", "compare", "about"} <= set(names), names
     return names
+
+
+@pytest.fixture(scope="module")
+def measured(browser, server, views):
+    """measured(width, height) -> {view: (its cut-off texts, where its main figure starts)}: every view opened once
+    per screen size, both checks read from the same drawn page."""
+    done = {}
+
+    def at(width: int, height: int) -> dict[str, tuple[list[dict], float | None]]:
+        if (width, height) not in done:
+            done[(width, height)] = {}
+            for view in views:
+                page = opened(browser, server, view, width, height)
+                try:
+                    done[(width, height)][view] = (clipped(page), page.evaluate(FIRST_FIGURE_TOP))
+                finally:
+                    page.close()
+        return done[(width, height)]
+    return at
 
 
 def test_the_check_finds_a_deliberately_clipped_element(browser, server):
@@ -143,32 +171,14 @@ def test_the_check_finds_a_deliberately_clipped_element(browser, server):
 
 
 @pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_no_view_cuts_off_text(browser, server, width, height):
-    problems = {}
-    for view in views(browser, server):
-        page = opened(browser, server, view, width, height)
-        try:
-            found = clipped(page)
-            if found:
-                problems[view] = found
-        finally:
-            page.close()
+def test_no_view_cuts_off_text(measured, width, height):
+    problems = {view: found for view, (found, _) in measured(width, height).items() if found}
     assert not problems, "\n".join(f"{view}: {p['why']}: {p['text']!r} ({p['testid']}, x {p['left']}–{p['right']}, "
                                     f"y {p['top']})" for view, found in problems.items() for p in found)
 
 
-def test_the_main_figure_is_on_the_first_screen_at_1280x720(browser, server):
+def test_the_main_figure_is_on_the_first_screen_at_1280x720(measured):
     """The first chart (or, without one, the first image) of each view starts in the upper part of the screen."""
-    late = {}
-    for view in views(browser, server):
-        page = opened(browser, server, view, 1280, 720)
-        try:
-            top = page.evaluate("""() => {
-              const main = document.querySelector('[data-testid="stMain"]');
-              const first = main.querySelector('.js-plotly-plot, [data-testid="stImage"]');
-              return first ? first.getBoundingClientRect().top : null; }""")
-            if top is not None and top > 720 - 300:  # at least 300 px of it on screen
-                late[view] = round(top)
-        finally:
-            page.close()
+    late = {view: round(top) for view, (_, top) in measured(1280, 720).items()
+            if top is not None and top > 720 - 300}  # at least 300 px of it on screen
     assert not late, f"main figure starts too low (px from the top at 1280x720): {late}"

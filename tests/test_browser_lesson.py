@@ -8,7 +8,7 @@ import pytest
 from dashboard.views.lesson import STEPS
 from tests.browserhelp import ARTIFACTS, wait_charts_settled, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # every lesson step drawn in a real browser
 
 WIDTH, HEIGHT = 1280, 720
 

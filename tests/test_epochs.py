@@ -22,6 +22,8 @@ from se_models.training.epochs import epoch_files, history_over, same_weights
 from se_models.training.train import TrainConfig, train
 from tests.fakes import LABELS, fake_history, pattern
 
+pytestmark = pytest.mark.xdist_group("test_epochs")  # one worker builds the module-scoped fixture once
+
 FASHION = "se_resnet20_fashion_mnist"
 
 

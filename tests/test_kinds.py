@@ -20,6 +20,8 @@ from se_models.stats.ablation import ablate
 from tests.fakes import pattern
 from tests.probes import hook_count
 
+pytestmark = pytest.mark.xdist_group("test_kinds")  # one worker builds the module-scoped fixture once
+
 # name -> (kind prefix, the module type's name, the attention modules it has)
 MODELS = {
     "timm:ecaresnet26t": ("ECA", "EcaModule", 8),

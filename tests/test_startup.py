@@ -10,6 +10,8 @@ import pytest
 from se_models.config import PROJECT
 from tests.apphelp import APP
 
+pytestmark = pytest.mark.xdist_group("test_startup")  # one worker builds the module-scoped fixture once
+
 # libraries the Image view's first paint does not use: the Methods view's lenses (captum) and similarity (scipy),
 # the statistics' probe (scikit-learn), matplotlib (the app draws with plotly and its own jet table), PNG export
 # (kaleido), and st.table's pandas and pyarrow (the teaching panel's table is Markdown)

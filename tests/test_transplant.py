@@ -152,12 +152,13 @@ def test_donor_offsets_cover_every_other_class_or_a_seeded_sample():
 
 def test_cli_transplant_table_and_json(tmp_path, capsys):
     from se_models import cli
+    from se_models.config import SAMPLES_DIR
 
     out = tmp_path / "t.json"
-    code = cli.main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "3",
+    code = cli.main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "2",
                      "--mode", "transplant", "--control", "--json", str(out)])
     printed = capsys.readouterr().out
-    assert code == 0 and "moved, control" in printed and "Gate transplant over 30 images" in printed
+    assert code == 0 and "moved, control" in printed and "Gate transplant over 20 images" in printed
     assert "In the untrained network (random weights)" in printed  # --control: the control's reading follows
     d = json.loads(out.read_text())
     assert d["weights"] == "trained" and d["control"]["weights"] == "random"
@@ -167,9 +168,15 @@ def test_cli_transplant_table_and_json(tmp_path, capsys):
     for r in d["rows"]:
         for f in ("moved", "kept", "moved_control", "kept_control"):
             assert 0 <= r[f] <= 1 and r[f"{f}_ci"][0] <= r[f] <= r[f"{f}_ci"][1], (r["label"], f)
-    assert cli.main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", "bundled", "--per-class", "3",
+    # the Markdown table: the same command over two classes of two images (one donor class each: the format, cheaply)
+    for cls in ("Bag", "Trouser"):
+        (tmp_path / "two" / cls).mkdir(parents=True)
+        for f in sorted((SAMPLES_DIR / "fashion-mnist" / cls).iterdir())[:2]:
+            (tmp_path / "two" / cls / f.name).write_bytes(f.read_bytes())
+    assert cli.main(["ablate", "--model", "se_resnet20_fashion_mnist", "--data", str(tmp_path / "two"),
                      "--mode", "transplant", "--markdown"]) == 0
-    assert "| transplanted into | moved to the donor class |" in capsys.readouterr().out
+    markdown = capsys.readouterr().out
+    assert "| transplanted into | moved to the donor class |" in markdown and "4 images × 1 donor classes" in markdown
 
 
 def test_lesson_sentence_says_what_the_network_then_said():

@@ -16,6 +16,8 @@ from se_models.stats.excitation import block_stats_from_arrays, class_divergence
 from se_models.stats.stored import reference_path
 from se_models.stats.streaming import ClassSample, StreamingStats, image_keys
 
+pytestmark = pytest.mark.xdist_group("test_verdicts")  # one worker builds the module-scoped fixture once
+
 FASHION = "se_resnet20_fashion_mnist"
 
 
