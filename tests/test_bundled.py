@@ -52,7 +52,10 @@ def test_trained_deepest_block_is_class_specific_beyond_control(reference):
 def test_untrained_control_has_no_rise_with_depth(reference):
     stage_ends = last_of_each_stage([b.name for b in reference.control])
     first, deepest = reference.block(stage_ends[0], control=True), reference.block(stage_ends[-1], control=True)
-    assert all(b.divergence < 0.01 for b in reference.control)  # flat: the class curves coincide
+    # flat: the class curves nearly coincide, a tenth of the trained deepest block's at most (kinds gate in their own
+    # units: an untrained ECA, with no reduction, passes more of the squeeze's colour and texture than SE does)
+    trained_deepest = reference.block(stage_ends[-1]).divergence
+    assert all(b.divergence < trained_deepest / 10 for b in reference.control)
     assert deepest.divergence < 2 * max(first.divergence, 0.001)
 
 
