@@ -72,7 +72,7 @@ def test_depth_chart_draws_chance_intervals_and_verdicts(ref):
     # the untrained network on its own: open everywhere, and the legend says what filled means
     rand = figures.specificity_vs_depth(ref.control_only())
     assert all(s == "circle-open" for t in rand.data if t.mode == "lines+markers" for s in t.marker.symbol)
-    assert "filled marker = class-specific (learned" in rand.layout.title.text
+    assert "filled = class-specific (learned" in rand.layout.title.text
 
 
 def test_class_colours_are_fixed_per_class_across_sources_and_subsets(ref):

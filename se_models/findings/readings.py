@@ -15,7 +15,7 @@ NEAR_IDENTICAL = 5.0
 CONTRAST = 2.0  # one model's first stage this many times another's (intervals apart): worth explaining
 
 LEARNED_RULE = f"above chance (p < {ALPHA}) with an interval above the untrained control's"
-LEGEND = "filled marker = class-specific (learned: above chance and the untrained control); open = not learned"
+LEGEND = "filled = class-specific (learned: above chance and the control) · open = not learned"
 
 
 def first_and_deepest(stats_or_names) -> tuple[str, str]:

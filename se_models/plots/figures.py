@@ -199,9 +199,9 @@ def specificity_vs_depth(stats, others: dict | None = None, label: str | None = 
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], row=1, col=3)
     fig.update_xaxes(tickangle=-45, tickfont=dict(size=12), title_text="block (stage_block)" if mixed else None)
-    # two lines: one line overflows a 1280 px screen
-    fig.update_layout(title=f"Class-specificity vs depth (shallow → deep)<br><sup>{LEGEND}; bars = 95 % intervals, "
-                            "dotted = chance</sup>", height=480, font=FONT,
+    # title and key on two lines, the key short enough for the 820 px main column at 1280 px with the sidebar open
+    fig.update_layout(title=f"Class-specificity vs depth (shallow → deep)<br><sup>{LEGEND} · bars: 95 % intervals · "
+                            "dotted: chance</sup>", height=480, font=FONT,
                       template="plotly_white", legend=dict(orientation="h", y=-0.3),
                       margin=dict(l=50, r=20, t=95, b=40))
     return fig
