@@ -30,7 +30,7 @@ def test_accuracy_on_bundled_samples_matches_the_card(name):
 
 
 def test_card_accuracy_floors():
-    # the floors the issues set; the shipped models reach 0.9393 (Fashion-MNIST) and 0.9102 (CIFAR-10), see README
+    # the floors the issues set; what the shipped models reach is on their cards and in docs/models.md
     floors = {"fashion-mnist": 0.93, "cifar10": 0.90}
     for name in MODELS:
         card = load_card(name)
