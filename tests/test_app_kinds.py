@@ -224,3 +224,18 @@ def test_cli_kinds_reads_the_reference_statistics(kind_zoo, capsys):
     assert kinds_reading(refs, markdown=True) in out and "ECA (eca_resnet20_fashion_mnist): **" in out
     assert cli.main(["kinds", SE, "timm:ecaresnet26t"]) == 2
     assert "timm:ecaresnet26t has no reference statistics" in capsys.readouterr().err
+
+
+def test_compare_pairs_a_model_with_another_of_its_own_kind_by_default():
+    """With SE, ECA and CBAM models shipped, model B starts as the other SE model (CIFAR-10 vs Fashion-MNIST SE),
+    not the first name in the list; a kind without a partner gets another trained model."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["view"] = "compare"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="cmp_b").value == "se_resnet20_fashion_mnist"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["view"], at.query_params["model"] = "compare", "eca_resnet20_fashion_mnist"
+    at.run()
+    b = at.selectbox(key="cmp_b").value
+    assert b != "eca_resnet20_fashion_mnist" and not b.endswith(":control")

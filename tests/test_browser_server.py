@@ -57,7 +57,9 @@ def test_a_pipe_in_an_allowed_folder_is_skipped_and_the_server_stops(browser, tm
 
         page.goto(f"{url}?view=compare", wait_until="domcontentloaded")  # a control Streamlit binds to the URL
         wait_done(page, "document.querySelectorAll('.js-plotly-plot').length >= 2")
-        page.get_by_role("combobox", name="SE block").click()
+        box = page.get_by_role("combobox", name="SE block")
+        box.scroll_into_view_if_needed()  # clicked while the page scrolls to it, its list opens and closes again
+        box.click()
         page.get_by_role("option", name="SE_3_3", exact=True).click()
         page.wait_for_function("location.search.includes('cmp_block=SE_3_3')", timeout=60_000)
         wait_idle(page, timeout=60_000)

@@ -81,15 +81,15 @@ def _measured() -> None:
         acc = cache.card(name).test_accuracy
         row = {"model": cache.model_labels()[name], "test accuracy": f"{acc:.1%}" if acc is not None else "?"}
         for block in last_of_each_stage([b.name for b in ref.blocks]):  # KIND_stage_block: one column a stage,
-            row[f"stage {block.split('_')[1]}"] = f"{ref.block(block).divergence:.4f} ({block})"  # for any kind
+            row[f"stage {block.split('_')[1]}"] = round(ref.block(block).divergence, 4)  # for any kind
         if ref.control:
             divs = [b.divergence for b in ref.control]
             row["untrained"] = f"{min(divs):.4f}–{max(divs):.4f}"
         rows.append(row)
     if rows:
-        st.markdown("**Class divergence of the bundled models** (reference statistics, whole test split; "
-                    "last attention block of each stage; untrained: the lowest and highest block of the same network with random "
-                    "weights):")
+        st.markdown("**Class divergence of the bundled models** (reference statistics, whole test split; last "
+                    "attention block of each stage; untrained: the lowest and highest block of the same network with "
+                    "random weights):")
         st.dataframe(rows, hide_index=True, width="stretch")
 
 

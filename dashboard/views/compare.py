@@ -26,10 +26,16 @@ def _options() -> list[str]:
 
 
 def _default_b(key: str, options: list[str]) -> str:
-    """Another trained model when there is one (CIFAR-10 vs Fashion-MNIST), else the model's own control."""
+    """Another trained model of the same kind of attention when there is one (CIFAR-10 vs Fashion-MNIST SE), else
+    another trained model, else the model's own control."""
     name = modelkeys.ModelKey.from_option(key).name
     others = [o for o in options if not modelkeys.is_control(o) and o != name]
-    return others[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
+
+    def kind(option: str) -> str:  # se | eca | cbam | a zoo model's timm name
+        return cache.card(modelkeys.ModelKey.from_option(option).name).architecture.split("_")[0]
+
+    same = [o for o in others if kind(o) == kind(key)]
+    return (same or others)[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
 def _stats(key: str):
