@@ -4,10 +4,11 @@ from __future__ import annotations
 import importlib
 import threading
 
-# what the Methods view imports on its first visit (captum, scipy: some 1.8 s on one core), and the statistics'
-# probe (scikit-learn); the first paint does without them (tests/test_startup.py)
-LATER = ("se_models.explain.lenses", "se_models.explain.sanity", "se_models.plots.lenses", "sklearn.linear_model",
-         "sklearn.model_selection", "sklearn.pipeline", "sklearn.preprocessing")
+# what the Methods view imports on its first visit (captum, scipy: some 1.8 s on one core); the first paint does
+# without them (tests/test_startup.py). Not scikit-learn: it imports pandas, and Streamlit reads pandas from
+# sys.modules while a script runs, so a pandas half imported by this thread broke a run ("partially initialized
+# module 'pandas' has no attribute 'Series'"); the statistics import it when they first run.
+LATER = ("se_models.explain.lenses", "se_models.explain.sanity", "se_models.plots.lenses")
 DELAY_S = 1.0  # after the first run ends: the browser is still drawing the first view, and it shares the cores
 
 _lock = threading.Lock()
