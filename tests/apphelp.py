@@ -11,9 +11,9 @@ APP = str(PROJECT / "dashboard" / "app.py")  # the Streamlit entry point the app
 ZOO_MODEL = "legacy_seresnet50.in1k"  # an ImageNet SE-ResNet-50 from timm (random weights in tests: offline)
 
 
-def app(**params) -> AppTest:
-    """A fresh app with the given URL query parameters, run once."""
-    at = AppTest.from_file(APP, default_timeout=90)
+def app(*, timeout: int = 90, **params) -> AppTest:
+    """A fresh app with the given URL query parameters, run once; `timeout` seconds a run may take."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
@@ -21,10 +21,7 @@ def app(**params) -> AppTest:
 
 def zoo_app(**params) -> AppTest:
     """As app(), with time for SE-ResNet-50 at 224 px on one CPU thread."""
-    at = AppTest.from_file(APP, default_timeout=300)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return app(timeout=300, **params)
 
 
 def figures(at: AppTest) -> list[dict]:

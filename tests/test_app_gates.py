@@ -22,26 +22,17 @@ from se_models.plots.figures import class_curves
 from se_models.stats.epochs import Epoch, EpochHistory
 from se_models.stats.excitation import ExcitationStats
 from se_models.stats.stored import reference_path
-from tests.apphelp import APP
+from tests import apphelp
+from tests.apphelp import assert_clean as clean
+from tests.apphelp import titles
 
 FASHION = "se_resnet20_fashion_mnist"
 
 
 def app(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return apphelp.app(timeout=120, **params)
 
 
-def titles(at: AppTest) -> list[str]:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return [(f["layout"].get("title") or {}).get("text", "") for f in specs]
-
-
-def clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import streamlit as st
 import se_models
 from dashboard.panels import ablation
 from dashboard.state import cache
-from se_models.hooks.naming import last_of_each_stage
+from se_models.hooks.naming import last_of_each_stage, stage_index
 
 PAPER = ("J. Hu, L. Shen, S. Albanie, G. Sun, E. Wu, *Squeeze-and-Excitation Networks*, TPAMI 2019 "
          "([arXiv:1709.01507](https://arxiv.org/abs/1709.01507) v4).")
@@ -80,8 +80,8 @@ def _measured() -> None:
             continue
         acc = cache.card(name).test_accuracy
         row = {"model": cache.model_labels()[name], "test accuracy": f"{acc:.1%}" if acc is not None else "?"}
-        for block in last_of_each_stage([b.name for b in ref.blocks]):  # KIND_stage_block: one column a stage,
-            row[f"stage {block.split('_')[1]}"] = round(ref.block(block).divergence, 4)  # for any kind
+        for block in last_of_each_stage([b.name for b in ref.blocks]):  # one column a stage, for any kind
+            row[f"stage {stage_index(block)[0]}"] = round(ref.block(block).divergence, 4)
         if ref.control:
             divs = [b.divergence for b in ref.control]
             row["untrained"] = f"{min(divs):.4f}–{max(divs):.4f}"

@@ -31,8 +31,9 @@ def _default_b(key: str, options: list[str]) -> str:
     name = modelkeys.ModelKey.from_option(key).name
     others = [o for o in options if not modelkeys.is_control(o) and o != name]
 
-    def kind(option: str) -> str:  # se | eca | cbam | a zoo model's timm name
-        return cache.card(modelkeys.ModelKey.from_option(option).name).architecture.split("_")[0]
+    def kind(option: str) -> list[str]:  # ['SE'], ['ECA'], ...: as kind_models reads it, from the block names
+        ref = cache.reference(modelkeys.ModelKey.from_option(option).name)
+        return kinds_of([b.name for b in ref.blocks]) if ref else []
 
     same = [o for o in others if kind(o) == kind(key)]
     return (same or others)[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
