@@ -5,7 +5,8 @@ import pytest
 
 from tests.browserhelp import ARTIFACTS, full_screenshot, open_view
 
-pytestmark = pytest.mark.browser
+# slow: a real server and browser (some 40 s of a worker); the fast loop drives the same views under AppTest
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_image_view_draws_charts_and_images(browser, server):

@@ -10,7 +10,8 @@ import pytest
 from se_models.config import PROJECT
 from tests.apphelp import APP
 
-pytestmark = pytest.mark.xdist_group("test_startup")  # one worker builds the module-scoped fixture once
+# slow: a fresh interpreter imports the whole app (some 9 s); one worker builds the module-scoped probe once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_startup")]
 
 # libraries the Image view's first paint does not use: the Methods view's lenses (captum) and similarity (scipy),
 # the statistics' probe (scikit-learn), matplotlib (the app draws with plotly and its own jet table), PNG export
