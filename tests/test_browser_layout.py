@@ -1,12 +1,12 @@
-"""Every view at a projector's 1280x720 (and at 1600x1000) in a real browser: no text cut off, nothing under the
-top bar, the main figure on the first screen."""
+"""Every view at a projector's 1280x720 (and at 1600x1000) in a real browser: drawn without an error, no text cut
+off, nothing under the top bar, the main figure on the first screen."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from tests.browserhelp import open_view, wait_charts_settled
+from tests.browserhelp import ARTIFACTS, full_screenshot, open_view, wait_charts_settled
 
 # slow: every view drawn in a real browser at two screen sizes; one worker, so each view is drawn once a size
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_browser_layout")]
@@ -105,6 +105,14 @@ FIRST_FIGURE_TOP = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const first = main.querySelector('.js-plotly-plot, [data-testid="stImage"]');
   return first ? first.getBoundingClientRect().top : null; }"""
+# what the view drew: its charts, images, each chart's legend entries, and any exception or error box
+DRAWN = """() => ({
+  charts: document.querySelectorAll('.js-plotly-plot .main-svg').length,
+  images: document.querySelectorAll('[data-testid="stImage"] img').length,
+  legends: Array.from(document.querySelectorAll('.js-plotly-plot')).map(c =>
+    Array.from(c.querySelectorAll('.legend .legendtext')).map(e => e.textContent)),
+  errors: document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]').length,
+  traceback: document.body.innerText.includes('Traceback')})"""
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +130,8 @@ def views(browser, server) -> list[str]:
 
 @pytest.fixture(scope="module")
 def measured(browser, server, views):
-    """measured(width, height) -> {view: (its cut-off texts, where its main figure starts)}: every view opened once
-    per screen size, both checks read from the same drawn page."""
+    """measured(width, height) -> {view: (its cut-off texts, where its main figure starts, what it drew)}: every view
+    opened once per screen size, every check read from the same drawn page (the Image and Classes views' screenshots in artifacts/)."""
     done = {}
 
     def at(width: int, height: int) -> dict[str, tuple[list[dict], float | None]]:
@@ -132,7 +140,10 @@ def measured(browser, server, views):
             for view in views:
                 page = opened(browser, server, view, width, height)
                 try:
-                    done[(width, height)][view] = (clipped(page), page.evaluate(FIRST_FIGURE_TOP))
+                    done[(width, height)][view] = (clipped(page), page.evaluate(FIRST_FIGURE_TOP),
+                                                   page.evaluate(DRAWN))
+                    if view in ("image", "classes") and width == 1280:  # for a person to look at
+                        full_screenshot(page, ARTIFACTS / f"browser_{view}.png")
                 finally:
                     page.close()
         return done[(width, height)]
@@ -171,14 +182,26 @@ def test_the_check_finds_a_deliberately_clipped_element(browser, server):
 
 
 @pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_view_draws_without_an_error(measured, width, height):
+    drawn = {view: d for view, (_, _, d) in measured(width, height).items()}
+    for view, d in drawn.items():
+        assert d["errors"] == 0 and not d["traceback"], f"{view}: an error on the page"
+    image, classes = drawn["image"], drawn["classes"]
+    assert image["charts"] >= 3 and image["images"] >= 4, image  # input, model view, Grad-CAM, stages
+    assert any(image["legends"]), image
+    fig6 = classes["legends"][0]  # several classes and "all"
+    assert classes["charts"] >= 2 and "all" in fig6 and len(fig6) >= 3, classes
+
+
+@pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_no_view_cuts_off_text(measured, width, height):
-    problems = {view: found for view, (found, _) in measured(width, height).items() if found}
+    problems = {view: found for view, (found, _, _) in measured(width, height).items() if found}
     assert not problems, "\n".join(f"{view}: {p['why']}: {p['text']!r} ({p['testid']}, x {p['left']}–{p['right']}, "
                                     f"y {p['top']})" for view, found in problems.items() for p in found)
 
 
 def test_the_main_figure_is_on_the_first_screen_at_1280x720(measured):
     """The first chart (or, without one, the first image) of each view starts in the upper part of the screen."""
-    late = {view: round(top) for view, (_, top) in measured(1280, 720).items()
+    late = {view: round(top) for view, (_, top, _) in measured(1280, 720).items()
             if top is not None and top > 720 - 300}  # at least 300 px of it on screen
     assert not late, f"main figure starts too low (px from the top at 1280x720): {late}"
