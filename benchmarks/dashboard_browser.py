@@ -7,8 +7,10 @@ Run from the repository root:  OMP_NUM_THREADS=1 python benchmarks/dashboard_bro
   --only cold [--rounds 3]: a fresh server per start, to the first chart drawn, rounds alternated in one run between
     a bare Streamlit + plotly app, the floor every PyTorch app pays (the same importing torch + timm and running a
     tiny ResNet: benchmarks/streamlit_floor_app.py) and this app; with --against DIR, that checkout's app too.
-Against another checkout (git worktree add /tmp/old COMMIT), the layer change only, rounds alternated:
-  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py --against /tmp/old
+Against another checkout (git worktree add /tmp/old COMMIT), rounds alternated in one run:
+  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py --against /tmp/old             (the layer change)
+  OMP_NUM_THREADS=1 python benchmarks/dashboard_browser.py --only views --against /tmp/old [--rounds 3]
+    (every view's first visit, a fresh server of each checkout per round, the order reversed every other round)
 Each timing runs from the user's action to the moment the changed chart or image is drawn and the script is idle."""
 from __future__ import annotations
 
@@ -257,6 +259,20 @@ def views(browser, url: str) -> dict:
     return out
 
 
+def views_against(browser, other: Path, rounds: int) -> dict:
+    """views() on this checkout and on `other`, a fresh server of each per round (each round's visits are first
+    visits to a new server, as in the one-checkout run), alternated, the order reversed every other round."""
+    trees = {"this checkout": ROOT, str(other): other}
+    times: dict[str, list[float]] = {}
+    for r in range(rounds):
+        for name in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
+            print(f"round {r + 1}: {name}", flush=True)
+            with streamlit_server(cwd=trees[name]) as url:
+                for what, ts in views(browser, url).items():
+                    times.setdefault(f"{what} — {name}", []).extend(ts)
+    return dict(sorted(times.items()))
+
+
 def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     against = Path(sys.argv[sys.argv.index("--against") + 1]) if "--against" in sys.argv else None
@@ -268,6 +284,8 @@ def main() -> None:
         results = {}
         if only == "cold":
             results.update(cold_start(browser, rounds, against))
+        elif only == "views" and against:
+            results.update(views_against(browser, against, rounds))
         elif against:
             results.update(layer_change_against(browser, against))
         else:

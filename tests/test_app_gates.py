@@ -185,4 +185,5 @@ def test_a_click_on_a_fig6_line_names_its_block_and_channel():
     assert channelpanel.point(event, fig) == ("SE_4_3", 41)
     assert channelpanel.point({"selection": {"points": []}}, fig) is None
     assert all(t.mode == "lines+markers" for t in fig.data)  # a click selects only points of traces with markers
+    assert all(t.marker.maxdisplayed == 1 for t in fig.data)  # ... but only one of each line's markers is drawn
     assert all(t.mode == "lines" for t in class_curves(stats, blocks=["SE_4_3"]).data)

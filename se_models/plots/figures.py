@@ -84,9 +84,12 @@ def class_curves(stats, blocks: list[str] | None = None, classes: list[str] | No
     blocks = blocks or default_blocks(list(by_name))
     classes = classes or stats.classes
     rows, ncols = _grid(len(blocks), cols)
-    # a click selects the point under it; the markers stay invisible, selected or not
+    # a click selects the point under it; the markers stay invisible, selected or not. Plotly draws each marker as
+    # an SVG node, one per point of every line: most of the Classes view's drawing time (docs/performance.md).
+    # maxdisplayed=1 draws one a line, while hover and click still find every point (they read the data)
     clear = "rgba(0,0,0,0)"  # transparent, in the legend too (an opacity of 0 still draws the legend's marker)
-    points = dict(mode="lines+markers", marker=dict(size=7, color=clear), selected=dict(marker=dict(color=clear)),
+    points = dict(mode="lines+markers", marker=dict(size=7, color=clear, maxdisplayed=1),
+                  selected=dict(marker=dict(color=clear)),
                   unselected=dict(marker=dict(color=clear, opacity=0))) if selectable else dict(mode="lines")
     titles = [f"{n}<br>divergence {num.units(by_name[n].divergence)}" for n in blocks]
     colors = class_colors(list(stats.classes), labels)
