@@ -71,10 +71,12 @@ def _missing(reason: str):
 @pytest.fixture(scope="session")
 def server():
     """The app under `streamlit run`, one for every browser test of a worker (its models load once); yields its
-    URL. A module that needs a server of its own (other settings) defines its own `server`."""
+    URL. With the hidden hook check (?debug=hooks) on, which the several-users test reads; a module that needs a
+    server of its own (other settings) defines its own `server`."""
+    from se_models.config import ENV_DEBUG
     from tests.browserhelp import streamlit_server
 
-    with streamlit_server() as url:
+    with streamlit_server(**{ENV_DEBUG: "1"}) as url:
         yield url
 
 

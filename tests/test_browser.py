@@ -1,4 +1,5 @@
-"""Real-browser test: moving between views keeps the model in the URL (every view drawn at two sizes: test_browser_layout)."""
+"""Real-browser test: moving between views keeps the model in the URL (every view drawn at two sizes:
+test_browser_layout)."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
-"""Many users at once: several browser pages on ONE streamlit server, each doing something else, each getting its own
-result; afterwards the shared models carry no hooks (checked through the server's hidden debug page)."""
+"""Many users at once: several browser pages on ONE streamlit server (the browser tests' own, conftest.server), each
+doing something else, each getting its own result; afterwards the shared models carry no hooks (checked through the
+server's hidden debug page)."""
 from __future__ import annotations
 
 import json
@@ -8,17 +9,11 @@ import pytest
 
 import se_models
 from se_models.data.datasets import photos
-from tests.browserhelp import ARTIFACTS, assert_no_error, full_screenshot, streamlit_server, wait_done
+from tests.browserhelp import ARTIFACTS, assert_no_error, full_screenshot, wait_done
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEFAULT = se_models.DEFAULT_MODEL
 FASHION = "se_resnet20_fashion_mnist"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server(SE_EXPLORER_DEBUG="1") as url:
-        yield url
 
 
 def two_photos_told_apart() -> list[tuple[str, str]]:

@@ -131,7 +131,8 @@ def views(browser, server) -> list[str]:
 @pytest.fixture(scope="module")
 def measured(browser, server, views):
     """measured(width, height) -> {view: (its cut-off texts, where its main figure starts, what it drew)}: every view
-    opened once per screen size, every check read from the same drawn page (the Image and Classes views' screenshots in artifacts/)."""
+    opened once per screen size, every check read from the same drawn page (the Image and Classes views' screenshots
+    in artifacts/)."""
     done = {}
 
     def at(width: int, height: int) -> dict[str, tuple[list[dict], float | None]]:
