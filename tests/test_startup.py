@@ -89,3 +89,13 @@ def test_another_view_imports_its_libraries_on_its_visit_and_they_are_frozen_at_
     assert not other["frozen_before_next_run"]
     assert other["frozen_after_next_run"]
     assert cold["frozen"] > 100_000  # torch, timm and the app's own modules, frozen at the first run
+
+
+def test_the_command_line_imports_no_library_before_a_command_uses_it():
+    """Every command is registered by importing its module; none of those imports may pull in captum, scipy,
+    scikit-learn or matplotlib (a second or more each), which only the commands that run them import."""
+    probe = ("import json, sys; import se_models.cli; "
+             f"print(json.dumps(sorted(m for m in {NOT_AT_FIRST_PAINT!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -8,7 +8,7 @@ import threading
 # without them (tests/test_startup.py). Not scikit-learn: it imports pandas, and Streamlit reads pandas from
 # sys.modules while a script runs, so a pandas half imported by this thread broke a run ("partially initialized
 # module 'pandas' has no attribute 'Series'"); the statistics import it when they first run.
-LATER = ("se_models.explain.lenses", "se_models.explain.sanity", "se_models.plots.lenses")
+LATER = ("captum.attr", "scipy.stats", "se_models.explain.lenses", "se_models.explain.sanity", "se_models.plots.lenses")
 DELAY_S = 1.0  # after the first run ends: the browser is still drawing the first view, and it shares the cores
 
 _lock = threading.Lock()

@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
-from captum.attr import Deconvolution, GuidedBackprop
 from PIL import Image
 from torch import nn
 from torchvision.utils import make_grid
@@ -53,6 +52,10 @@ def attribute(loaded, images: torch.Tensor, method: str, target=None) -> torch.T
     chosen = targets(loaded, images, target)
     if method == "gradcam":
         return grad_cam(loaded, images, chosen)[:, None]
+    # imported here, not with the module: captum takes over a second to import, and the command line and the
+    # app's first paint load this module's names (METHODS) without running a guided method
+    from captum.attr import Deconvolution, GuidedBackprop
+
     model = loaded.model
     with loaded.lock, torch.enable_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")  # captum's notice, every call

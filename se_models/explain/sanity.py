@@ -8,7 +8,6 @@ import threading
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.stats import spearmanr
 from torchvision.transforms.functional import gaussian_blur
 
 from se_models.explain import lenses
@@ -35,6 +34,8 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) 
 
 def spearman(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Spearman rank correlation of each pair of maps (B, H, W) -> (B,); 0 where a map is constant."""
+    from scipy.stats import spearmanr  # imported on first use: scipy.stats takes a second, and few commands need it
+
     out = []
     for x, y in zip(a.flatten(1).numpy(), b.flatten(1).numpy()):
         rho = spearmanr(x, y).statistic if x.std() > 0 and y.std() > 0 else 0.0
