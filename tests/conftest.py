@@ -27,8 +27,8 @@ def pytest_configure(config):
 
 
 def _scan_components_once():
-    """Every new AppTest scans all installed packages for Streamlit components (~0.2 s here, some 300 apps a run);
-    the packages do not change while the tests run, so each worker scans once."""
+    """Every new AppTest scans all installed packages for Streamlit components, which takes longer than a cached
+    view's whole run; the packages do not change while the tests run, so each worker scans once."""
     import functools
 
     from streamlit.components.v2 import manifest_scanner  # read by name at each app's first run

@@ -52,8 +52,8 @@ def attribute(loaded, images: torch.Tensor, method: str, target=None) -> torch.T
     chosen = targets(loaded, images, target)
     if method == "gradcam":
         return grad_cam(loaded, images, chosen)[:, None]
-    # imported here, not with the module: captum takes over a second to import, and the command line and the
-    # app's first paint load this module's names (METHODS) without running a guided method
+    # imported here, not with the module: captum is slow to import, and the command line and the app load this
+    # module's names (METHODS) without running a guided method
     from captum.attr import Deconvolution, GuidedBackprop
 
     model = loaded.model

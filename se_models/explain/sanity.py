@@ -34,7 +34,7 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) 
 
 def spearman(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Spearman rank correlation of each pair of maps (B, H, W) -> (B,); 0 where a map is constant."""
-    from scipy.stats import spearmanr  # imported on first use: scipy.stats takes a second, and few commands need it
+    from scipy.stats import spearmanr  # imported on first use: scipy.stats is slow to import, few commands need it
 
     out = []
     for x, y in zip(a.flatten(1).numpy(), b.flatten(1).numpy()):
