@@ -97,9 +97,10 @@ def streamlit_server(script: str = "dashboard/app.py", cwd: Path = ROOT, **extra
         log.close()
 
 
-def open_view(browser, url: str, view: str, width: int = 1400, height: int = 900, min_charts: int = 1):
-    """Open one view and wait until its plotly charts and images are drawn and the script has finished."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+def open_view(browser, url: str, view: str, width: int = 1400, height: int = 900, min_charts: int = 1, page=None):
+    """Open one view and wait until its plotly charts and images are drawn and the script has finished: in a new
+    page, or in `page` (a new session in the same tab, whose browser cache already holds Streamlit's scripts)."""
+    page = page or browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"{url}?view={view}", wait_until="domcontentloaded")
     # a cold server loads its model and runs its first analysis before the first chart: minutes on a busy CPU
     page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)

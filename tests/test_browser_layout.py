@@ -86,9 +86,10 @@ CLIPPED_JS = r"""
 """
 
 
-def opened(browser, server, view: str, width: int, height: int):
-    """A view drawn to the end: its first text is there, no placeholder is left and the script has finished."""
-    page = open_view(browser, server, view, min_charts=0, width=width, height=height)
+def opened(browser, server, view: str, width: int, height: int, page=None):
+    """A view drawn to the end: its first text is there, no placeholder is left and the script has finished (in a
+    new page, or loaded into `page`)."""
+    page = open_view(browser, server, view, min_charts=0, width=width, height=height, page=page)
     page.wait_for_selector('[data-testid="stMain"] [data-testid="stMarkdownContainer"], '
                            '[data-testid="stMain"] [data-testid="stAlert"]', timeout=120_000)
     page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=180_000)
@@ -138,15 +139,16 @@ def measured(browser, server, views):
     def at(width: int, height: int) -> dict[str, tuple[list[dict], float | None]]:
         if (width, height) not in done:
             done[(width, height)] = {}
-            for view in views:
-                page = opened(browser, server, view, width, height)
-                try:
+            page = browser.new_page(viewport={"width": width, "height": height})  # one tab a size, a view a load
+            try:
+                for view in views:
+                    opened(browser, server, view, width, height, page=page)
                     done[(width, height)][view] = (clipped(page), page.evaluate(FIRST_FIGURE_TOP),
                                                    page.evaluate(DRAWN))
                     if view in ("image", "classes") and width == 1280:  # for a person to look at
                         full_screenshot(page, ARTIFACTS / f"browser_{view}.png")
-                finally:
-                    page.close()
+            finally:
+                page.close()
         return done[(width, height)]
     return at
 
