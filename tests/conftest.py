@@ -31,7 +31,10 @@ def _scan_components_once():
     view's whole run; the packages do not change while the tests run, so each worker scans once."""
     import functools
 
-    from streamlit.components.v2 import manifest_scanner  # read by name at each app's first run
+    try:
+        from streamlit.components.v2 import manifest_scanner  # read by name at each app's first run
+    except ImportError:  # a Streamlit without it scans elsewhere or not at all: only slower
+        return
     manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
