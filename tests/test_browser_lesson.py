@@ -88,7 +88,7 @@ def test_lesson_walks_forward_and_back_at_1280x720(browser, server):
 
 
 def test_a_larger_screen_gets_a_larger_figure(browser, server):
-    """At 1600×1000 each figure step's figure fills the screen below its sentences (step 3 once left 40 % of it
+    """At 1600×1000 each step's figure fills the screen below its sentences (step 3 once left 40 % of it
     empty): steps 1 to 4 in one page, Next between them."""
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:

@@ -178,7 +178,7 @@ def big_grey_png(seed: int, side: int = 6000) -> bytes:
     return png_bytes(Image.fromarray(((x[None, :] + x[:, None] * (seed + 1)) % 256).astype(np.uint8), "L"))
 
 
-@pytest.mark.slow  # decodes four 6000x6000 PNGs (some 8 s)
+@pytest.mark.slow  # decodes four 6000x6000 PNGs
 def test_huge_images_and_a_huge_model_stay_within_the_budget(monkeypatch):
     from se_models import config
 

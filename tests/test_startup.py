@@ -10,7 +10,7 @@ import pytest
 from se_models.config import PROJECT
 from tests.apphelp import APP
 
-# slow: a fresh interpreter imports the whole app (some 9 s); one worker builds the module-scoped probe once
+# slow: a fresh interpreter imports the whole app; one worker builds the module-scoped probe once
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_startup")]
 
 # libraries the Image view's first paint does not use: the Methods view's lenses (captum) and similarity (scipy),
