@@ -19,7 +19,7 @@ from se_models.models import registry
 from se_models.models.architectures import build
 from se_models.models.card import ModelCard
 from se_models.plots.figures import specificity_vs_depth
-from tests.apphelp import APP
+from tests.apphelp import APP, app
 from tests.fakes import crafted_stats
 
 SE = "se_resnet20_fashion_mnist"
@@ -229,13 +229,8 @@ def test_cli_kinds_reads_the_reference_statistics(kind_zoo, capsys):
 def test_compare_pairs_a_model_with_another_of_its_own_kind_by_default():
     """With SE, ECA and CBAM models shipped, model B starts as the other SE model (CIFAR-10 vs Fashion-MNIST SE),
     not the first name in the list; a kind without a partner gets another trained model."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["view"] = "compare"
-    at.run()
+    at = app(timeout=120, view="compare")
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="cmp_b").value == "se_resnet20_fashion_mnist"
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["view"], at.query_params["model"] = "compare", "eca_resnet20_fashion_mnist"
-    at.run()
-    b = at.selectbox(key="cmp_b").value
+    b = app(timeout=120, view="compare", model="eca_resnet20_fashion_mnist").selectbox(key="cmp_b").value
     assert b != "eca_resnet20_fashion_mnist" and not b.endswith(":control")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-# what the Methods view imports on its first visit (captum, scipy: some 1.8 s on one core); the first paint does
+# what the Methods view imports on its first visit (captum, scipy: slow to import); the first paint does
 # without them (tests/test_startup.py). Not scikit-learn: it imports pandas, and Streamlit reads pandas from
 # sys.modules while a script runs, so a pandas half imported by this thread broke a run ("partially initialized
 # module 'pandas' has no attribute 'Series'"); the statistics import it when they first run.

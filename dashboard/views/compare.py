@@ -25,17 +25,19 @@ def _options() -> list[str]:
     return modelkeys.model_options(bundled + zoo)
 
 
+def _kind(name: str) -> tuple[str, ...]:
+    """The kinds of attention in a model's blocks, ('SE',), ('ECA',), ..., read from its reference statistics'
+    block names; () without them."""
+    ref = cache.reference(name)
+    return tuple(kinds_of([b.name for b in ref.blocks])) if ref else ()
+
+
 def _default_b(key: str, options: list[str]) -> str:
     """Another trained model of the same kind of attention when there is one (CIFAR-10 vs Fashion-MNIST SE), else
     another trained model, else the model's own control."""
     name = modelkeys.ModelKey.from_option(key).name
     others = [o for o in options if not modelkeys.is_control(o) and o != name]
-
-    def kind(option: str) -> list[str]:  # ['SE'], ['ECA'], ...: as kind_models reads it, from the block names
-        ref = cache.reference(modelkeys.ModelKey.from_option(option).name)
-        return kinds_of([b.name for b in ref.blocks]) if ref else []
-
-    same = [o for o in others if kind(o) == kind(key)]
+    same = [o for o in others if _kind(modelkeys.ModelKey.from_option(o).name) == _kind(name)]
     return (same or others)[0] if others else (name if modelkeys.is_control(key) else name + modelkeys.CONTROL)
 
 
@@ -50,14 +52,13 @@ def kind_models(name: str) -> dict[str, str]:
     """Models with reference statistics trained on `name`'s data, by kind of attention: {label: model name}, in
     the order of list_models (bundled first); empty unless at least two kinds are there."""
     dataset = cache.card(name).dataset
-    found = {}
+    found, kinds = {}, set()
     for other in se_models.list_models(imagenet=True):
         ref = cache.reference(other)
         if ref is None or cache.card(other).dataset != dataset or ref.weights == "random":
             continue
-        kinds = kinds_of([b.name for b in ref.blocks])
-        found[f"{'+'.join(kinds)} · {_label(other)}"] = other
-    kinds = {label.split(" · ")[0] for label in found}
+        kinds.add(_kind(other))
+        found[f"{'+'.join(_kind(other))} · {_label(other)}"] = other
     return found if len(kinds) > 1 else {}
 
 
